@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds the embedded Kubernetes control plane from the Go module proxy:
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok.
+# Binaries are cached outside the repo, keyed by version, and rebuilt only when missing,
+# because a cold build takes tens of minutes on two cores.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-1.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+KWOK_VERSION="${KWOK_VERSION:-0.8.0}"
+CACHE_ROOT="${M2_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/m2-eks-pipeline}"
+BIN="$CACHE_ROOT/bin/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION"
+WORK="$CACHE_ROOT/build"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+
+if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN"; exit 0; fi
+
+mkdir -p "$BIN" "$WORK"
+log() { printf '[build-k8s] %s\n' "$*" >&2; }
+have() { [[ -x "$BIN/$1" ]] && "$BIN/$1" --version >/dev/null 2>&1; }
+
+build_k8s() {
+  local minor="${K8S_VERSION#1.}" dir="$WORK/k8s-$K8S_VERSION"
+  local components=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  for c in "${components[@]}"; do have "$c" || missing+=("$c"); done
+  [[ ${#missing[@]} -eq 0 ]] && { log "kubernetes $K8S_VERSION cached"; return; }
+  log "building ${missing[*]} v$K8S_VERSION (cold: 15-35 min on 2 cores)"
+  mkdir -p "$dir" && cd "$dir"
+  # k8s.io/kubernetes replaces its staging modules with relative paths, which `go install`
+  # refuses; a wrapper module replaces each with its published v0.<minor> version instead.
+  if [[ ! -f go.mod ]]; then
+    go mod init local/kbin >/dev/null 2>&1
+    go mod edit -godebug=default=go1.24
+    local gomod
+    gomod=$(go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | python3 -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')
+    for m in $(awk '$1~/^k8s\.io\//&&$2=="v0.0.0"{print $1}' "$gomod"); do
+      go mod edit -replace="$m=$m@v0.$minor"
+    done
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+GO
+    go get "k8s.io/kubernetes@v$K8S_VERSION"
+    go mod tidy -e >/dev/null 2>&1 || true
+  fi
+  local ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean"
+  for c in "${missing[@]}"; do
+    local t0=$SECONDS
+    go build -trimpath -ldflags "$ld" -o "$BIN/$c.tmp" "k8s.io/kubernetes/cmd/$c"
+    mv "$BIN/$c.tmp" "$BIN/$c"
+    log "$c built in $((SECONDS - t0)) s"
+  done
+}
+
+build_etcd() {
+  have etcd && { log "etcd $ETCD_VERSION cached"; return; }
+  local dir="$WORK/etcd-$ETCD_VERSION"
+  log "building etcd v$ETCD_VERSION"
+  mkdir -p "$dir" && cd "$dir"
+  if [[ ! -f go.mod ]]; then
+    go mod init local/etcd >/dev/null 2>&1
+    cat > tools.go <<'GO'
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+    go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION"
+    go mod tidy -e >/dev/null 2>&1 || true
+  fi
+  go build -trimpath -ldflags "-s -w" -o "$BIN/etcd.tmp" go.etcd.io/etcd/server/v3
+  mv "$BIN/etcd.tmp" "$BIN/etcd"
+}
+
+build_kwok() {
+  [[ -x "$BIN/kwok" ]] && { log "kwok $KWOK_VERSION cached"; return; }
+  log "building kwok v$KWOK_VERSION"
+  GOBIN="$BIN" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+}
+
+t0=$SECONDS
+build_etcd
+build_kwok
+build_k8s
+log "binaries ready in $BIN ($((SECONDS - t0)) s)"
+echo "$BIN"
