@@ -30,7 +30,12 @@ export function runningPid(name: string): number | undefined {
  * Starts a long-running server detached from this process, with stdout/stderr in
  * `.local/logs/<name>.log`, and records its PID so `local:down` stops exactly it.
  */
-export function startDaemon(name: string, command: string, args: readonly string[], env?: NodeJS.ProcessEnv): number {
+export function startDaemon(
+  name: string,
+  command: string,
+  args: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): number {
   mkdirSync(join(localDir, 'pids'), { recursive: true });
   mkdirSync(join(localDir, 'logs'), { recursive: true });
   const out = openSync(logFile(name), 'a');
@@ -61,7 +66,12 @@ export async function stopDaemon(name: string, graceMs = 10_000): Promise<boolea
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `check` until it resolves true or the deadline passes; the error names what was awaited. */
-export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  everyMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

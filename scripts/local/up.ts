@@ -12,7 +12,10 @@ export async function up(): Promise<Record<string, string>> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const t0 = Date.now();
   up().then(
-    () => console.log(`embedded environment up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source .local/env`),
+    () =>
+      console.log(
+        `embedded environment up in ${((Date.now() - t0) / 1000).toFixed(1)} s; run: source .local/env`,
+      ),
     (error: unknown) => {
       console.error(error);
       process.exit(1);
