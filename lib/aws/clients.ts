@@ -1,0 +1,17 @@
+import { S3Client } from '@aws-sdk/client-s3';
+
+/**
+ * SDK v3 clients, created once per cold start and reused across warm invocations.
+ * `AWS_ENDPOINT_URL` (the embedded environment, or any S3-compatible endpoint) is honoured by
+ * the SDK itself; path-style addressing is needed there because `127.0.0.1` has no bucket subdomains.
+ */
+let s3: S3Client | undefined;
+
+export function s3Client(): S3Client {
+  s3 ??= new S3Client({
+    forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
+    // Standard retry mode: exponential backoff with jitter for throttling, 5xx and network errors.
+    maxAttempts: 4,
+  });
+  return s3;
+}

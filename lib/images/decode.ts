@@ -1,0 +1,105 @@
+import sharp, { type Metadata } from 'sharp';
+import { ImageRejectedError } from './errors.ts';
+import { orientedSize, type Size, sharedDecodeSize } from './geometry.ts';
+import { assertWithinLimits, type ImageLimits } from './limits.ts';
+import { type SourceFormat, sniffFormat } from './sniff.ts';
+
+/** An original decoded once: oriented, sRGB, 8 bits per channel, held as raw pixels. */
+export interface DecodedImage {
+  readonly pixels: Buffer;
+  /** Size of `pixels`. */
+  readonly size: Size;
+  readonly channels: 3 | 4;
+  /** Displayed size of the original (after EXIF orientation), the base of all preset geometry. */
+  readonly sourceSize: Size;
+  readonly sourceFormat: SourceFormat;
+  readonly hasAlpha: boolean;
+}
+
+/**
+ * Validates an original and decodes it exactly once, straight to the size the largest preset
+ * needs (`boxes`), so every variant afterwards is a cheap downscale of raw pixels.
+ *
+ * Refusals throw {@link ImageRejectedError}: unknown or SVG content (checked on magic bytes before
+ * any decoder runs), a format that disagrees with its own header, too many pixels or frames
+ * (checked on the header before pixels are decoded), truncated or corrupt data.
+ */
+export async function decodeOriginal(
+  bytes: Buffer,
+  boxes: readonly Size[],
+  limits: ImageLimits,
+): Promise<DecodedImage> {
+  if (bytes.length === 0) throw new ImageRejectedError('empty', 'the object is empty (0 bytes)');
+  const sniffed = sniffFormat(bytes);
+  if (sniffed.kind === 'svg') {
+    // SVG is a document, not a picture: rasterising it means parsing XML with entities and external
+    // references. Product images are photographs; refusing SVG closes that door entirely.
+    throw new ImageRejectedError('svg-not-allowed', 'SVG originals are not accepted');
+  }
+  if (sniffed.kind === 'unknown') {
+    throw new ImageRejectedError(
+      'unsupported-format',
+      'content is not a JPEG, PNG, WebP, GIF, AVIF, HEIF or TIFF image',
+    );
+  }
+
+  const options = { failOn: 'truncated', limitInputPixels: limits.maxPixels, autoOrient: true } as const;
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw new ImageRejectedError('corrupt', `cannot read the ${sniffed.format} header: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+  if (metadata.width === undefined || metadata.height === undefined) {
+    throw new ImageRejectedError('corrupt', `the ${sniffed.format} header has no dimensions`);
+  }
+  if (!sameFamily(metadata.format, sniffed.format)) {
+    throw new ImageRejectedError(
+      'format-mismatch',
+      `magic bytes say ${sniffed.format}, decoder says ${metadata.format}`,
+    );
+  }
+  assertWithinLimits(
+    {
+      width: metadata.width,
+      height: metadata.height,
+      pageHeight: metadata.pageHeight,
+      pages: metadata.pages,
+    },
+    limits,
+  );
+
+  const frameSize = { width: metadata.width, height: metadata.pageHeight ?? metadata.height };
+  const sourceSize = orientedSize(frameSize, metadata.orientation);
+  const decodeSize = sharedDecodeSize(sourceSize, boxes);
+  try {
+    // Only the first frame of an animation is used: product images are stills.
+    const { data, info } = await sharp(bytes, { ...options, pages: 1 })
+      .resize(decodeSize.width, decodeSize.height, { fit: 'fill' })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 && info.channels !== 4) {
+      throw new Error(`unexpected channel count ${info.channels} after sRGB conversion`);
+    }
+    return {
+      pixels: data,
+      size: { width: info.width, height: info.height },
+      channels: info.channels,
+      sourceSize,
+      sourceFormat: sniffed.format,
+      hasAlpha: info.channels === 4,
+    };
+  } catch (error) {
+    throw new ImageRejectedError('corrupt', `cannot decode the ${sniffed.format} data: ${messageOf(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+const sameFamily = (decoder: string | undefined, sniffed: SourceFormat): boolean =>
+  decoder === sniffed || (decoder === 'heif' && (sniffed === 'avif' || sniffed === 'heif'));
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,0 +1,47 @@
+/**
+ * Why an original was refused. Rejections are permanent: retrying the same bytes cannot succeed,
+ * so they are logged and counted, never retried.
+ */
+export const rejectionReasons = [
+  'empty',
+  'too-large',
+  'unsupported-format',
+  'svg-not-allowed',
+  'format-mismatch',
+  'too-many-pixels',
+  'too-many-frames',
+  'corrupt',
+] as const;
+export type RejectionReason = (typeof rejectionReasons)[number];
+
+/** Base class of the image package's errors. */
+export class ImageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ImageError';
+  }
+}
+
+/** The bytes are not an image this pipeline will process; `reason` says why. */
+export class ImageRejectedError extends ImageError {
+  readonly reason: RejectionReason;
+
+  constructor(reason: RejectionReason, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ImageRejectedError';
+    this.reason = reason;
+  }
+}
+
+/** A storage call failed for a reason that may pass (throttling, 5xx, network): retry the record. */
+export class TransientStorageError extends ImageError {
+  readonly bucket: string;
+  readonly key: string;
+
+  constructor(message: string, context: { bucket: string; key: string }, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'TransientStorageError';
+    this.bucket = context.bucket;
+    this.key = context.key;
+  }
+}

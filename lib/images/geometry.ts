@@ -1,0 +1,72 @@
+import type { FitMode } from './presets.ts';
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Where a resized image sits on its output canvas. */
+export interface Placement {
+  /** Size of the resized picture itself. */
+  readonly content: Size;
+  /** Size of the output file: equal to `content` for `inside`, the box for `frame`. */
+  readonly canvas: Size;
+  readonly left: number;
+  readonly top: number;
+}
+
+/** Width and height as displayed, after EXIF orientations 5–8 swap the axes. */
+export function orientedSize(size: Size, exifOrientation: number | undefined): Size {
+  return exifOrientation !== undefined && exifOrientation >= 5 && exifOrientation <= 8
+    ? { width: size.height, height: size.width }
+    : { width: size.width, height: size.height };
+}
+
+/** Scale factor that fits `source` inside `box`, capped at 1 (never upscale). */
+export function fitScale(source: Size, box: Size): number {
+  return Math.min(1, box.width / source.width, box.height / source.height);
+}
+
+/**
+ * Content size of `source` fitted inside `box`: aspect ratio kept, at least 1 px a side,
+ * never larger than the source and never larger than the box.
+ *
+ * @example fitInside({ width: 4000, height: 3000 }, { width: 240, height: 300 }) // { width: 240, height: 180 }
+ */
+export function fitInside(source: Size, box: Size): Size {
+  const scale = fitScale(source, box);
+  if (scale === 1) return { width: source.width, height: source.height };
+  return {
+    width: clamp(Math.round(source.width * scale), 1, box.width),
+    height: clamp(Math.round(source.height * scale), 1, box.height),
+  };
+}
+
+/** Resize geometry of one preset: content fitted inside, canvas letterboxed for `frame`. */
+export function placement(source: Size, box: Size, fit: FitMode): Placement {
+  const content = fitInside(source, box);
+  if (fit === 'inside') return { content, canvas: content, left: 0, top: 0 };
+  return {
+    content,
+    canvas: { width: box.width, height: box.height },
+    left: Math.floor((box.width - content.width) / 2),
+    top: Math.floor((box.height - content.height) / 2),
+  };
+}
+
+/**
+ * The one decode target shared by every preset: the smallest size from which every preset's
+ * content can be produced by downscaling only. Decoding straight to it lets libjpeg/libvips
+ * shrink on load, so a 50 MP original is never held at full size when the largest preset is 700 px.
+ */
+export function sharedDecodeSize(source: Size, boxes: readonly Size[]): Size {
+  let scale = 0;
+  for (const box of boxes) scale = Math.max(scale, fitScale(source, box));
+  if (scale >= 1 || boxes.length === 0) return { width: source.width, height: source.height };
+  return {
+    width: clamp(Math.ceil(source.width * scale), 1, source.width),
+    height: clamp(Math.ceil(source.height * scale), 1, source.height),
+  };
+}
+
+const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value));

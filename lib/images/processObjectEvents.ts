@@ -1,0 +1,131 @@
+import { ImageRejectedError } from './errors.ts';
+import { classifyKey } from './keyLayout.ts';
+import type { ObjectEvent, ParsedRecord } from './s3Events.ts';
+import { createVariants, removeVariants, type VariantDeps, type VariantSettings } from './variantPipeline.ts';
+
+export type RecordResult =
+  | { readonly status: 'generated' | 'removed' | 'skipped'; readonly key: string; readonly detail: string }
+  | { readonly status: 'rejected'; readonly key: string; readonly reason: string; readonly detail: string }
+  | { readonly status: 'failed'; readonly key: string; readonly error: unknown };
+
+export interface BatchSummary {
+  readonly results: readonly RecordResult[];
+  readonly failed: readonly RecordResult[];
+}
+
+/** A batch in which some records failed for reasons that may pass; the platform should retry it. */
+export class VariantBatchError extends Error {
+  readonly failedKeys: readonly string[];
+
+  constructor(failed: readonly RecordResult[]) {
+    super(`${failed.length} record(s) failed and will be retried: ${failed.map((r) => r.key).join(', ')}`, {
+      cause: failed.map((r) => (r.status === 'failed' ? r.error : undefined)),
+    });
+    this.name = 'VariantBatchError';
+    this.failedKeys = failed.map((r) => r.key);
+  }
+}
+
+/**
+ * Applies each S3 record on its own: one bad record never fails its neighbours. Rejections
+ * (bad images, malformed records) are permanent and only logged and counted; failures
+ * (storage errors) are returned so the caller can make the platform retry the batch —
+ * safe, because every step is idempotent.
+ */
+export async function processObjectEvents(
+  records: readonly ParsedRecord[],
+  bucket: string,
+  settings: VariantSettings,
+  deps: VariantDeps,
+): Promise<BatchSummary> {
+  const results: RecordResult[] = [];
+  for (const record of records) {
+    if (!record.ok) {
+      deps.log.error('malformed S3 record', { recordIndex: record.index, problem: record.problem });
+      deps.metrics.count('RecordsRejected', 1, { reason: 'malformed-record' });
+      results.push({
+        status: 'rejected',
+        key: `#${record.index}`,
+        reason: 'malformed-record',
+        detail: record.problem,
+      });
+      continue;
+    }
+    results.push(await processOne(record.event, bucket, settings, deps));
+  }
+  return { results, failed: results.filter((r) => r.status === 'failed') };
+}
+
+async function processOne(
+  event: ObjectEvent,
+  bucket: string,
+  settings: VariantSettings,
+  deps: VariantDeps,
+): Promise<RecordResult> {
+  const { log, metrics } = deps;
+  const ids = {
+    bucket: event.bucket,
+    key: event.key,
+    eventName: event.eventName,
+    sequencer: event.sequencer,
+  };
+  if (event.bucket !== bucket) {
+    log.warn('ignored record for another bucket', ids);
+    return { status: 'skipped', key: event.key, detail: 'other-bucket' };
+  }
+  const place = classifyKey(event.key, settings.layout);
+  if (place.kind !== 'original') {
+    // Derived keys are our own output (no recursion); folders and foreign prefixes are not originals.
+    log.debug('ignored key', { ...ids, keyClass: place.kind });
+    return { status: 'skipped', key: event.key, detail: `not-an-original:${place.kind}` };
+  }
+  if (event.action === 'created' && event.size === 0) {
+    log.info('ignored empty object', ids);
+    metrics.count('VariantsRejected', 1, { reason: 'empty' });
+    return { status: 'skipped', key: event.key, detail: 'empty' };
+  }
+
+  const started = Date.now();
+  try {
+    if (event.action === 'removed') {
+      const outcome = await removeVariants(event.key, place.relative, settings, deps);
+      const detail = outcome.kind === 'removed' ? `deleted ${outcome.deleted}` : outcome.reason;
+      log.info('variants removed', { ...ids, outcome: outcome.kind, detail });
+      if (outcome.kind === 'removed') metrics.count('VariantsDeleted', outcome.deleted);
+      return { status: outcome.kind === 'removed' ? 'removed' : 'skipped', key: event.key, detail };
+    }
+    const outcome = await createVariants(event.key, place.relative, event.sequencer, settings, deps);
+    const durationMs = Date.now() - started;
+    if (outcome.kind === 'skipped') {
+      log.info('variants not generated', { ...ids, reason: outcome.reason });
+      return { status: 'skipped', key: event.key, detail: outcome.reason };
+    }
+    log.info('variants generated', {
+      ...ids,
+      variants: outcome.variants,
+      bytes: outcome.bytes,
+      sourceBytes: outcome.sourceBytes,
+      durationMs,
+    });
+    metrics.count('VariantsGenerated', outcome.variants);
+    metrics.bytes('VariantBytes', outcome.bytes);
+    metrics.milliseconds('VariantGenerationTime', durationMs);
+    return {
+      status: 'generated',
+      key: event.key,
+      detail: `${outcome.variants} variants, ${outcome.bytes} bytes`,
+    };
+  } catch (error) {
+    if (error instanceof ImageRejectedError) {
+      log.warn('original rejected', { ...ids, reason: error.reason, detail: error.message });
+      metrics.count('VariantsRejected', 1, { reason: error.reason });
+      return { status: 'rejected', key: event.key, reason: error.reason, detail: error.message };
+    }
+    log.error('record failed; it will be retried', {
+      ...ids,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    metrics.count('RecordsFailed');
+    return { status: 'failed', key: event.key, error };
+  }
+}

@@ -1,0 +1,108 @@
+import sharp from 'sharp';
+import type { DecodedImage } from './decode.ts';
+import { type Placement, placement } from './geometry.ts';
+import type { OutputFormat, Preset } from './presets.ts';
+
+/** Encoder settings; chosen from bench/images.ts measurements (see README). */
+export interface EncodeSettings {
+  readonly jpegQuality: number;
+  readonly webpQuality: number;
+  readonly avifQuality: number;
+  /** 0 (fastest) – 9 (smallest). */
+  readonly avifEffort: number;
+}
+
+export const defaultEncodeSettings: EncodeSettings = Object.freeze({
+  jpegQuality: 80,
+  webpQuality: 80,
+  avifQuality: 50,
+  avifEffort: 2,
+});
+
+export interface RenderedVariant {
+  readonly preset: string;
+  readonly format: OutputFormat;
+  readonly body: Buffer;
+  readonly width: number;
+  readonly height: number;
+}
+
+const white = { r: 255, g: 255, b: 255, alpha: 1 };
+const transparent = { r: 255, g: 255, b: 255, alpha: 0 };
+
+/** Resizes the decoded original for one preset, returning raw pixels on the preset's canvas. */
+export async function resizeForPreset(
+  image: DecodedImage,
+  preset: Preset,
+): Promise<{ pixels: Buffer; place: Placement }> {
+  const place = placement(image.sourceSize, preset, preset.fit);
+  let pipeline = sharp(image.pixels, { raw: { ...image.size, channels: image.channels } }).resize(
+    place.content.width,
+    place.content.height,
+    { fit: 'fill', kernel: 'lanczos3' },
+  );
+  if (place.canvas.width !== place.content.width || place.canvas.height !== place.content.height) {
+    pipeline = pipeline.extend({
+      left: place.left,
+      top: place.top,
+      right: place.canvas.width - place.content.width - place.left,
+      bottom: place.canvas.height - place.content.height - place.top,
+      background: image.hasAlpha ? transparent : white,
+    });
+  }
+  return { pixels: await pipeline.raw().toBuffer(), place };
+}
+
+/** Encodes one preset's raw canvas to one format. JPEG has no alpha: transparency is flattened onto white. */
+export async function encodeVariant(
+  raw: { pixels: Buffer; place: Placement; channels: 3 | 4 },
+  preset: string,
+  format: OutputFormat,
+  settings: EncodeSettings,
+): Promise<RenderedVariant> {
+  const input = sharp(raw.pixels, { raw: { ...raw.place.canvas, channels: raw.channels } });
+  let body: Buffer;
+  switch (format) {
+    case 'jpeg':
+      body = await input
+        .flatten({ background: white })
+        .jpeg({ quality: settings.jpegQuality, progressive: true, chromaSubsampling: '4:2:0' })
+        .toBuffer();
+      break;
+    case 'webp':
+      body = await input.webp({ quality: settings.webpQuality, effort: 4 }).toBuffer();
+      break;
+    case 'avif':
+      body = await input.avif({ quality: settings.avifQuality, effort: settings.avifEffort }).toBuffer();
+      break;
+  }
+  return { preset, format, body, width: raw.place.canvas.width, height: raw.place.canvas.height };
+}
+
+/**
+ * Every preset × format of one decoded original, in memory. Presets are resized once and each
+ * resized canvas is encoded to every format; `onVariant` receives each as soon as it exists so
+ * uploads overlap encoding.
+ */
+export async function renderVariants(
+  image: DecodedImage,
+  presets: readonly Preset[],
+  formats: readonly OutputFormat[],
+  settings: EncodeSettings,
+  onVariant: (variant: RenderedVariant) => void = () => {},
+): Promise<RenderedVariant[]> {
+  const variants: RenderedVariant[] = [];
+  for (const preset of presets) {
+    const resized = await resizeForPreset(image, preset);
+    const encoded = await Promise.all(
+      formats.map((format) =>
+        encodeVariant({ ...resized, channels: image.channels }, preset.name, format, settings),
+      ),
+    );
+    for (const variant of encoded) {
+      variants.push(variant);
+      onVariant(variant);
+    }
+  }
+  return variants;
+}

@@ -1,0 +1,148 @@
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { TransientStorageError } from './errors.ts';
+
+export interface StoredObject {
+  readonly etag: string;
+  readonly size: number;
+}
+
+export interface PutRequest {
+  readonly key: string;
+  readonly body: Buffer | string;
+  readonly contentType: string;
+  readonly cacheControl: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** The storage calls the image pipeline makes, in one bucket. An interface so tests can inject failures. */
+export interface VariantStore {
+  head(key: string): Promise<StoredObject | undefined>;
+  get(key: string): Promise<(StoredObject & { body: Buffer }) | undefined>;
+  put(request: PutRequest): Promise<void>;
+  /** Direct children of a folder (delimiter `/`), all pages. */
+  list(folder: string): Promise<string[]>;
+  /** Deletes keys in batches of 1000; throws if S3 reports any key it could not delete. */
+  delete(keys: readonly string[]): Promise<void>;
+}
+
+/** {@link VariantStore} on an S3 bucket through an injected SDK v3 client. */
+export class S3VariantStore implements VariantStore {
+  constructor(
+    private readonly s3: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  async head(key: string): Promise<StoredObject | undefined> {
+    try {
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { etag: out.ETag ?? '', size: out.ContentLength ?? 0 };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.failure('HeadObject', key, error);
+    }
+  }
+
+  async get(key: string): Promise<(StoredObject & { body: Buffer }) | undefined> {
+    try {
+      const out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const bytes = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+      return { etag: out.ETag ?? '', size: bytes.length, body: bytes };
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw this.failure('GetObject', key, error);
+    }
+  }
+
+  async put(request: PutRequest): Promise<void> {
+    try {
+      await this.s3.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: request.key,
+          Body: request.body,
+          ContentType: request.contentType,
+          CacheControl: request.cacheControl,
+          Metadata: { ...request.metadata },
+        }),
+      );
+    } catch (error) {
+      throw this.failure('PutObject', request.key, error);
+    }
+  }
+
+  async list(folder: string): Promise<string[]> {
+    const keys: string[] = [];
+    let token: string | undefined;
+    try {
+      do {
+        const out = await this.s3.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            Prefix: folder,
+            Delimiter: '/',
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of out.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token !== undefined);
+    } catch (error) {
+      throw this.failure('ListObjectsV2', folder, error);
+    }
+    return keys;
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      let failed: string[];
+      try {
+        const out = await this.s3.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
+        failed = (out.Errors ?? []).map((e) => `${e.Key}: ${e.Code}`);
+      } catch (error) {
+        throw this.failure('DeleteObjects', batch[0] ?? '', error);
+      }
+      if (failed.length > 0) {
+        throw new TransientStorageError(
+          `DeleteObjects failed for ${failed.length} keys: ${failed.slice(0, 5).join(', ')}`,
+          {
+            bucket: this.bucket,
+            key: batch[0] ?? '',
+          },
+        );
+      }
+    }
+  }
+
+  private failure(operation: string, key: string, error: unknown): TransientStorageError {
+    const status = httpStatus(error);
+    const message = error instanceof Error ? error.message : String(error);
+    return new TransientStorageError(
+      `${operation} s3://${this.bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
+      { bucket: this.bucket, key },
+      { cause: error },
+    );
+  }
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
+  return meta?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
+}

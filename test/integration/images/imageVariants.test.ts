@@ -1,0 +1,361 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import sharp from 'sharp';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { processObjectEvents } from '../../../lib/images/processObjectEvents.ts';
+import { parseS3Records } from '../../../lib/images/s3Events.ts';
+import type { VariantSettings } from '../../../lib/images/variantPipeline.ts';
+import { S3VariantStore } from '../../../lib/images/variantStore.ts';
+import { embeddedEnv } from '../../helpers/embedded.ts';
+import {
+  animatedGif,
+  decompressionBombPng,
+  hostileSvg,
+  orientedCard,
+  photo,
+  pixelAt,
+  realPhotos,
+  smallPhoto,
+  transparentPng,
+} from '../../helpers/images.ts';
+import {
+  embeddedS3,
+  emptyAndDeleteBucket,
+  freshBucket,
+  getObject,
+  headObject,
+  listKeys,
+  putObject,
+  s3Event,
+} from '../../helpers/s3.ts';
+import { recordingTelemetry } from '../../helpers/telemetry.ts';
+
+const settings: VariantSettings = {
+  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  presets: [
+    { name: 'category', width: 240, height: 300, fit: 'frame' },
+    { name: 'fit', width: 200, height: 200, fit: 'inside' },
+    { name: 'huge', width: 5000, height: 5000, fit: 'inside' },
+  ],
+  formats: ['jpeg', 'webp', 'avif'],
+  limits: { maxPixels: 50_000_000, maxFrames: 10, maxSourceBytes: 30 * 1024 * 1024 },
+  encode: { jpegQuality: 80, webpQuality: 80, avifQuality: 50, avifEffort: 2 },
+  uploadConcurrency: 8,
+};
+
+let s3: S3Client;
+let bucket: string;
+let telemetry: ReturnType<typeof recordingTelemetry>;
+
+beforeAll(async () => {
+  embeddedEnv();
+  s3 = embeddedS3();
+  bucket = await freshBucket(s3);
+});
+afterAll(async () => {
+  await emptyAndDeleteBucket(s3, bucket);
+  s3.destroy();
+});
+beforeEach(() => {
+  telemetry = recordingTelemetry();
+});
+
+const deps = () => ({
+  store: new S3VariantStore(s3, bucket),
+  log: telemetry.log,
+  metrics: telemetry.metrics,
+});
+
+async function upload(key: string, body: Buffer | string): Promise<void> {
+  await putObject(s3, bucket, key, body);
+}
+
+async function run(records: { action: 'created' | 'removed'; key: string; size?: number }[]) {
+  return processObjectEvents(parseS3Records(s3Event(bucket, records).Records), bucket, settings, deps());
+}
+
+const folderOf = (relative: string) => `derived/catalog/product/${relative}/`;
+const variantNames = [
+  'category.avif',
+  'category.jpg',
+  'category.webp',
+  'fit.avif',
+  'fit.jpg',
+  'fit.webp',
+  'huge.avif',
+  'huge.jpg',
+  'huge.webp',
+  'manifest.json',
+];
+
+describe('imageVariants against the embedded S3', () => {
+  it('generates every preset × format of a real photograph with the right headers and metadata', async () => {
+    const key = 'catalog/product/g/a/garden.jpg';
+    const body = photo('Garden.jpg');
+    await upload(key, body);
+    const etag = (await headObject(s3, bucket, key)).ETag;
+
+    const summary = await run([{ action: 'created', key, size: body.length }]);
+
+    expect(summary.results).toEqual([expect.objectContaining({ status: 'generated', key })]);
+    expect(await listKeys(s3, bucket, folderOf('g/a/garden.jpg'))).toEqual(
+      variantNames.map((n) => folderOf('g/a/garden.jpg') + n),
+    );
+    const jpeg = await getObject(s3, bucket, `${folderOf('g/a/garden.jpg')}category.jpg`);
+    expect(jpeg.ContentType).toBe('image/jpeg');
+    expect(jpeg.CacheControl).toBe('public, max-age=31536000, immutable');
+    expect(jpeg.Metadata?.['source-etag']).toBe(etag);
+    const meta = await sharp(jpeg.bytes).metadata();
+    // Garden.jpg is 2560×1600: fitted inside 240×300 → 240×150, letterboxed to the 240×300 frame.
+    expect([meta.width, meta.height, meta.isProgressive, meta.space, meta.exif, meta.icc]).toEqual([
+      240,
+      300,
+      true,
+      'srgb',
+      undefined,
+      undefined,
+    ]);
+    expect(await pixelAt(jpeg.bytes, 120, 5)).toEqual([255, 255, 255]);
+    const fit = await sharp(
+      (await getObject(s3, bucket, `${folderOf('g/a/garden.jpg')}fit.webp`)).bytes,
+    ).metadata();
+    expect([fit.format, fit.width, fit.height]).toEqual(['webp', 200, 125]);
+    const avif = await getObject(s3, bucket, `${folderOf('g/a/garden.jpg')}fit.avif`);
+    expect(avif.ContentType).toBe('image/avif');
+    expect((await sharp(avif.bytes).metadata()).format).toBe('heif');
+    // No upscaling: a 5000×5000 box keeps the original size.
+    const huge = await sharp(
+      (await getObject(s3, bucket, `${folderOf('g/a/garden.jpg')}huge.jpg`)).bytes,
+    ).metadata();
+    expect([huge.width, huge.height]).toEqual([2560, 1600]);
+    expect(telemetry.counts.get('VariantsGenerated')).toBe(9);
+  });
+
+  it('processes every real photograph of the fixture set', async () => {
+    const photos = realPhotos().slice(0, 4);
+    const records = [];
+    for (const [i, path] of photos.entries()) {
+      const body = photo(path.split('/').pop() ?? '');
+      await upload(`catalog/product/set/${i}.jpg`, body);
+      records.push({ action: 'created' as const, key: `catalog/product/set/${i}.jpg`, size: body.length });
+    }
+    const summary = await run(records);
+    expect(summary.results.map((r) => r.status)).toEqual(photos.map(() => 'generated'));
+    expect((await listKeys(s3, bucket, 'derived/catalog/product/set/')).length).toBe(photos.length * 10);
+  });
+
+  it.each([
+    [6, 300, 400, 'right'],
+    [8, 300, 400, 'left-bottom'],
+  ])('applies EXIF orientation %i before resizing', async (orientation, width, height, redCorner) => {
+    const key = `catalog/product/orient/o${orientation}.jpg`;
+    const body = await orientedCard(orientation);
+    await upload(key, body);
+    await run([{ action: 'created', key, size: body.length }]);
+    const out = (await getObject(s3, bucket, `${folderOf(`orient/o${orientation}.jpg`)}huge.jpg`)).bytes;
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.orientation]).toEqual([width, height, undefined]);
+    // Stored top-left red block: orientation 6 (rotate 90° CW) moves it top-right, 8 (90° CCW) bottom-left.
+    const [x, y] = redCorner === 'right' ? [width - 10, 10] : [10, height - 10];
+    const [r, g, b] = await pixelAt(out, x, y);
+    expect(r).toBeGreaterThan(200);
+    expect(g + b).toBeLessThan(80);
+    const [r0] = await pixelAt(out, 10, 10);
+    expect(r0).toBeLessThan(60);
+  });
+
+  it('converts a CMYK JPEG to 3-channel sRGB', async () => {
+    const key = 'catalog/product/cmyk.jpg';
+    const body = await sharp(await smallPhoto())
+      .toColourspace('cmyk')
+      .jpeg()
+      .toBuffer();
+    expect((await sharp(body).metadata()).space).toBe('cmyk');
+    await upload(key, body);
+    expect((await run([{ action: 'created', key, size: body.length }])).results[0]?.status).toBe('generated');
+    const meta = await sharp(
+      (await getObject(s3, bucket, `${folderOf('cmyk.jpg')}fit.jpg`)).bytes,
+    ).metadata();
+    expect([meta.space, meta.channels, meta.depth]).toEqual(['srgb', 3, 'uchar']);
+  });
+
+  it('reduces a 16-bit PNG to 8 bits per channel', async () => {
+    const key = 'catalog/product/deep.png';
+    const body = await sharp(await smallPhoto())
+      .toColourspace('rgb16')
+      .png()
+      .toBuffer();
+    expect((await sharp(body).metadata()).depth).toBe('ushort');
+    await upload(key, body);
+    expect((await run([{ action: 'created', key, size: body.length }])).results[0]?.status).toBe('generated');
+    const meta = await sharp(
+      (await getObject(s3, bucket, `${folderOf('deep.png')}fit.webp`)).bytes,
+    ).metadata();
+    expect([meta.depth, meta.width]).toEqual(['uchar', 200]);
+  });
+
+  it('flattens transparency onto white for JPEG and keeps it for WebP', async () => {
+    const key = 'catalog/product/alpha.png';
+    const body = await transparentPng();
+    await upload(key, body);
+    await run([{ action: 'created', key, size: body.length }]);
+    const jpeg = (await getObject(s3, bucket, `${folderOf('alpha.png')}fit.jpg`)).bytes;
+    expect(await pixelAt(jpeg, 2, 2)).toEqual([255, 255, 255]);
+    const webp = await sharp(
+      (await getObject(s3, bucket, `${folderOf('alpha.png')}fit.webp`)).bytes,
+    ).metadata();
+    expect(webp.hasAlpha).toBe(true);
+  });
+
+  it('uses the first frame of an animated GIF within the frame cap', async () => {
+    const key = 'catalog/product/anim.gif';
+    const body = await animatedGif(3);
+    await upload(key, body);
+    expect((await run([{ action: 'created', key, size: body.length }])).results[0]?.status).toBe('generated');
+    const jpeg = (await getObject(s3, bucket, `${folderOf('anim.gif')}fit.jpg`)).bytes;
+    const [r, g, b] = await pixelAt(jpeg, 32, 32);
+    expect(r).toBeGreaterThan(200);
+    expect(g + b).toBeLessThan(60);
+  });
+
+  it.each([
+    ['decompression-bomb PNG', 'bomb.png', () => Promise.resolve(decompressionBombPng()), 'too-many-pixels'],
+    [
+      'truncated JPEG',
+      'truncated.jpg',
+      async () => {
+        const b = await smallPhoto();
+        return b.subarray(0, Math.floor(b.length * 0.6));
+      },
+      'corrupt',
+    ],
+    [
+      'text file named .jpg',
+      'notes.jpg',
+      () => Promise.resolve(Buffer.from('this is not an image, just text\n')),
+      'unsupported-format',
+    ],
+    ['SVG with an external entity', 'logo.svg', () => Promise.resolve(hostileSvg), 'svg-not-allowed'],
+    ['SVG renamed .png', 'logo.png', () => Promise.resolve(hostileSvg), 'svg-not-allowed'],
+    ['animated GIF over the frame cap', 'long.gif', () => animatedGif(12, 16), 'too-many-frames'],
+  ])('rejects a %s, logs bucket, key and reason, and writes nothing', async (_label, name, make, reason) => {
+    const key = `catalog/product/bad/${name}`;
+    const body = await make();
+    await upload(key, body);
+
+    const summary = await run([{ action: 'created', key, size: body.length }]);
+
+    expect(summary.results).toEqual([expect.objectContaining({ status: 'rejected', key, reason })]);
+    expect(summary.failed).toEqual([]);
+    expect(await listKeys(s3, bucket, folderOf(`bad/${name}`))).toEqual([]);
+    expect(telemetry.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ bucket, key, reason }) }),
+    );
+    expect(telemetry.counts.get(`VariantsRejected{reason=${reason}}`)).toBe(1);
+  });
+
+  it('keeps processing the other records of an event when one is bad', async () => {
+    const good = await smallPhoto();
+    await upload('catalog/product/mix/good.jpg', good);
+    await upload('catalog/product/mix/bad.jpg', 'garbage');
+    const summary = await run([
+      { action: 'created', key: 'catalog/product/mix/bad.jpg', size: 7 },
+      { action: 'created', key: 'catalog/product/mix/good.jpg', size: good.length },
+    ]);
+    expect(summary.results.map((r) => r.status)).toEqual(['rejected', 'generated']);
+    expect(await listKeys(s3, bucket, folderOf('mix/good.jpg'))).toHaveLength(10);
+  });
+
+  it('skips zero-byte objects, folder placeholders and its own derived output', async () => {
+    await upload('catalog/product/empty.jpg', Buffer.alloc(0));
+    await upload('catalog/product/folder/', Buffer.alloc(0));
+    const summary = await run([
+      { action: 'created', key: 'catalog/product/empty.jpg', size: 0 },
+      { action: 'created', key: 'catalog/product/folder/', size: 0 },
+      { action: 'created', key: 'derived/catalog/product/g/a/garden.jpg/fit.jpg', size: 100 },
+    ]);
+    expect(summary.results.map((r) => [r.status, r.status === 'failed' ? '' : r.detail])).toEqual([
+      ['skipped', 'empty'],
+      ['skipped', 'not-an-original:folder'],
+      ['skipped', 'not-an-original:derived'],
+    ]);
+    expect(await listKeys(s3, bucket, 'derived/catalog/product/empty.jpg/')).toEqual([]);
+  });
+
+  it.each([
+    ['a space', 'catalog/product/keys/red shoe.jpg'],
+    ['a plus', 'catalog/product/keys/a+b.jpg'],
+    ['a percent-encoded plus', 'catalog/product/keys/c%2Bd.jpg'],
+    ['non-ASCII', 'catalog/product/keys/größe-ß-水.jpg'],
+  ])('decodes form-encoded keys with %s', async (_label, key) => {
+    const body = await smallPhoto(200);
+    await upload(key, body);
+    const summary = await run([{ action: 'created', key, size: body.length }]);
+    expect(summary.results).toEqual([expect.objectContaining({ status: 'generated', key })]);
+    const relative = key.slice('catalog/product/'.length);
+    expect(await listKeys(s3, bucket, folderOf(relative))).toHaveLength(10);
+  });
+
+  it('treats a duplicate ObjectCreated as done and deletes variants on ObjectRemoved', async () => {
+    const key = 'catalog/product/dup/shoe.jpg';
+    const body = await smallPhoto();
+    await upload(key, body);
+    await run([{ action: 'created', key, size: body.length }]);
+    const first = await headObject(s3, bucket, `${folderOf('dup/shoe.jpg')}fit.jpg`);
+
+    const again = await run([{ action: 'created', key, size: body.length }]);
+    expect(again.results[0]).toEqual(expect.objectContaining({ status: 'skipped', detail: 'up-to-date' }));
+    expect((await headObject(s3, bucket, `${folderOf('dup/shoe.jpg')}fit.jpg`)).LastModified).toEqual(
+      first.LastModified,
+    );
+
+    await s3.send(new (await import('@aws-sdk/client-s3')).DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const removed = await run([{ action: 'removed', key }]);
+    expect(removed.results[0]).toEqual(expect.objectContaining({ status: 'removed', detail: 'deleted 10' }));
+    expect(await listKeys(s3, bucket, folderOf('dup/shoe.jpg'))).toEqual([]);
+  });
+
+  it('does not resurrect variants when ObjectCreated arrives after ObjectRemoved', async () => {
+    const key = 'catalog/product/late/shoe.jpg';
+    const body = await smallPhoto();
+    await upload(key, body);
+    await s3.send(new (await import('@aws-sdk/client-s3')).DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const summary = await run([
+      { action: 'removed', key },
+      { action: 'created', key, size: body.length },
+    ]);
+    expect(summary.results.map((r) => (r.status === 'failed' ? '' : r.detail))).toEqual([
+      'deleted 0',
+      'original-gone',
+    ]);
+    expect(await listKeys(s3, bucket, folderOf('late/shoe.jpg'))).toEqual([]);
+  });
+
+  it('keeps the variants of a re-uploaded original when a stale ObjectRemoved arrives late', async () => {
+    const key = 'catalog/product/reup/shoe.jpg';
+    const body = await smallPhoto();
+    await upload(key, body);
+    await run([{ action: 'created', key, size: body.length }]);
+    const summary = await run([{ action: 'removed', key }]);
+    expect(summary.results[0]).toEqual(
+      expect.objectContaining({ status: 'skipped', detail: 'original-exists' }),
+    );
+    expect(await listKeys(s3, bucket, folderOf('reup/shoe.jpg'))).toHaveLength(10);
+  });
+
+  it('replaces the variants of a changed original and drops stale ones', async () => {
+    const key = 'catalog/product/change/shoe.jpg';
+    await upload(key, await smallPhoto(400));
+    await run([{ action: 'created', key, size: 1 }]);
+    await upload(`${folderOf('change/shoe.jpg')}w999.webp`, 'on-the-fly variant of the old version');
+    const replacement = await sharp(photo('Aqua.jpg')).resize({ width: 300 }).jpeg().toBuffer();
+    await upload(key, replacement);
+    const etag = (await headObject(s3, bucket, key)).ETag;
+    const summary = await run([{ action: 'created', key, size: replacement.length }]);
+    expect(summary.results[0]?.status).toBe('generated');
+    const keys = await listKeys(s3, bucket, folderOf('change/shoe.jpg'));
+    expect(keys).toHaveLength(10);
+    expect(
+      (await headObject(s3, bucket, `${folderOf('change/shoe.jpg')}huge.jpg`)).Metadata?.['source-etag'],
+    ).toBe(etag);
+  });
+});
