@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../lib/config/env.ts';
+import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
+import { lumaPresets } from '../../../lib/images/presets.ts';
+
+describe('loadImageVariantsConfig', () => {
+  it('defaults to Luma presets, all formats and the Magento media layout', () => {
+    const config = loadImageVariantsConfig({ MEDIA_BUCKET: 'shop-media' });
+    expect(config.bucket).toBe('shop-media');
+    expect(config.settings.presets).toEqual(lumaPresets);
+    expect(config.settings.formats).toEqual(['jpeg', 'webp', 'avif']);
+    expect(config.settings.layout).toEqual({
+      originalsPrefix: 'catalog/product/',
+      derivedPrefix: 'derived/catalog/product/',
+    });
+    expect(config.settings.limits.maxPixels).toBe(50_000_000);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads presets and formats from the environment without code changes', () => {
+    const config = loadImageVariantsConfig({
+      MEDIA_BUCKET: 'shop-media',
+      IMAGE_PRESETS: '[{"name":"hero","width":1200,"height":600,"fit":"inside"}]',
+      IMAGE_FORMATS: 'webp, jpeg',
+      IMAGE_MAX_PIXELS: '24000000',
+    });
+    expect(config.settings.presets).toEqual([{ name: 'hero', width: 1200, height: 600, fit: 'inside' }]);
+    expect(config.settings.formats).toEqual(['webp', 'jpeg']);
+    expect(config.settings.limits.maxPixels).toBe(24_000_000);
+  });
+
+  it.each([
+    [{}, 'MEDIA_BUCKET'],
+    [{ MEDIA_BUCKET: 'Bad_Bucket' }, 'MEDIA_BUCKET'],
+    [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_PRESETS: 'not json' }, 'IMAGE_PRESETS'],
+    [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_PRESETS: '[{"name":"a","width":0,"height":1}]' }, 'IMAGE_PRESETS'],
+    [
+      {
+        MEDIA_BUCKET: 'ok-bucket',
+        IMAGE_PRESETS: '[{"name":"a","width":1,"height":1},{"name":"a","width":2,"height":2}]',
+      },
+      'IMAGE_PRESETS',
+    ],
+    [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_FORMATS: 'jpeg,gif' }, 'IMAGE_FORMATS'],
+    [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_MAX_PIXELS: '5e7' }, 'IMAGE_MAX_PIXELS'],
+    [{ MEDIA_BUCKET: 'ok-bucket', AVIF_EFFORT: '10' }, 'AVIF_EFFORT'],
+    [{ MEDIA_BUCKET: 'ok-bucket', ORIGINALS_PREFIX: '/catalog/product/' }, 'ORIGINALS_PREFIX'],
+    [{ MEDIA_BUCKET: 'ok-bucket', DERIVED_PREFIX: 'derived/../x/' }, 'DERIVED_PREFIX'],
+    [
+      { MEDIA_BUCKET: 'ok-bucket', ORIGINALS_PREFIX: 'derived/catalog/', DERIVED_PREFIX: 'derived/' },
+      'ORIGINALS_PREFIX',
+    ],
+  ])('fails the cold start naming the variable for %o', (env, variable) => {
+    expect(() => loadImageVariantsConfig(env)).toThrow(ConfigError);
+    expect(() => loadImageVariantsConfig(env)).toThrow(variable);
+  });
+});
