@@ -1,10 +1,13 @@
 import { awsEnv, upAws } from './aws.ts';
 import { writeEnvFile } from './env.ts';
+import { upK8s } from './k8s.ts';
 
 /** `npm run local:up`: idempotent; starts only what is not already running. */
 export async function up(): Promise<Record<string, string>> {
   await upAws();
-  const vars: Record<string, string> = { ...awsEnv };
+  // M2_SKIP_K8S=1 brings up AWS only (e.g. before the Kubernetes binaries are built).
+  const k8sVars = process.env.M2_SKIP_K8S === '1' ? {} : await upK8s();
+  const vars: Record<string, string> = { ...awsEnv, ...k8sVars };
   writeEnvFile(vars);
   return vars;
 }

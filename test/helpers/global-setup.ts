@@ -1,5 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { down } from '../../scripts/local/down.ts';
+import { k8sRunning } from '../../scripts/local/k8s.ts';
 import { runningPid } from '../../scripts/local/proc.ts';
 import { up } from '../../scripts/local/up.ts';
 
@@ -8,7 +9,8 @@ import { up } from '../../scripts/local/up.ts';
  * already runs it (`npm run local:up`), it is reused and left running afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const alreadyRunning = runningPid('moto') !== undefined;
+  // Either half already running means a developer's `local:up`: reuse it and leave it running.
+  const alreadyRunning = runningPid('moto') !== undefined || k8sRunning();
   const vars = await up();
   Object.assign(process.env, vars);
   project.provide('embeddedEnv', vars);

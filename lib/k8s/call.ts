@@ -1,0 +1,64 @@
+import {
+  type ConfigurationOptions,
+  Observable,
+  type ObservableMiddleware,
+  type RequestContext,
+} from '@kubernetes/client-node';
+import { toK8sError } from './errorMapping.ts';
+import type { K8sOperation } from './errors.ts';
+import { defaultRetryPolicy, type RetryPolicy, retryDelay } from './retryPolicy.ts';
+
+/** How calls behave: timeout, retries, and the clock and randomness they use (injectable for tests). */
+export interface CallSettings {
+  /** Per-attempt timeout; a slow apiserver fails the attempt, not the whole invocation. */
+  readonly timeoutMs: number;
+  readonly retry: RetryPolicy;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+  readonly now: () => number;
+}
+
+export const defaultCallSettings: CallSettings = Object.freeze({
+  timeoutMs: 10_000,
+  retry: defaultRetryPolicy,
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+  now: Date.now,
+});
+
+function abortAfter(timeoutMs: number): ObservableMiddleware {
+  return {
+    pre: (context: RequestContext) => {
+      context.setSignal(AbortSignal.timeout(timeoutMs));
+      return new Observable(Promise.resolve(context));
+    },
+    post: (response) => new Observable(Promise.resolve(response)),
+  };
+}
+
+/**
+ * Runs one API call with a per-attempt timeout, retries transient failures with jittered
+ * backoff (honouring Retry-After), and turns every failure into a typed K8sError naming `op`.
+ * `send` receives the per-call options to pass to the generated client method.
+ *
+ * @example
+ * const d = await callK8s(settings, { verb: 'get', resource: 'deployments.apps', namespace, name, idempotent: true },
+ *   (options) => apps.readNamespacedDeployment({ namespace, name }, options));
+ */
+export async function callK8s<T>(
+  settings: CallSettings,
+  op: K8sOperation,
+  send: (options: ConfigurationOptions) => Promise<T>,
+): Promise<T> {
+  const started = settings.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send({ middleware: [abortAfter(settings.timeoutMs)], middlewareMergeStrategy: 'append' });
+    } catch (thrown) {
+      const error = toK8sError(op, thrown);
+      const delay = retryDelay(error, op, attempt, settings.now() - started, settings.retry, settings.random);
+      if (delay === undefined) throw error;
+      await settings.sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
+import { callK8s } from './call.ts';
+import type { ClusterClient } from './clusterClient.ts';
+import {
+  AlreadyExistsError,
+  ConflictError,
+  type K8sOperation,
+  LeaseHeldError,
+  NotFoundError,
+} from './errors.ts';
+import type { ObjectRef } from './objectRef.ts';
+
+/** Who wants a coordination.k8s.io Lease, and for how long each renewal holds it. */
+export interface LeaseClaim extends ObjectRef {
+  readonly holder: string;
+  readonly durationSeconds: number;
+}
+
+/** A Lease as read. */
+export interface LeaseState {
+  readonly holder: string | undefined;
+  readonly acquiredAt: Date | undefined;
+  readonly renewedAt: Date | undefined;
+  readonly durationSeconds: number | undefined;
+  readonly transitions: number;
+  readonly resourceVersion: string;
+}
+
+export interface LeaseAcquisition {
+  readonly acquired: boolean;
+  readonly lease: LeaseState;
+}
+
+const op = (verb: string, ref: ObjectRef, idempotent = true): K8sOperation => ({
+  verb,
+  resource: 'leases.coordination.k8s.io',
+  namespace: ref.namespace,
+  name: ref.name,
+  idempotent,
+});
+
+// MicroTime fields come back as strings at runtime even though the generated type says Date.
+const asDate = (value: unknown): Date | undefined =>
+  value === undefined || value === null ? undefined : new Date(String(value));
+
+function toState(lease: V1Lease): LeaseState {
+  return {
+    holder: lease.spec?.holderIdentity === '' ? undefined : lease.spec?.holderIdentity,
+    acquiredAt: asDate(lease.spec?.acquireTime),
+    renewedAt: asDate(lease.spec?.renewTime),
+    durationSeconds: lease.spec?.leaseDurationSeconds,
+    transitions: lease.spec?.leaseTransitions ?? 0,
+    resourceVersion: lease.metadata?.resourceVersion ?? '',
+  };
+}
+
+/** Whether a lease's holder let it lapse (no renewal within its duration) at `now`. */
+export function leaseExpired(lease: LeaseState, now: Date): boolean {
+  if (lease.holder === undefined) return true;
+  if (lease.renewedAt === undefined || lease.durationSeconds === undefined) return true;
+  return lease.renewedAt.getTime() + lease.durationSeconds * 1000 <= now.getTime();
+}
+
+const readLease = (cluster: ClusterClient, ref: ObjectRef): Promise<V1Lease> =>
+  callK8s(cluster.calls, op('get', ref), (options) => cluster.coordination.readNamespacedLease(ref, options));
+
+const replaceLease = (cluster: ClusterClient, ref: ObjectRef, body: V1Lease): Promise<V1Lease> =>
+  callK8s(cluster.calls, op('update', ref), (options) =>
+    cluster.coordination.replaceNamespacedLease({ ...ref, body }, options),
+  );
+
+const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
+  apiVersion: 'coordination.k8s.io/v1',
+  kind: 'Lease',
+  metadata: {
+    name: lease.metadata?.name,
+    namespace: lease.metadata?.namespace,
+    resourceVersion: lease.metadata?.resourceVersion,
+    labels: lease.metadata?.labels,
+    annotations: lease.metadata?.annotations,
+  },
+  spec,
+});
+
+/**
+ * Takes the lease if it is free, expired or already ours (then renews it); reports
+ * `acquired: false` while someone else holds it. Every write is preconditioned on the
+ * resourceVersion read, so two contenders never both win.
+ *
+ * @example const { acquired } = await acquireLease(cluster, { namespace, name: 'rollout-shop-a', holder: jobId, durationSeconds: 900 })
+ */
+export async function acquireLease(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  maxConflicts = 5,
+): Promise<LeaseAcquisition> {
+  for (let conflicts = 0; ; conflicts++) {
+    const now = new Date(cluster.calls.now());
+    try {
+      let lease: V1Lease;
+      try {
+        lease = await readLease(cluster, claim);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        const created = await callK8s(cluster.calls, op('create', claim, false), (options) =>
+          cluster.coordination.createNamespacedLease(
+            {
+              namespace: claim.namespace,
+              body: {
+                apiVersion: 'coordination.k8s.io/v1',
+                kind: 'Lease',
+                metadata: { name: claim.name, namespace: claim.namespace },
+                spec: {
+                  holderIdentity: claim.holder,
+                  leaseDurationSeconds: claim.durationSeconds,
+                  acquireTime: new V1MicroTime(now),
+                  renewTime: new V1MicroTime(now),
+                  leaseTransitions: 0,
+                },
+              },
+            },
+            options,
+          ),
+        );
+        return { acquired: true, lease: toState(created) };
+      }
+      const state = toState(lease);
+      if (state.holder !== undefined && state.holder !== claim.holder && !leaseExpired(state, now)) {
+        return { acquired: false, lease: state };
+      }
+      const takingOver = state.holder !== claim.holder;
+      const updated = await replaceLease(
+        cluster,
+        claim,
+        withSpec(lease, {
+          holderIdentity: claim.holder,
+          leaseDurationSeconds: claim.durationSeconds,
+          acquireTime: takingOver ? new V1MicroTime(now) : lease.spec?.acquireTime,
+          renewTime: new V1MicroTime(now),
+          leaseTransitions: state.transitions + (takingOver && state.holder !== undefined ? 1 : 0),
+        }),
+      );
+      return { acquired: true, lease: toState(updated) };
+    } catch (error) {
+      // AlreadyExists (lost the create race) and Conflict (lost the update race): read again.
+      if (
+        !(error instanceof ConflictError || error instanceof AlreadyExistsError) ||
+        conflicts >= maxConflicts
+      )
+        throw error;
+    }
+  }
+}
+
+/** Extends our hold on the lease. Throws LeaseHeldError when someone else holds it now. */
+export async function renewLease(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  maxConflicts = 5,
+): Promise<LeaseState> {
+  for (let conflicts = 0; ; conflicts++) {
+    const lease = await readLease(cluster, claim);
+    const state = toState(lease);
+    if (state.holder !== claim.holder) throw new LeaseHeldError(op('update', claim), state.holder);
+    try {
+      const updated = await replaceLease(
+        cluster,
+        claim,
+        withSpec(lease, {
+          ...lease.spec,
+          leaseDurationSeconds: claim.durationSeconds,
+          renewTime: new V1MicroTime(new Date(cluster.calls.now())),
+        }),
+      );
+      return toState(updated);
+    } catch (error) {
+      if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;
+    }
+  }
+}
+
+/** Gives the lease up if we hold it. Returns false when it was not ours (or is gone). */
+export async function releaseLease(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  maxConflicts = 5,
+): Promise<boolean> {
+  for (let conflicts = 0; ; conflicts++) {
+    let lease: V1Lease;
+    try {
+      lease = await readLease(cluster, claim);
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+    if (toState(lease).holder !== claim.holder) return false;
+    try {
+      await replaceLease(
+        cluster,
+        claim,
+        withSpec(lease, {
+          leaseDurationSeconds: lease.spec?.leaseDurationSeconds,
+          leaseTransitions: lease.spec?.leaseTransitions,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;
+    }
+  }
+}
