@@ -80,9 +80,10 @@ export async function encodeVariant(
 }
 
 /**
- * Every preset × format of one decoded original, in memory. Presets are resized once and each
- * resized canvas is encoded to every format; `onVariant` receives each as soon as it exists so
- * uploads overlap encoding.
+ * Every preset × format of one decoded original, in memory. Each preset is resized once from the
+ * shared decode and its canvas encoded to every format; presets run concurrently (sharp works on
+ * libuv's thread pool), and `onVariant` receives each variant as soon as it exists so uploads
+ * overlap encoding. The result is in preset × format order whatever finished first.
  */
 export async function renderVariants(
   image: DecodedImage,
@@ -91,18 +92,22 @@ export async function renderVariants(
   settings: EncodeSettings,
   onVariant: (variant: RenderedVariant) => void = () => {},
 ): Promise<RenderedVariant[]> {
-  const variants: RenderedVariant[] = [];
-  for (const preset of presets) {
-    const resized = await resizeForPreset(image, preset);
-    const encoded = await Promise.all(
-      formats.map((format) =>
-        encodeVariant({ ...resized, channels: image.channels }, preset.name, format, settings),
-      ),
-    );
-    for (const variant of encoded) {
-      variants.push(variant);
-      onVariant(variant);
-    }
-  }
-  return variants;
+  const perPreset = await Promise.all(
+    presets.map(async (preset) => {
+      const resized = await resizeForPreset(image, preset);
+      return Promise.all(
+        formats.map(async (format) => {
+          const variant = await encodeVariant(
+            { ...resized, channels: image.channels },
+            preset.name,
+            format,
+            settings,
+          );
+          onVariant(variant);
+          return variant;
+        }),
+      );
+    }),
+  );
+  return perPreset.flat();
 }

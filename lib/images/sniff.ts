@@ -37,7 +37,9 @@ export function sniffFormat(bytes: Uint8Array): Sniffed {
 function looksLikeSvg(bytes: Uint8Array): boolean {
   // Skip a UTF-8 BOM and leading whitespace; an SVG starts with an XML declaration, a comment, a doctype or <svg.
   const start = startsWith(bytes, [0xef, 0xbb, 0xbf]) ? 3 : 0;
-  const head = ascii(bytes, start, start + 1024).trimStart().toLowerCase();
+  const head = ascii(bytes, start, start + 1024)
+    .trimStart()
+    .toLowerCase();
   return (
     head.startsWith('<svg') || ((head.startsWith('<?xml') || head.startsWith('<!')) && head.includes('<svg'))
   );

@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+interface Template {
+  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+}
+
+let dir: string;
+let template: Template;
+
+/** `sls package` offline (dummy credentials, no endpoint), exactly as a user runs it on a fresh clone. */
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'm2-sls-'));
+  const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
+  await run('npx', ['sls', 'package', '--stage', 'citest', '--package', dir], {
+    env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+    timeout: 240_000,
+  });
+  template = JSON.parse(
+    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+}, 300_000);
+
+const statementsOf = (roleId: string): Statement[] => {
+  const role = template.Resources[roleId];
+  const policies = (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((p) => p.PolicyDocument.Statement);
+};
+
+describe('sls package', () => {
+  it('produces a template with zero cfn-lint errors', async () => {
+    const file = join(dir, 'cloudformation-template-update-stack.json');
+    // cfn-lint exit code is a bit mask: 2 = error, 4 = warning, 8 = informational.
+    const code = await run('cfn-lint', [file]).then(
+      () => 0,
+      (error: { code?: number; stdout?: string }) => {
+        if ((error.code ?? 0) & 2) console.error(error.stdout);
+        return error.code ?? 1;
+      },
+    );
+    expect(code & 2).toBe(0);
+  });
+
+  it('grants no wildcard action to any role', () => {
+    const roles = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Role');
+    expect(roles.length).toBeGreaterThan(0);
+    for (const [id] of roles) {
+      for (const s of statementsOf(id)) {
+        for (const action of [s.Action].flat()) expect(action, `${id}: ${action}`).not.toContain('*');
+      }
+    }
+  });
+
+  it('lets imageVariants read originals and write only the derived prefix of the media bucket', () => {
+    const byAction = new Map<string, string[]>();
+    for (const s of statementsOf('ImageVariantsRole')) {
+      for (const action of [s.Action].flat())
+        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
+    }
+    expect([...byAction.keys()].sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    for (const action of ['s3:PutObject', 's3:DeleteObject']) {
+      expect(byAction.get(action)).toEqual([
+        expect.stringContaining(':s3:::m2-eks-pipeline-citest-us-east-1-media/derived/catalog/product/*'),
+      ]);
+    }
+    expect(byAction.get('sqs:SendMessage')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': ['ImageVariantsFailureQueue', 'Arn'] }),
+    ]);
+  });
+
+  it('packages sharp with its linux-x64 native binaries next to the bundle', async () => {
+    const { stdout } = await run('unzip', ['-l', join(dir, 'imageVariants.zip')]);
+    expect(stdout).toContain('functions/imageVariants.js');
+    expect(stdout).toMatch(/node_modules\/@img\/sharp-linux-x64\/lib\/sharp-linux-x64-[\d.]+\.node/);
+    expect(stdout).toMatch(/node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/);
+  });
+
+  it('wires the bucket notifications to imageVariants for the originals prefix only', () => {
+    const bucket = template.Resources.MediaBucket?.Properties as {
+      NotificationConfiguration: {
+        LambdaConfigurations: { Event: string; Filter: { S3Key: { Rules: { Value: string }[] } } }[];
+      };
+    };
+    const configs = bucket.NotificationConfiguration.LambdaConfigurations;
+    expect(configs.map((c) => [c.Event, c.Filter.S3Key.Rules[0]?.Value])).toEqual([
+      ['s3:ObjectCreated:*', 'catalog/product/'],
+      ['s3:ObjectRemoved:*', 'catalog/product/'],
+    ]);
+  });
+});
