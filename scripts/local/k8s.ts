@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { awsEnv } from './aws.ts';
 import { type ClusterPki, ensurePki, kubeconfigYaml } from './pki.ts';
@@ -201,7 +203,11 @@ function startWebhook(pki: ClusterPki): void {
   startIfStopped(
     'eks-auth-webhook',
     process.execPath,
-    ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, 'eks-auth-webhook.ts')],
+    [
+      '--import',
+      pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+      join(import.meta.dirname, 'eks-auth-webhook.ts'),
+    ],
     {
       M2_WEBHOOK_PORT: String(k8sPorts.webhook),
       M2_WEBHOOK_CERT: pki.webhook.cert,

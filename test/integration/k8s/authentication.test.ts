@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { AuthenticationV1Api } from '@kubernetes/client-node';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { connectCluster } from '../../../lib/k8s/connection.ts';
+import { createEksToken } from '../../../lib/k8s/eksToken.ts';
+import { UnauthorizedError } from '../../../lib/k8s/errors.ts';
+import { whoAmI } from '../../../lib/k8s/identity.ts';
+import { bearerKubeConfig, eksSettings, roleArns, roleCluster } from '../../helpers/cluster.ts';
+import { embeddedEnv } from '../../helpers/embedded.ts';
+
+const run = promisify(execFile);
+
+async function assumeRole(roleArn: string) {
+  const sts = new STSClient({});
+  try {
+    const { Credentials } = await sts.send(
+      new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: 'integration' }),
+    );
+    if (Credentials?.AccessKeyId === undefined || Credentials.SecretAccessKey === undefined) {
+      throw new Error('AssumeRole returned no credentials');
+    }
+    return {
+      accessKeyId: Credentials.AccessKeyId,
+      secretAccessKey: Credentials.SecretAccessKey,
+      ...(Credentials.SessionToken === undefined ? {} : { sessionToken: Credentials.SessionToken }),
+    };
+  } finally {
+    sts.destroy();
+  }
+}
+
+async function whoAmIWithToken(token: string) {
+  const api = bearerKubeConfig(token).makeApiClient(AuthenticationV1Api);
+  const review = await api.createSelfSubjectReview({
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  });
+  return review.status?.userInfo?.username;
+}
+
+describe('EKS-style authentication against the embedded cluster', () => {
+  beforeAll(() => {
+    embeddedEnv();
+  });
+
+  it.each([
+    [roleArns.consumerScaler, 'm2:consumer-scaler', ['m2:consumer-scaler', 'system:authenticated']],
+    [roleArns.rollout, 'm2:rollout', ['m2:rollout', 'system:authenticated']],
+    [roleArns.readonlyTest, 'm2:readonly-test', ['system:authenticated']],
+  ])('authenticates role %s as its access entry %s', async (roleArn, username, groups) => {
+    // Prepare
+    const cluster = await roleCluster(roleArn);
+
+    // Act
+    const identity = await whoAmI(cluster);
+
+    // Assess
+    expect(identity).toEqual({ username, groups });
+  });
+
+  it('refuses a caller without an access entry (401, UnauthorizedError)', async () => {
+    // Prepare: the plain test credentials are moto's IAM user, which no access entry maps.
+    const cluster = await connectCluster(eksSettings());
+
+    // Act + Assess
+    await expect(whoAmI(cluster)).rejects.toBeInstanceOf(UnauthorizedError);
+  });
+
+  it('accepts a token from `aws eks get-token` (aws-cli v1) and kubectl prints the mapped user', async () => {
+    // Prepare
+    const env = embeddedEnv();
+    const credentials = await assumeRole(roleArns.rollout);
+    const awsEnv = {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_SESSION_TOKEN: credentials.sessionToken ?? '',
+    };
+
+    // Act
+    const { stdout } = await run(
+      'aws',
+      ['eks', 'get-token', '--cluster-name', env.EKS_CLUSTER_NAME ?? 'm2-local'],
+      {
+        env: awsEnv,
+      },
+    );
+    const token = (JSON.parse(stdout) as { status: { token: string } }).status.token;
+    const kubectl = await run(
+      'kubectl',
+      [
+        '--kubeconfig=/dev/null',
+        `--server=${env.EKS_ENDPOINT_OVERRIDE}`,
+        `--certificate-authority=${env.KUBECONFIG?.replace(/kube\/admin\.kubeconfig$/, 'pki/ca.crt')}`,
+        `--token=${token}`,
+        'auth',
+        'whoami',
+        '-o',
+        'jsonpath={.status.userInfo.username}',
+      ],
+      { env: awsEnv },
+    );
+
+    // Assess
+    expect(token.startsWith('k8s-aws-v1.')).toBe(true);
+    expect(kubectl.stdout).toBe('m2:rollout');
+    expect(await whoAmIWithToken(token)).toBe('m2:rollout');
+  });
+
+  it('refuses a token older than 15 minutes', async () => {
+    // Prepare
+    const credentials = await assumeRole(roleArns.rollout);
+    const settings = eksSettings();
+    const stale = await createEksToken({
+      clusterName: settings.clusterName,
+      region: settings.region,
+      stsEndpoint: settings.stsEndpoint,
+      credentials,
+      now: new Date(Date.now() - 16 * 60_000),
+    });
+
+    // Act
+    const username = whoAmIWithToken(stale.token);
+
+    // Assess
+    await expect(username).rejects.toMatchObject({ code: 401 });
+  });
+
+  it('refreshes the token across its expiry (injected clock)', async () => {
+    // Prepare: the provider's clock starts 14 min 50 s in the past, so its first token has 10 s to live.
+    let offsetMs = 14 * 60_000 + 50_000;
+    const cluster = await roleCluster(roleArns.consumerScaler, {
+      now: () => new Date(Date.now() - offsetMs),
+    });
+
+    // Act 1: the first token is accepted while it is valid.
+    const before = await whoAmI(cluster);
+    // Act 2: past 15 minutes (and past the apiserver's 10 s cache) the same token is refused;
+    // the provider's clock has barely moved, so it still reuses it.
+    await new Promise((resolve) => setTimeout(resolve, 11_500));
+    const expired = whoAmI(cluster);
+    await expect(expired).rejects.toBeInstanceOf(UnauthorizedError);
+    // Act 3: the clock moves on past the reuse window: the provider mints a new token.
+    offsetMs = 0;
+    const after = await whoAmI(cluster);
+
+    // Assess
+    expect(before.username).toBe('m2:consumer-scaler');
+    expect(after.username).toBe('m2:consumer-scaler');
+  }, 60_000);
+});

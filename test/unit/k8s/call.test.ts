@@ -1,0 +1,85 @@
+import { ApiException } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { type CallSettings, callK8s } from '../../../lib/k8s/call.ts';
+import { ForbiddenError, type K8sOperation, ServerError } from '../../../lib/k8s/errors.ts';
+
+const op: K8sOperation = {
+  verb: 'get',
+  resource: 'deployments.apps',
+  namespace: 'n',
+  name: 'd',
+  idempotent: true,
+};
+
+function settings() {
+  const sleeps: number[] = [];
+  let clock = 0;
+  const calls: CallSettings = {
+    timeoutMs: 1000,
+    retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, budgetMs: 10_000 },
+    sleep: async (ms) => {
+      sleeps.push(ms);
+      clock += ms;
+    },
+    random: () => 0,
+    now: () => clock,
+  };
+  return { calls, sleeps };
+}
+
+const unavailable = () =>
+  new ApiException(503, 'x', '{"kind":"Status","reason":"ServiceUnavailable","message":"etcd"}', {});
+
+describe('callK8s', () => {
+  it('retries transient failures with backoff and returns the first success', async () => {
+    // Prepare
+    const { calls, sleeps } = settings();
+    let attempts = 0;
+
+    // Act
+    const result = await callK8s(calls, op, async () => {
+      attempts++;
+      if (attempts < 3) throw unavailable();
+      return 'ok';
+    });
+
+    // Assess
+    expect(result).toBe('ok');
+    expect(attempts).toBe(3);
+    expect(sleeps).toEqual([50, 100]);
+  });
+
+  it('gives up after maxAttempts with the typed error of the last attempt', async () => {
+    // Prepare
+    const { calls, sleeps } = settings();
+
+    // Act
+    const call = callK8s(calls, op, async () => {
+      throw unavailable();
+    });
+
+    // Assess
+    await expect(call).rejects.toBeInstanceOf(ServerError);
+    expect(sleeps).toHaveLength(3);
+  });
+
+  it('does not retry a permanent error', async () => {
+    // Prepare
+    const { calls, sleeps } = settings();
+
+    // Act
+    const call = callK8s(calls, op, async () => {
+      throw new ApiException(403, 'x', '{"reason":"Forbidden","message":"no"}', {});
+    });
+
+    // Assess
+    await expect(call).rejects.toBeInstanceOf(ForbiddenError);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('passes per-call options with a timeout middleware to the client method', async () => {
+    const { calls } = settings();
+    const seen = await callK8s(calls, op, async (options) => options.middleware?.length);
+    expect(seen).toBe(1);
+  });
+});
