@@ -1,4 +1,6 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * SDK v3 clients, created once per cold start and reused across warm invocations.
@@ -14,4 +16,24 @@ export function s3Client(): S3Client {
     maxAttempts: 4,
   });
   return s3;
+}
+
+let sqs: SQSClient | undefined;
+
+export function sqsClient(): SQSClient {
+  sqs ??= new SQSClient({
+    // With an endpoint override (the embedded environment), requests must go there even for queue
+    // URLs of the real sqs.<region>.amazonaws.com form, which the manifests carry; by default the
+    // SDK would send them to the URL's host.
+    useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
+    maxAttempts: 3,
+  });
+  return sqs;
+}
+
+let cloudWatch: CloudWatchClient | undefined;
+
+export function cloudWatchClient(): CloudWatchClient {
+  cloudWatch ??= new CloudWatchClient({ maxAttempts: 3 });
+  return cloudWatch;
 }

@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { targetSelector } from '../scaling/annotations.ts';
+import { defaultPolicySettings } from '../scaling/policy.ts';
+import type { RunSettings } from '../scaling/runScaler.ts';
+import { ConfigError, intVar, parseEnv } from './env.ts';
+
+const boolVar = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'], { message: 'must be "true" or "false"' })
+    .transform((v) => v === 'true')
+    .default(fallback);
+
+const schema = z.object({
+  SCALER_TARGET_SELECTOR: z.string().min(1).default(targetSelector),
+  SCALER_INTERVAL_SECONDS: intVar(10, 1, 60),
+  SCALER_MAX_RUN_SECONDS: intVar(50, 0, 900),
+  SCALER_PASS_BUDGET_SECONDS: intVar(10, 1, 60),
+  SCALER_SCALE_DOWN_WINDOW_SECONDS: intVar(defaultPolicySettings.scaleDownWindowSeconds, 0, 3600),
+  SCALER_CONFIRM_READS: intVar(defaultPolicySettings.confirmReads, 1, 10),
+  SCALER_READ_SPACING_SECONDS: intVar(defaultPolicySettings.readSpacingSeconds, 0, 60),
+  /** 0 = straight to the target. */
+  SCALER_MAX_SURGE: intVar(0, 0, 1000),
+  SCALER_INCLUDE_DELAYED: boolVar(defaultPolicySettings.includeDelayed),
+  /** Read NumberOfMessagesSent from CloudWatch for the arrival-rate floor. */
+  SCALER_ARRIVAL_METRICS: boolVar(true),
+});
+
+export interface ConsumerScalerConfig {
+  readonly run: RunSettings;
+  readonly arrivalMetrics: boolean;
+}
+
+/** consumerScaler's configuration, parsed once from the environment; throws ConfigError naming the variable. */
+export function loadConsumerScalerConfig(
+  env: Record<string, string | undefined> = process.env,
+): ConsumerScalerConfig {
+  const e = parseEnv(schema, env);
+  if (e.SCALER_READ_SPACING_SECONDS >= e.SCALER_INTERVAL_SECONDS) {
+    // Otherwise the passes of one invocation would never count as separate readings.
+    throw new ConfigError(
+      'invalid configuration: SCALER_READ_SPACING_SECONDS must be below SCALER_INTERVAL_SECONDS',
+    );
+  }
+  return Object.freeze({
+    arrivalMetrics: e.SCALER_ARRIVAL_METRICS,
+    run: Object.freeze({
+      selector: e.SCALER_TARGET_SELECTOR,
+      intervalMs: e.SCALER_INTERVAL_SECONDS * 1000,
+      passBudgetMs: e.SCALER_PASS_BUDGET_SECONDS * 1000,
+      maxRunMs: e.SCALER_MAX_RUN_SECONDS * 1000,
+      policy: Object.freeze({
+        includeDelayed: e.SCALER_INCLUDE_DELAYED,
+        scaleDownWindowSeconds: e.SCALER_SCALE_DOWN_WINDOW_SECONDS,
+        confirmReads: e.SCALER_CONFIRM_READS,
+        readSpacingSeconds: e.SCALER_READ_SPACING_SECONDS,
+        ...(e.SCALER_MAX_SURGE === 0 ? {} : { maxSurge: e.SCALER_MAX_SURGE }),
+      }),
+    }),
+  });
+}

@@ -1,0 +1,33 @@
+/**
+ * The keys the scaler reads from and writes to consumer Deployments. The declarative ones are
+ * documented in k8s-manifests/README.md ("Consumers and the scaling annotations").
+ */
+const prefix = 'scaling.m2-eks-pipeline.io';
+
+/** Label that marks a Deployment as a scaling target. */
+export const targetLabel = `${prefix}/enabled`;
+/** Label selector the scaler discovers its targets with, across all namespaces. */
+export const targetSelector = `${targetLabel}=true`;
+
+/** Declared by the shop's manifests. */
+export const targetAnnotations = {
+  queueUrl: `${prefix}/queue-url`,
+  messagesPerPod: `${prefix}/messages-per-pod`,
+  minReplicas: `${prefix}/min-replicas`,
+  maxReplicas: `${prefix}/max-replicas`,
+  cooldownSeconds: `${prefix}/cooldown-seconds`,
+  secondsPerMessage: `${prefix}/seconds-per-message`,
+  paused: `${prefix}/paused`,
+} as const;
+
+/** Written by the scaler: its memory between invocations (no database). */
+export const stateAnnotations = {
+  /** JSON: counters and timestamps the policy needs (see state.ts). */
+  state: `${prefix}/state`,
+  /** Human-readable reason of the last decision that changed replicas or state. */
+  lastReason: `${prefix}/last-reason`,
+  /** ISO time the queue was last seen non-empty or receiving messages. */
+  lastActive: `${prefix}/last-active`,
+  /** ISO time of the last replica change, and to what. */
+  lastScale: `${prefix}/last-scale`,
+} as const;

@@ -1,0 +1,44 @@
+import type { ClusterClient } from '../k8s/clusterClient.ts';
+import { listDeploymentsByLabel } from '../k8s/deployments.ts';
+import type { Log, MetricSink } from '../observability/telemetry.ts';
+import { DiscoveryError } from './errors.ts';
+import { parseScalingTarget, type ScalingTarget } from './target.ts';
+
+/**
+ * Finds the scaling targets in every namespace by label. A Deployment with a malformed
+ * annotation is skipped with a log line naming it and the annotation; a paused one is skipped
+ * quietly; the rest are returned.
+ */
+export async function discoverTargets(
+  cluster: ClusterClient,
+  selector: string,
+  telemetry: { readonly log: Log; readonly metrics: MetricSink },
+): Promise<ScalingTarget[]> {
+  let deployments: Awaited<ReturnType<typeof listDeploymentsByLabel>>;
+  try {
+    deployments = await listDeploymentsByLabel(cluster, selector);
+  } catch (error) {
+    throw new DiscoveryError(`listing Deployments labelled ${selector} failed`, { cause: error });
+  }
+  const targets: ScalingTarget[] = [];
+  for (const deployment of deployments) {
+    const parsed = parseScalingTarget(deployment);
+    if (parsed.kind === 'target') {
+      targets.push(parsed.target);
+    } else if (parsed.kind === 'paused') {
+      telemetry.log.info('scaling target paused', {
+        namespace: parsed.ref.namespace,
+        deployment: parsed.ref.name,
+      });
+    } else {
+      telemetry.log.warn('scaling target skipped: malformed annotation', {
+        namespace: parsed.ref.namespace,
+        deployment: parsed.ref.name,
+        annotation: parsed.error.annotation,
+        problem: parsed.error.message,
+      });
+      telemetry.metrics.count('TargetsSkipped', 1, { reason: 'invalid-annotation' });
+    }
+  }
+  return targets;
+}

@@ -1,0 +1,69 @@
+/** Base class of the scaling package's errors. */
+export class ScalingError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ScalingError';
+  }
+}
+
+/**
+ * A Deployment labelled as a scaling target carries a missing or malformed annotation. Only that
+ * target is skipped; the others are still reconciled.
+ */
+export class TargetAnnotationError extends ScalingError {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly annotation: string;
+
+  constructor(namespace: string, deployment: string, annotation: string, problem: string) {
+    super(`${namespace}/${deployment}: annotation ${annotation} ${problem}`);
+    this.name = 'TargetAnnotationError';
+    this.namespace = namespace;
+    this.deployment = deployment;
+    this.annotation = annotation;
+  }
+}
+
+/** Why a queue's depth could not be read (the target is then held fail-static). */
+export type QueueReadFailure = 'throttled' | 'denied' | 'not-found' | 'unavailable';
+
+/** SQS GetQueueAttributes failed for one queue. */
+export class QueueReadError extends ScalingError {
+  readonly queueUrl: string;
+  readonly failure: QueueReadFailure;
+
+  constructor(queueUrl: string, failure: QueueReadFailure, options?: ErrorOptions) {
+    super(`reading the depth of ${queueUrl} failed (${failure})`, options);
+    this.name = 'QueueReadError';
+    this.queueUrl = queueUrl;
+    this.failure = failure;
+  }
+}
+
+/** Discovering targets (listing Deployments) failed: nothing can be reconciled this pass. */
+export class DiscoveryError extends ScalingError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DiscoveryError';
+  }
+}
+
+/** Some targets could not be reconciled (their neighbours were); names them so the failure is actionable. */
+export class ReconcileIncompleteError extends ScalingError {
+  readonly failures: readonly {
+    readonly namespace: string;
+    readonly deployment: string;
+    readonly error: string;
+  }[];
+
+  constructor(failures: ReconcileIncompleteError['failures']) {
+    super(
+      `${failures.length} scaling target(s) not reconciled: ${failures
+        .map((f) => `${f.namespace}/${f.deployment} (${f.error})`)
+        .join('; ')
+        .slice(0, 2000)}`,
+    );
+    this.name = 'ReconcileIncompleteError';
+    this.failures = failures;
+  }
+}

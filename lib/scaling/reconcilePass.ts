@@ -1,0 +1,113 @@
+import { discoverTargets } from './discovery.ts';
+import { QueueReadError } from './errors.ts';
+import type { PolicySettings, QueueReading } from './policy.ts';
+import type { QueueDepth, QueueSignals } from './queueSignals.ts';
+import { reconcileTarget, type TargetOutcome, type TargetReconcileDeps } from './reconcileTarget.ts';
+import type { ScalingTarget } from './target.ts';
+
+export interface PassDeps extends TargetReconcileDeps {
+  readonly signals: QueueSignals;
+}
+
+/** A target that could not be reconciled this pass (its neighbours were). */
+export interface TargetFailure {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly error: string;
+}
+
+export interface PassResult {
+  readonly targets: number;
+  readonly outcomes: readonly TargetOutcome[];
+  readonly failures: readonly TargetFailure[];
+  /** Some target has work or an unconfirmed change: read again soon. */
+  readonly active: boolean;
+}
+
+/** Targets reconciled at once; a cluster has a handful of shops × a few consumers. */
+const concurrency = 8;
+
+/**
+ * One reconcile of every target: discover, read each queue once (depth from SQS, arrival rates
+ * from CloudWatch in one batched call), then read–decide–write each Deployment. A queue that
+ * cannot be read holds its targets (fail-static) and is counted as `QueueReadErrors{reason}`;
+ * a target whose write fails is reported and does not stop the others.
+ */
+export async function reconcilePass(
+  selector: string,
+  settings: PolicySettings,
+  deps: PassDeps,
+): Promise<PassResult> {
+  const targets = await discoverTargets(deps.cluster, selector, deps);
+  const queueUrls = [...new Set(targets.map((t) => t.queueUrl))];
+  const [arrivals, depths] = await Promise.all([
+    deps.signals.readArrivals(queueUrls),
+    Promise.all(queueUrls.map(async (url) => [url, await readDepthOrUndefined(url, deps)] as const)),
+  ]);
+  const depthByUrl = new Map(depths);
+
+  const outcomes: TargetOutcome[] = [];
+  const failures: TargetFailure[] = [];
+  await forEachLimited(targets, concurrency, async (target) => {
+    const depth = depthByUrl.get(target.queueUrl);
+    const rate = arrivals.get(target.queueUrl);
+    const reading: QueueReading | undefined =
+      depth === undefined
+        ? undefined
+        : { ...depth, ...(rate === undefined ? {} : { arrivalsPerSecond: rate }) };
+    try {
+      outcomes.push(await reconcileTarget(target, reading, settings, deps));
+    } catch (error) {
+      failures.push(failureOf(target, error, deps));
+    }
+  });
+  return {
+    targets: targets.length,
+    outcomes,
+    failures,
+    active: outcomes.some((o) => o.decision.active),
+  };
+}
+
+async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<QueueDepth | undefined> {
+  try {
+    return await deps.signals.readDepth(queueUrl);
+  } catch (error) {
+    const failure = error instanceof QueueReadError ? error.failure : 'unavailable';
+    deps.log.error('queue depth unreadable; holding its targets', {
+      queue: queueUrl,
+      failure,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    deps.metrics.count('QueueReadErrors', 1, { reason: failure });
+    return undefined;
+  }
+}
+
+function failureOf(target: ScalingTarget, error: unknown, deps: PassDeps): TargetFailure {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  deps.log.error('reconcile failed', {
+    namespace: target.namespace,
+    deployment: target.name,
+    error: name,
+    message,
+  });
+  deps.metrics.count('TargetErrors', 1, { reason: name });
+  return { namespace: target.namespace, deployment: target.name, error: `${name}: ${message}` };
+}
+
+async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < items.length; i = next++) {
+      const item = items[i];
+      if (item !== undefined) await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

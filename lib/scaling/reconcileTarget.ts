@@ -1,0 +1,117 @@
+import type { ClusterClient } from '../k8s/clusterClient.ts';
+import { patchDeployment, readDeployment } from '../k8s/deployments.ts';
+import { ConflictError } from '../k8s/errors.ts';
+import { writeScale } from '../k8s/scale.ts';
+import type { Log, MetricSink } from '../observability/telemetry.ts';
+import { ScalingError } from './errors.ts';
+import {
+  type Decision,
+  decideReplicas,
+  initialState,
+  type PolicySettings,
+  type QueueReading,
+} from './policy.ts';
+import { readState, stateAnnotationsFor, stateChanged } from './state.ts';
+import type { ScalingTarget } from './target.ts';
+
+export interface TargetReconcileDeps {
+  readonly cluster: ClusterClient;
+  readonly log: Log;
+  readonly metrics: MetricSink;
+  readonly now: () => number;
+}
+
+/** What one reconcile of one target did. */
+export interface TargetOutcome {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly from: number;
+  readonly to: number;
+  readonly decision: Decision;
+  /** Writes that lost a race and were re-decided. */
+  readonly conflicts: number;
+}
+
+/** Gave up after this many lost races in a row (another writer keeps changing the Deployment). */
+export class TooManyConflictsError extends ScalingError {
+  constructor(target: ScalingTarget, conflicts: number, options?: ErrorOptions) {
+    super(`${target.namespace}/${target.name}: ${conflicts} write conflicts in a row`, options);
+    this.name = 'TooManyConflictsError';
+  }
+}
+
+/**
+ * Read – decide – write for one consumer Deployment. The state annotations are patched with the
+ * resourceVersion that was read, then replicas go through the scale subresource with the
+ * resourceVersion that patch produced; a 409 from either means another invocation (or a person)
+ * wrote in between, so the Deployment is read again and the decision made again from what that
+ * writer left. Readings closer together than the policy's spacing count once, so re-deciding never
+ * double-counts an empty reading.
+ */
+export async function reconcileTarget(
+  target: ScalingTarget,
+  reading: QueueReading | undefined,
+  settings: PolicySettings,
+  deps: TargetReconcileDeps,
+  maxConflicts = 8,
+): Promise<TargetOutcome> {
+  const ref = { namespace: target.namespace, name: target.name };
+  for (let conflicts = 0; ; conflicts++) {
+    const deployment = await readDeployment(deps.cluster, ref);
+    const current = deployment.spec?.replicas ?? 1;
+    const stored = readState(deployment.metadata?.annotations);
+    if (stored.kind === 'malformed') {
+      deps.log.warn('scaler state annotation malformed; starting over', {
+        namespace: target.namespace,
+        deployment: target.name,
+        problem: stored.problem,
+      });
+    }
+    const previous = stored.kind === 'ok' ? stored.state : undefined;
+    const now = deps.now();
+    const decision = decideReplicas({
+      bounds: target.bounds,
+      settings,
+      current,
+      reading,
+      state: previous ?? initialState,
+      now,
+    });
+    try {
+      let resourceVersion = deployment.metadata?.resourceVersion ?? '';
+      if (decision.replicas !== current || stateChanged(previous, decision.state)) {
+        const patched = await patchDeployment(
+          deps.cluster,
+          ref,
+          { metadata: { resourceVersion, annotations: stateAnnotationsFor(decision, current, now) } },
+          'merge',
+        );
+        resourceVersion = patched.metadata?.resourceVersion ?? '';
+      }
+      if (decision.replicas !== current) {
+        await writeScale(deps.cluster, ref, decision.replicas, resourceVersion);
+        deps.metrics.count('ScaleEvents', 1, { direction: decision.replicas > current ? 'up' : 'down' });
+        deps.log.info('scaled', {
+          namespace: target.namespace,
+          deployment: target.name,
+          from: current,
+          to: decision.replicas,
+          reason: decision.reason,
+        });
+      }
+      return {
+        namespace: target.namespace,
+        deployment: target.name,
+        from: current,
+        to: decision.replicas,
+        decision,
+        conflicts,
+      };
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      deps.metrics.count('WriteConflicts');
+      if (conflicts >= maxConflicts) throw new TooManyConflictsError(target, conflicts + 1, { cause: error });
+      await deps.cluster.calls.sleep(Math.round(deps.cluster.calls.random() * 50 * (conflicts + 1)));
+    }
+  }
+}
