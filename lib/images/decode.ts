@@ -16,19 +16,26 @@ export interface DecodedImage {
   readonly hasAlpha: boolean;
 }
 
+/** What an original's header says, once it has passed every check that needs no pixels. */
+export interface InspectedOriginal {
+  readonly sourceFormat: SourceFormat;
+  /** Size of one frame as stored. */
+  readonly frameSize: Size;
+  /** Displayed size (after EXIF orientation): the base of all resize geometry. */
+  readonly sourceSize: Size;
+  readonly hasAlpha: boolean;
+}
+
+/** sharp options for every read of an original: the shared pixel limit, truncation is an error, EXIF orientation applied. */
+export const originalReadOptions = (limits: ImageLimits) =>
+  ({ failOn: 'truncated', limitInputPixels: limits.maxPixels, autoOrient: true }) as const;
+
 /**
- * Validates an original and decodes it exactly once, straight to the size the largest preset
- * needs (`boxes`), so every variant afterwards is a cheap downscale of raw pixels.
- *
- * Refusals throw {@link ImageRejectedError}: unknown or SVG content (checked on magic bytes before
- * any decoder runs), a format that disagrees with its own header, too many pixels or frames
- * (checked on the header before pixels are decoded), truncated or corrupt data.
+ * Validates an original without decoding pixels: unknown or SVG content (checked on magic bytes
+ * before any decoder runs), a format that disagrees with its own header, HEIC without a decoder,
+ * too many pixels or frames. Refusals throw {@link ImageRejectedError}.
  */
-export async function decodeOriginal(
-  bytes: Buffer,
-  boxes: readonly Size[],
-  limits: ImageLimits,
-): Promise<DecodedImage> {
+export async function inspectOriginal(bytes: Buffer, limits: ImageLimits): Promise<InspectedOriginal> {
   if (bytes.length === 0) throw new ImageRejectedError('empty', 'the object is empty (0 bytes)');
   const sniffed = sniffFormat(bytes);
   if (sniffed.kind === 'svg') {
@@ -43,10 +50,9 @@ export async function decodeOriginal(
     );
   }
 
-  const options = { failOn: 'truncated', limitInputPixels: limits.maxPixels, autoOrient: true } as const;
   let metadata: Metadata;
   try {
-    metadata = await sharp(bytes, { ...options, limitInputPixels: false }).metadata();
+    metadata = await sharp(bytes, { ...originalReadOptions(limits), limitInputPixels: false }).metadata();
   } catch (error) {
     throw new ImageRejectedError('corrupt', `cannot read the ${sniffed.format} header: ${messageOf(error)}`, {
       cause: error,
@@ -61,6 +67,10 @@ export async function decodeOriginal(
       `magic bytes say ${sniffed.format}, decoder says ${metadata.format}`,
     );
   }
+  if (metadata.format === 'heif' && metadata.compression === 'hevc') {
+    // sharp's prebuilt libheif decodes AV1 only; HEVC is patent-encumbered and not bundled.
+    throw new ImageRejectedError('unsupported-format', 'HEIC (HEVC) images cannot be decoded here');
+  }
   assertWithinLimits(
     {
       width: metadata.width,
@@ -70,13 +80,30 @@ export async function decodeOriginal(
     },
     limits,
   );
-
   const frameSize = { width: metadata.width, height: metadata.pageHeight ?? metadata.height };
-  const sourceSize = orientedSize(frameSize, metadata.orientation);
+  return {
+    sourceFormat: sniffed.format,
+    frameSize,
+    sourceSize: orientedSize(frameSize, metadata.orientation),
+    hasAlpha: metadata.hasAlpha === true,
+  };
+}
+
+/**
+ * Validates an original ({@link inspectOriginal}) and decodes it exactly once, straight to the size
+ * the largest preset needs (`boxes`), so every variant afterwards is a cheap downscale of raw pixels.
+ * Truncated or corrupt data throws {@link ImageRejectedError} too.
+ */
+export async function decodeOriginal(
+  bytes: Buffer,
+  boxes: readonly Size[],
+  limits: ImageLimits,
+): Promise<DecodedImage> {
+  const { sourceFormat, sourceSize } = await inspectOriginal(bytes, limits);
   const decodeSize = sharedDecodeSize(sourceSize, boxes);
   try {
     // Only the first frame of an animation is used: product images are stills.
-    const { data, info } = await sharp(bytes, { ...options, pages: 1 })
+    const { data, info } = await sharp(bytes, { ...originalReadOptions(limits), pages: 1 })
       .resize(decodeSize.width, decodeSize.height, { fit: 'fill' })
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
@@ -89,11 +116,11 @@ export async function decodeOriginal(
       size: { width: info.width, height: info.height },
       channels: info.channels,
       sourceSize,
-      sourceFormat: sniffed.format,
+      sourceFormat,
       hasAlpha: info.channels === 4,
     };
   } catch (error) {
-    throw new ImageRejectedError('corrupt', `cannot decode the ${sniffed.format} data: ${messageOf(error)}`, {
+    throw new ImageRejectedError('corrupt', `cannot decode the ${sourceFormat} data: ${messageOf(error)}`, {
       cause: error,
     });
   }
@@ -102,4 +129,4 @@ export async function decodeOriginal(
 const sameFamily = (decoder: string | undefined, sniffed: SourceFormat): boolean =>
   decoder === sniffed || (decoder === 'heif' && (sniffed === 'avif' || sniffed === 'heif'));
 
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -45,3 +45,23 @@ export class TransientStorageError extends ImageError {
     this.key = context.key;
   }
 }
+
+/** HTTP statuses imageServe answers a refused request with. */
+export type RefusalStatus = 400 | 403 | 404 | 405 | 413 | 415;
+
+/**
+ * An image request imageServe refuses: bad parameters (400), bad signature (403), missing original
+ * (404), wrong method (405), over a limit (413), unusable source (415). `message` is short and safe
+ * to show to the client; `reason` is a stable token for logs and metrics.
+ */
+export class ImageRequestError extends ImageError {
+  readonly status: RefusalStatus;
+  readonly reason: string;
+
+  constructor(status: RefusalStatus, reason: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ImageRequestError';
+    this.status = status;
+    this.reason = reason;
+  }
+}

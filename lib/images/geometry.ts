@@ -1,5 +1,13 @@
 import type { FitMode } from './presets.ts';
 
+/**
+ * Every fit the resizers understand: the preset fits of {@link FitMode}, plus two used by imageServe
+ * for Fastly-style requests (PWA Studio's `fit=cover` and `fit=crop`). None upscales.
+ * - `outside`: scaled so it covers the box, nothing cut off — the output may exceed the box on one axis.
+ * - `cover`: scaled so it covers the box, then centre-cropped to the box.
+ */
+export type ResizeFit = FitMode | 'outside' | 'cover';
+
 export interface Size {
   readonly width: number;
   readonly height: number;
@@ -11,6 +19,7 @@ export interface Placement {
   readonly content: Size;
   /** Size of the output file: equal to `content` for `inside`, the box for `frame`. */
   readonly canvas: Size;
+  /** Offset of the content on the canvas; zero or negative (a centred crop) for `cover`. */
   readonly left: number;
   readonly top: number;
 }
@@ -42,8 +51,46 @@ export function fitInside(source: Size, box: Size): Size {
   };
 }
 
-/** Resize geometry of one preset: content fitted inside, canvas letterboxed for `frame`. */
-export function placement(source: Size, box: Size, fit: FitMode): Placement {
+/** Scale factor that makes `source` cover `box`, capped at 1 (never upscale). */
+export function coverScale(source: Size, box: Size): number {
+  return Math.min(1, Math.max(box.width / source.width, box.height / source.height));
+}
+
+/**
+ * Content size of `source` scaled to cover `box`: aspect ratio kept, at least 1 px a side, never
+ * larger than the source. Not clamped to the box: that is what a crop is for.
+ *
+ * @example fitOutside({ width: 2560, height: 1600 }, { width: 640, height: 800 }) // { width: 1280, height: 800 }
+ */
+export function fitOutside(source: Size, box: Size): Size {
+  const scale = coverScale(source, box);
+  if (scale === 1) return { width: source.width, height: source.height };
+  return {
+    width: clamp(Math.round(source.width * scale), 1, source.width),
+    height: clamp(Math.round(source.height * scale), 1, source.height),
+  };
+}
+
+/**
+ * Resize geometry: content fitted inside (`frame`, `inside`) or over (`outside`, `cover`) the box;
+ * canvas letterboxed for `frame`, centre-cropped to the box for `cover` (never beyond the content,
+ * so a small original is cropped, not padded).
+ */
+export function placement(source: Size, box: Size, fit: ResizeFit): Placement {
+  if (fit === 'outside' || fit === 'cover') {
+    const content = fitOutside(source, box);
+    if (fit === 'outside') return { content, canvas: content, left: 0, top: 0 };
+    const canvas = {
+      width: Math.min(box.width, content.width),
+      height: Math.min(box.height, content.height),
+    };
+    return {
+      content,
+      canvas,
+      left: -Math.floor((content.width - canvas.width) / 2) || 0,
+      top: -Math.floor((content.height - canvas.height) / 2) || 0,
+    };
+  }
   const content = fitInside(source, box);
   if (fit === 'inside') return { content, canvas: content, left: 0, top: 0 };
   return {

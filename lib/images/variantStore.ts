@@ -137,12 +137,14 @@ export class S3VariantStore implements VariantStore {
   }
 }
 
-function httpStatus(error: unknown): number | undefined {
+/** HTTP status of an SDK v3 error, when it has one. */
+export function httpStatus(error: unknown): number | undefined {
   const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
   return meta?.httpStatusCode;
 }
 
-function isNotFound(error: unknown): boolean {
+/** True for S3's "no such key" in all its spellings (GetObject, HeadObject). */
+export function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name;
   return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
 }

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { ServeSettings } from '../images/imageServer.ts';
+import type { AllowedSize } from '../images/imageUrl.ts';
+import { lumaPresets } from '../images/presets.ts';
+import { intVar, parseEnv } from './env.ts';
+import { encodeFrom, imageEnvShape, layoutFrom, limitsFrom } from './imageEnv.ts';
+
+/** `640x800`, `640x` (width only) or `x800` (height only). */
+const sizeEntry = /^(?:([1-9]\d{0,4})x([1-9]\d{0,4})?|x([1-9]\d{0,4}))$/;
+
+const schema = z.object({
+  ...imageEnvShape,
+  IMAGE_MAX_DIMENSION: intVar(2560, 16, 8192),
+  /** Optional allowlist, comma-separated: `640x800,240x300,1200x,x600`. Unset: any size up to the maximum. */
+  IMAGE_SIZES: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined || s.trim() === '') return undefined;
+      const sizes: AllowedSize[] = [];
+      for (const entry of s.split(',').map((e) => e.trim())) {
+        const m = sizeEntry.exec(entry);
+        if (!m) {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not WIDTHxHEIGHT, WIDTHx or xHEIGHT` });
+          return z.NEVER;
+        }
+        const width = m[1] === undefined ? undefined : Number(m[1]);
+        const height = m[2] ?? m[3];
+        sizes.push({ width, height: height === undefined ? undefined : Number(height) });
+      }
+      return sizes;
+    }),
+  /** On-the-fly AVIF only for requested boxes up to this many pixels (0: never); see README's bench:serve. */
+  AVIF_MAX_PIXELS: intVar(250_000, 0),
+  /** Comma-separated HMAC keys (at most two: current and next). Unset: signing off. */
+  IMAGE_SIGNING_KEYS: z
+    .string()
+    .optional()
+    .transform((s) =>
+      (s ?? '')
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .pipe(z.array(z.string().min(32, 'each signing key needs at least 32 characters')).max(2)),
+  MAX_INLINE_BYTES: intVar(4_000_000, 1024, 4_400_000),
+  /** Public base URL of the bucket's keys (CloudFront), ending in `/`, for redirects of large outputs. */
+  REDIRECT_BASE_URL: z
+    .string()
+    .regex(/^https:\/\/[^/?#]+\/(?:[^?#]*\/)?$/, 'must be an https URL ending in "/"')
+    .optional(),
+  ERROR_MAX_AGE: intVar(60, 0, 86_400),
+});
+
+export interface ImageServeConfig {
+  readonly bucket: string;
+  readonly settings: ServeSettings;
+}
+
+/** The imageServe function's configuration, parsed once from the environment. */
+export function loadImageServeConfig(
+  env: Record<string, string | undefined> = process.env,
+): ImageServeConfig {
+  const e = parseEnv(schema, env);
+  return Object.freeze({
+    bucket: e.MEDIA_BUCKET,
+    settings: Object.freeze({
+      rules: Object.freeze({
+        layout: layoutFrom(e),
+        presets: e.IMAGE_PRESETS ?? lumaPresets,
+        maxDimension: e.IMAGE_MAX_DIMENSION,
+        allowedSizes: e.IMAGE_SIZES,
+      }),
+      limits: limitsFrom(e),
+      encode: encodeFrom(e),
+      avifMaxPixels: e.AVIF_MAX_PIXELS,
+      signingKeys: e.IMAGE_SIGNING_KEYS,
+      maxInlineBytes: e.MAX_INLINE_BYTES,
+      redirectBaseUrl: e.REDIRECT_BASE_URL,
+      errorMaxAge: e.ERROR_MAX_AGE,
+    }),
+  });
+}

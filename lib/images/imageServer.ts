@@ -1,0 +1,236 @@
+import type { Log, MetricSink } from '../observability/telemetry.ts';
+import { chooseFormat, parseAccept } from './accept.ts';
+import { inspectOriginal } from './decode.ts';
+import { ImageRejectedError, ImageRequestError } from './errors.ts';
+import { type ImageRequest, type ImageUrlRules, parseImageUrl } from './imageUrl.ts';
+import { metadataSafe, variantFolder } from './keyLayout.ts';
+import type { ImageLimits } from './limits.ts';
+import type { EncodeSettings } from './render.ts';
+import type { ServedObjectStore } from './servedObjectStore.ts';
+import { renderServed } from './serveRender.ts';
+import {
+  type HttpResponse,
+  imageResponse,
+  notModified,
+  redirect,
+  refusalOf,
+  serverError,
+} from './serveResponses.ts';
+import { serveFormatInfo, type Transform, transformPlacement, variantName } from './transform.ts';
+import { verifySignature } from './urlSigning.ts';
+import { immutableCacheControl } from './variantPipeline.ts';
+
+export interface ServeSettings {
+  readonly rules: ImageUrlRules;
+  readonly limits: ImageLimits;
+  readonly encode: EncodeSettings;
+  /** On-the-fly AVIF only for requested boxes up to this many pixels; presets always (pre-generated). */
+  readonly avifMaxPixels: number;
+  /** Empty: signing off. Otherwise every request needs a valid `s` under one of these (two during rotation). */
+  readonly signingKeys: readonly string[];
+  /** Largest body answered inline; a function URL response is capped at 6 MB after base64. */
+  readonly maxInlineBytes: number;
+  /** Public URL under which bucket keys are served (e.g. `https://cdn.example.com/`); large outputs redirect there. */
+  readonly redirectBaseUrl?: string | undefined;
+  /** Shared-cache TTL of refusals (400–415), in seconds. */
+  readonly errorMaxAge: number;
+}
+
+export interface ServeDeps {
+  readonly store: ServedObjectStore;
+  readonly log: Log;
+  readonly metrics: MetricSink;
+}
+
+/** The parts of an HTTP request imageServe looks at. */
+export interface ImageHttpRequest {
+  readonly method: string;
+  readonly rawPath: string;
+  readonly rawQuery: string;
+  readonly accept?: string | undefined;
+  readonly ifNoneMatch?: string | undefined;
+}
+
+/**
+ * Answers one image request: strict parse, signature, format negotiation, then the cached variant
+ * from S3 (hit, or 304) or — on a miss — the original resized once, stored under its canonical key
+ * and returned. Every refusal becomes its status here; anything unexpected becomes a 500 and is
+ * logged with the identifiers needed to find it. Each response carries a `server-timing` split.
+ */
+export async function serveImage(
+  request: ImageHttpRequest,
+  settings: ServeSettings,
+  deps: ServeDeps,
+): Promise<HttpResponse> {
+  const started = performance.now();
+  const timing = new Timing();
+  const path = request.rawPath.slice(0, 300);
+  let key: string | undefined;
+  try {
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      throw new ImageRequestError(405, 'method-not-allowed', 'only GET and HEAD are supported');
+    }
+    const parsed = parseImageUrl(request.rawPath, request.rawQuery, settings.rules);
+    key = parsed.originalKey;
+    if (
+      settings.signingKeys.length > 0 &&
+      !verifySignature(settings.signingKeys, parsed.signedMessage, parsed.signature)
+    ) {
+      throw new ImageRequestError(
+        403,
+        parsed.signature ? 'bad-signature' : 'unsigned',
+        'invalid or missing signature',
+      );
+    }
+    const format = chooseFormat(
+      parsed.format,
+      parseAccept(request.accept),
+      avifAllowed(parsed.transform, settings.avifMaxPixels),
+    );
+    const name = variantName(parsed.transform, format);
+    const target = `${variantFolder(parsed.relative, settings.rules.layout)}${name}`;
+    const outcome = await respond(parsed, target, format, request, settings, deps, timing);
+    const ms = performance.now() - started;
+    deps.log.info('image served', {
+      key,
+      variant: name,
+      status: outcome.response.status,
+      cache: outcome.cache,
+      ms,
+    });
+    deps.metrics.count(outcome.cache === 'miss' ? 'ImageServeMiss' : 'ImageServeHit');
+    deps.metrics.milliseconds('ImageServeTime', ms);
+    return finish(outcome.response, request, timing);
+  } catch (error) {
+    if (error instanceof ImageRequestError || error instanceof ImageRejectedError) {
+      const response = refusalOf(error, settings.errorMaxAge);
+      const reason = error.reason;
+      deps.log.warn('image request refused', {
+        path,
+        key,
+        status: response.status,
+        reason,
+        detail: error.message,
+      });
+      deps.metrics.count('ImageServeRefused', 1, { status: String(response.status) });
+      return finish(response, request, timing);
+    }
+    deps.log.error('image request failed', {
+      path,
+      key,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    deps.metrics.count('ImageServeFailed');
+    return finish(serverError(), request, timing);
+  }
+}
+
+async function respond(
+  parsed: ImageRequest,
+  target: string,
+  format: keyof typeof serveFormatInfo,
+  request: ImageHttpRequest,
+  settings: ServeSettings,
+  deps: ServeDeps,
+  timing: Timing,
+): Promise<{ response: HttpResponse; cache: 'hit' | 'miss' }> {
+  const { store } = deps;
+  const tags = entityTags(request.ifNoneMatch);
+  const cached = await timing.measure('cache', () =>
+    store.getVariant(target, tags.length === 1 ? tags[0] : undefined, settings.maxInlineBytes),
+  );
+  switch (cached.kind) {
+    case 'not-modified':
+      return { response: notModified(cached.etag), cache: 'hit' };
+    case 'too-large':
+      return { response: redirect(locationOf(target, request, settings)), cache: 'hit' };
+    case 'found':
+      if (matches(tags, cached.etag)) return { response: notModified(cached.etag), cache: 'hit' };
+      return { response: imageResponse(cached.body, cached.contentType, cached.etag), cache: 'hit' };
+    case 'missing':
+      break;
+  }
+
+  const original = await timing.measure('source', () =>
+    store.getOriginal(parsed.originalKey, settings.limits),
+  );
+  if (original === undefined) throw new ImageRequestError(404, 'original-not-found', 'no such image');
+  const image = await timing.measure('render', async () => {
+    const inspected = await inspectOriginal(original.body, settings.limits);
+    const place = transformPlacement(inspected.sourceSize, parsed.transform, settings.rules.maxDimension);
+    const quality = parsed.transform.kind === 'resize' ? parsed.transform.quality : undefined;
+    return renderServed(original.body, inspected, place, format, quality, settings.encode, settings.limits);
+  });
+  const contentType = serveFormatInfo[format].contentType;
+  const etag = await timing.measure('store', () =>
+    store.putVariant({
+      key: target,
+      body: image.body,
+      contentType,
+      cacheControl: immutableCacheControl,
+      metadata: {
+        'source-key': metadataSafe(parsed.originalKey),
+        'source-etag': original.etag,
+        width: String(image.width),
+        height: String(image.height),
+      },
+    }),
+  );
+  if (image.body.length > settings.maxInlineBytes) {
+    return { response: redirect(locationOf(target, request, settings)), cache: 'miss' };
+  }
+  return { response: imageResponse(image.body, contentType, etag), cache: 'miss' };
+}
+
+/** AVIF encoding is slow (see README's bench:serve); on the fly it is only chosen for boxes within budget. */
+function avifAllowed(transform: Transform, maxPixels: number): boolean {
+  if (transform.kind === 'preset') return true;
+  const width = transform.width ?? transform.height;
+  const height = transform.height ?? transform.width;
+  return width !== undefined && height !== undefined && width * height <= maxPixels;
+}
+
+/**
+ * Entity tags of an If-None-Match header, weak prefixes dropped (a weak comparison is what
+ * If-None-Match asks for); `*` matches any existing variant.
+ */
+export function entityTags(header: string | undefined): string[] {
+  if (header === undefined) return [];
+  if (header.trim() === '*') return ['*'];
+  return [...header.matchAll(/(?:W\/)?("[^"]*")/g)].map((m) => m[1] ?? '').filter((t) => t !== '');
+}
+
+const matches = (tags: readonly string[], etag: string): boolean =>
+  tags.includes('*') || tags.includes(etag.replace(/^W\//, ''));
+
+function locationOf(target: string, request: ImageHttpRequest, settings: ServeSettings): string {
+  if (settings.redirectBaseUrl !== undefined) {
+    return `${settings.redirectBaseUrl}${target.split('/').map(encodeURIComponent).join('/')}`;
+  }
+  // Behind CloudFront's origin group the same URL is now answered by the S3 origin.
+  return request.rawQuery === '' ? request.rawPath : `${request.rawPath}?${request.rawQuery}`;
+}
+
+function finish(response: HttpResponse, request: ImageHttpRequest, timing: Timing): HttpResponse {
+  const spent = timing.header();
+  const headers = spent === '' ? response.headers : { ...response.headers, 'server-timing': spent };
+  return request.method === 'HEAD' ? { ...response, headers, body: undefined } : { ...response, headers };
+}
+
+/** Collects `server-timing` entries: where a request's time went (S3 lookup, original, resize, write). */
+class Timing {
+  private readonly entries: string[] = [];
+
+  async measure<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.entries.push(`${name};dur=${(performance.now() - t0).toFixed(1)}`);
+    }
+  }
+
+  header(): string {
+    return this.entries.join(', ');
+  }
+}

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../lib/config/env.ts';
+import { loadImageServeConfig } from '../../../lib/config/imageServeConfig.ts';
+import { lumaPresets } from '../../../lib/images/presets.ts';
+
+const key = (c: string) => c.repeat(32);
+
+describe('loadImageServeConfig', () => {
+  it('defaults to the Magento media layout, Luma presets, 2560 px, no allowlist and no signing', () => {
+    const config = loadImageServeConfig({ MEDIA_BUCKET: 'shop-media' });
+    expect(config.bucket).toBe('shop-media');
+    expect(config.settings.rules).toEqual({
+      layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+      presets: lumaPresets,
+      maxDimension: 2560,
+      allowedSizes: undefined,
+    });
+    expect(config.settings.signingKeys).toEqual([]);
+    expect(config.settings.limits).toEqual({
+      maxPixels: 50_000_000,
+      maxFrames: 100,
+      maxSourceBytes: 52_428_800,
+    });
+    expect(config.settings.maxInlineBytes).toBe(4_000_000);
+    expect(Object.isFrozen(config.settings)).toBe(true);
+  });
+
+  it('reads the allowlist, two signing keys and the redirect base', () => {
+    const config = loadImageServeConfig({
+      MEDIA_BUCKET: 'shop-media',
+      IMAGE_SIZES: '640x800, 320x,x600',
+      IMAGE_SIGNING_KEYS: `${key('a')},${key('b')}`,
+      REDIRECT_BASE_URL: 'https://cdn.example.com/',
+      IMAGE_MAX_DIMENSION: '2048',
+    });
+    expect(config.settings.rules.allowedSizes).toEqual([
+      { width: 640, height: 800 },
+      { width: 320, height: undefined },
+      { width: undefined, height: 600 },
+    ]);
+    expect(config.settings.signingKeys).toEqual([key('a'), key('b')]);
+    expect(config.settings.redirectBaseUrl).toBe('https://cdn.example.com/');
+    expect(config.settings.rules.maxDimension).toBe(2048);
+  });
+
+  it.each([
+    [{ MEDIA_BUCKET: undefined }, 'MEDIA_BUCKET'],
+    [{ IMAGE_SIZES: '640*800' }, 'IMAGE_SIZES'],
+    [{ IMAGE_SIZES: '0x10' }, 'IMAGE_SIZES'],
+    [{ IMAGE_SIGNING_KEYS: 'short' }, 'IMAGE_SIGNING_KEYS'],
+    [{ IMAGE_SIGNING_KEYS: `${key('a')},${key('b')},${key('c')}` }, 'IMAGE_SIGNING_KEYS'],
+    [{ IMAGE_MAX_DIMENSION: '2560px' }, 'IMAGE_MAX_DIMENSION'],
+    [{ MAX_INLINE_BYTES: '6000000' }, 'MAX_INLINE_BYTES'],
+    [{ REDIRECT_BASE_URL: 'http://cdn.example.com/' }, 'REDIRECT_BASE_URL'],
+    [{ AVIF_MAX_PIXELS: '-1' }, 'AVIF_MAX_PIXELS'],
+  ])('fails the cold start naming the variable for %o', (env, variable) => {
+    const act = () => loadImageServeConfig({ MEDIA_BUCKET: 'shop-media', ...env });
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(variable);
+  });
+});
