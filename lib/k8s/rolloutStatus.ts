@@ -89,6 +89,8 @@ export interface PodHealth {
   readonly name: string;
   readonly phase: string;
   readonly ready: boolean;
+  /** Being deleted (deletionTimestamp set): on its way out, no longer counted by the Deployment. */
+  readonly terminating: boolean;
   /** `pod-template-hash`: which ReplicaSet (old or new) the pod belongs to. */
   readonly templateHash: string | undefined;
   readonly images: readonly string[];
@@ -125,6 +127,7 @@ export function podHealth(pod: V1Pod): PodHealth {
     name: pod.metadata?.name ?? '',
     phase: pod.status?.phase ?? 'Unknown',
     ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false,
+    terminating: pod.metadata?.deletionTimestamp !== undefined,
     templateHash: pod.metadata?.labels?.['pod-template-hash'],
     images: (pod.spec?.containers ?? []).map((c) => c.image ?? ''),
     restarts: statuses.reduce((sum, s) => sum + (s.restartCount ?? 0), 0),

@@ -17,7 +17,10 @@ const port = (name: string, fallback: number): number => Number(process.env[name
 export const k8sPorts = {
   etcd: port('M2_ETCD_PORT', 2379),
   etcdPeer: port('M2_ETCD_PEER_PORT', 2380),
+  /** The cluster endpoint (readiness-gated proxy, as EKS's load balancer). */
   apiserver: port('M2_APISERVER_PORT', 6443),
+  /** kube-apiserver itself; only the control-plane components talk to it directly. */
+  apiserverBackend: port('M2_APISERVER_BACKEND_PORT', 16443),
   webhook: port('M2_WEBHOOK_PORT', 6444),
 } as const;
 
@@ -30,11 +33,9 @@ const ms = (name: string, fallback: number): number => {
 
 /** Pod lifecycle timings KWOK plays back; see scripts/local/README.md. */
 export function podTimings(): Record<string, number> {
-  const ready = ms('M2_POD_READY_DELAY_MS', 1000);
   return {
     POD_CREATE_DELAY_MS: ms('M2_POD_START_DELAY_MS', 200),
-    POD_READY_DELAY_MS: ready,
-    POD_READY_JITTER_UNTIL_MS: ready + ms('M2_POD_READY_JITTER_MS', 0),
+    POD_READY_DELAY_MS: ms('M2_POD_READY_DELAY_MS', 1000),
     PULL_ERROR_DELAY_MS: ms('M2_PULL_ERROR_DELAY_MS', 1000),
     CRASHLOOP_INTERVAL_MS: ms('M2_CRASHLOOP_INTERVAL_MS', 2000),
     JOB_RUN_MS: ms('M2_JOB_RUN_MS', 1000),
@@ -54,6 +55,7 @@ const etcdDir = join(localDir, 'etcd');
 /** The admin kubeconfig (system:masters through a client certificate). */
 export const adminKubeconfig = join(kubeDir, 'admin.kubeconfig');
 const apiserverUrl = `https://127.0.0.1:${k8sPorts.apiserver}`;
+const apiserverBackendUrl = `https://127.0.0.1:${k8sPorts.apiserverBackend}`;
 
 function binDir(): string {
   const script = join(import.meta.dirname, 'build-k8s.sh');
@@ -77,15 +79,25 @@ function writeConfigs(pki: ClusterPki): void {
   );
   write(
     'controller-manager.kubeconfig',
-    kubeconfigYaml({ server: apiserverUrl, caFile: pki.ca.cert, user: 'kcm', client: pki.controllerManager }),
+    kubeconfigYaml({
+      server: apiserverBackendUrl,
+      caFile: pki.ca.cert,
+      user: 'kcm',
+      client: pki.controllerManager,
+    }),
   );
   write(
     'scheduler.kubeconfig',
-    kubeconfigYaml({ server: apiserverUrl, caFile: pki.ca.cert, user: 'sched', client: pki.scheduler }),
+    kubeconfigYaml({
+      server: apiserverBackendUrl,
+      caFile: pki.ca.cert,
+      user: 'sched',
+      client: pki.scheduler,
+    }),
   );
   write(
     'kwok.kubeconfig',
-    kubeconfigYaml({ server: apiserverUrl, caFile: pki.ca.cert, user: 'kwok', client: pki.kwok }),
+    kubeconfigYaml({ server: apiserverBackendUrl, caFile: pki.ca.cert, user: 'kwok', client: pki.kwok }),
   );
   // The apiserver's view of the webhook: "cluster" is the webhook, "user" is the apiserver itself.
   write(
@@ -104,11 +116,15 @@ function writeConfigs(pki: ClusterPki): void {
   write('kwok.yaml', stages);
 }
 
-/** Status code of an admin GET against the apiserver (throws when it does not answer). */
-function adminGet(pki: ClusterPki, path: string): Promise<{ status: number; body: string }> {
+/** Status code of an admin GET against the cluster endpoint (throws when it does not answer). */
+function adminGet(
+  pki: ClusterPki,
+  path: string,
+  base = apiserverUrl,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      `${apiserverUrl}${path}`,
+      `${base}${path}`,
       {
         ca: readFileSync(pki.ca.cert),
         cert: readFileSync(pki.admin.cert),
@@ -199,34 +215,58 @@ function startEtcd(bin: string): void {
   ]);
 }
 
-function startWebhook(pki: ClusterPki): void {
-  startIfStopped(
-    'eks-auth-webhook',
-    process.execPath,
-    [
-      '--import',
-      pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
-      join(import.meta.dirname, 'eks-auth-webhook.ts'),
-    ],
-    {
-      M2_WEBHOOK_PORT: String(k8sPorts.webhook),
-      M2_WEBHOOK_CERT: pki.webhook.cert,
-      M2_WEBHOOK_KEY: pki.webhook.key,
-      M2_WEBHOOK_CLUSTER_NAME: clusterName,
-      M2_WEBHOOK_STS_ORIGINS: process.env.M2_WEBHOOK_STS_ORIGINS ?? awsEnv.AWS_ENDPOINT_URL,
-      M2_WEBHOOK_ACCESS_ENTRIES:
-        process.env.M2_ACCESS_ENTRIES_FILE ?? join(import.meta.dirname, 'access-entries.json'),
-    },
+const tsxDaemon = (script: string): [string, string[]] => [
+  process.execPath,
+  [
+    '--import',
+    pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+    join(import.meta.dirname, script),
+  ],
+];
+
+/** The readiness-gated endpoint in front of the apiserver (see endpoint-proxy.ts). */
+async function startEndpoint(pki: ClusterPki): Promise<void> {
+  const [command, args] = tsxDaemon('endpoint-proxy.ts');
+  startIfStopped('apiserver-endpoint', command, args, {
+    M2_PROXY_PORT: String(k8sPorts.apiserver),
+    M2_PROXY_BACKEND_PORT: String(k8sPorts.apiserverBackend),
+    M2_PROXY_CA: pki.ca.cert,
+  });
+  await waitForDaemon(
+    'apiserver-endpoint',
+    `cluster endpoint ${apiserverUrl}`,
+    async () => (await adminGet(pki, '/readyz')).status === 200,
+    30_000,
   );
+}
+
+function startWebhook(pki: ClusterPki): void {
+  const [command, args] = tsxDaemon('eks-auth-webhook.ts');
+  startIfStopped('eks-auth-webhook', command, args, {
+    M2_WEBHOOK_PORT: String(k8sPorts.webhook),
+    M2_WEBHOOK_CERT: pki.webhook.cert,
+    M2_WEBHOOK_KEY: pki.webhook.key,
+    M2_WEBHOOK_CLUSTER_NAME: clusterName,
+    M2_WEBHOOK_STS_ORIGINS: process.env.M2_WEBHOOK_STS_ORIGINS ?? awsEnv.AWS_ENDPOINT_URL,
+    M2_WEBHOOK_ACCESS_ENTRIES:
+      process.env.M2_ACCESS_ENTRIES_FILE ?? join(import.meta.dirname, 'access-entries.json'),
+  });
 }
 
 /**
  * Restarts only the kube-apiserver this environment started (by its recorded PID) and waits
- * until it is ready again. Tests use it to prove callers survive an apiserver restart.
+ * until the endpoint serves again. Tests use it to prove callers survive an apiserver restart.
  */
 export async function restartApiserver(): Promise<void> {
   await stopDaemon('kube-apiserver');
-  await startApiserver(binDir(), ensurePki(pkiDir));
+  const pki = ensurePki(pkiDir);
+  await startApiserver(binDir(), pki);
+  await waitForDaemon(
+    'apiserver-endpoint',
+    'the endpoint to serve again',
+    async () => (await adminGet(pki, '/readyz')).status === 200,
+    30_000,
+  );
 }
 
 async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
@@ -234,7 +274,7 @@ async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
     `--etcd-servers=http://127.0.0.1:${k8sPorts.etcd}`,
     '--bind-address=127.0.0.1',
     '--advertise-address=127.0.0.1',
-    `--secure-port=${k8sPorts.apiserver}`,
+    `--secure-port=${k8sPorts.apiserverBackend}`,
     `--tls-cert-file=${pki.apiserver.cert}`,
     `--tls-private-key-file=${pki.apiserver.key}`,
     `--client-ca-file=${pki.ca.cert}`,
@@ -255,7 +295,7 @@ async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
   await waitForDaemon(
     'kube-apiserver',
     'kube-apiserver /readyz',
-    async () => (await adminGet(pki, '/readyz')).status === 200,
+    async () => (await adminGet(pki, '/readyz', apiserverBackendUrl)).status === 200,
     60_000,
   );
 }
@@ -349,6 +389,7 @@ export async function upK8s(): Promise<Record<string, string>> {
     30_000,
   );
   await startApiserver(bin, pki);
+  await startEndpoint(pki);
 
   startIfStopped('kube-controller-manager', join(bin, 'kube-controller-manager'), [
     `--kubeconfig=${join(kubeDir, 'controller-manager.kubeconfig')}`,
@@ -379,7 +420,6 @@ export async function upK8s(): Promise<Record<string, string>> {
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     '--cidr=10.244.0.0/16',
     '--node-ip=127.0.0.1',
-    '--node-lease-duration-seconds=40',
     '--server-address=127.0.0.1:0',
   ]);
   await ensureNodes(pki);
@@ -410,6 +450,7 @@ const k8sDaemons = [
   'kwok',
   'kube-scheduler',
   'kube-controller-manager',
+  'apiserver-endpoint',
   'kube-apiserver',
   'eks-auth-webhook',
   'etcd',

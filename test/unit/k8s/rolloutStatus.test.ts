@@ -141,6 +141,7 @@ describe('podHealth', () => {
       name: 'web-abc-1',
       phase: 'Running',
       ready: false,
+      terminating: false,
       templateHash: 'abc',
       images: ['magento:2'],
       restarts: 4,

@@ -1,0 +1,79 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { connect, createServer, type Socket } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * The cluster endpoint clients use, in front of kube-apiserver: a TCP pass-through (TLS ends at
+ * the apiserver) that accepts connections only while the apiserver's /readyz says ready — what the
+ * load balancer in front of EKS's apiservers does. Without it, a restarted apiserver serves
+ * requests before its RBAC caches are synced and answers 403 to callers who are allowed.
+ * While not ready the port is closed, so clients see "connection refused" and retry.
+ */
+const settings = z
+  .object({
+    M2_PROXY_PORT: z.coerce.number().int().positive(),
+    M2_PROXY_BACKEND_PORT: z.coerce.number().int().positive(),
+    M2_PROXY_CA: z.string().min(1),
+  })
+  .parse(process.env);
+
+const ca = readFileSync(settings.M2_PROXY_CA);
+const sockets = new Set<Socket>();
+
+function backendReady(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(
+      { host: '127.0.0.1', port: settings.M2_PROXY_BACKEND_PORT, path: '/readyz', ca, timeout: 1000 },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      },
+    );
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+const server = createServer((client) => {
+  const upstream = connect(settings.M2_PROXY_BACKEND_PORT, '127.0.0.1');
+  sockets.add(client);
+  client.on('close', () => sockets.delete(client));
+  client.pipe(upstream).pipe(client);
+  // A dying apiserver resets its connections: pass the reset on, so clients see ECONNRESET.
+  upstream.on('error', () => client.resetAndDestroy());
+  client.on('error', () => upstream.destroy());
+});
+
+let listening = false;
+let switching = false;
+
+async function follow(): Promise<void> {
+  if (switching) return;
+  const ready = await backendReady();
+  if (ready === listening) return;
+  switching = true;
+  if (ready) {
+    server.listen(settings.M2_PROXY_PORT, '127.0.0.1', () => {
+      listening = true;
+      switching = false;
+      console.log(new Date().toISOString(), 'apiserver ready: accepting connections');
+    });
+  } else {
+    server.close(() => undefined);
+    listening = false;
+    switching = false;
+    console.log(new Date().toISOString(), 'apiserver not ready: refusing connections');
+  }
+}
+
+setInterval(() => void follow(), 200);
+void follow();
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  });
+}
