@@ -1,5 +1,5 @@
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { patchDeployment, readDeployment } from '../k8s/deployments.ts';
+import { readDeployment } from '../k8s/deployments.ts';
 import { ConflictError } from '../k8s/errors.ts';
 import { writeScale } from '../k8s/scale.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
@@ -12,6 +12,7 @@ import {
   type QueueReading,
 } from './policy.ts';
 import { readState, stateAnnotationsFor, stateChanged } from './state.ts';
+import { writeScalerState } from './stateWrite.ts';
 import type { ScalingTarget } from './target.ts';
 
 export interface TargetReconcileDeps {
@@ -41,12 +42,12 @@ export class TooManyConflictsError extends ScalingError {
 }
 
 /**
- * Read – decide – write for one consumer Deployment. The state annotations are patched with the
- * resourceVersion that was read, then replicas go through the scale subresource with the
- * resourceVersion that patch produced; a 409 from either means another invocation (or a person)
- * wrote in between, so the Deployment is read again and the decision made again from what that
- * writer left. Readings closer together than the policy's spacing count once, so re-deciding never
- * double-counts an empty reading.
+ * Read – decide – write for one consumer Deployment. Replicas go through the scale subresource
+ * with the resourceVersion that was read; then the state annotations are swapped in only if the
+ * state is still the one read (see writeScalerState). A conflict on either means another writer
+ * (another invocation, a person, the deployment controller) got in between: the Deployment is read
+ * again and the decision made again from what that writer left. Readings closer together than
+ * the policy's spacing count once, so re-deciding never double-counts an empty reading.
  */
 export async function reconcileTarget(
   target: ScalingTarget,
@@ -56,9 +57,12 @@ export async function reconcileTarget(
   maxConflicts = 8,
 ): Promise<TargetOutcome> {
   const ref = { namespace: target.namespace, name: target.name };
+  let initial: number | undefined;
   for (let conflicts = 0; ; conflicts++) {
     const deployment = await readDeployment(deps.cluster, ref);
     const current = deployment.spec?.replicas ?? 1;
+    // Reported as the change this reconcile made, even when a retry finds its own write done.
+    initial ??= current;
     const stored = readState(deployment.metadata?.annotations);
     if (stored.kind === 'malformed') {
       deps.log.warn('scaler state annotation malformed; starting over', {
@@ -78,18 +82,8 @@ export async function reconcileTarget(
       now,
     });
     try {
-      let resourceVersion = deployment.metadata?.resourceVersion ?? '';
-      if (decision.replicas !== current || stateChanged(previous, decision.state)) {
-        const patched = await patchDeployment(
-          deps.cluster,
-          ref,
-          { metadata: { resourceVersion, annotations: stateAnnotationsFor(decision, current, now) } },
-          'merge',
-        );
-        resourceVersion = patched.metadata?.resourceVersion ?? '';
-      }
       if (decision.replicas !== current) {
-        await writeScale(deps.cluster, ref, decision.replicas, resourceVersion);
+        await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
         deps.metrics.count('ScaleEvents', 1, { direction: decision.replicas > current ? 'up' : 'down' });
         deps.log.info('scaled', {
           namespace: target.namespace,
@@ -99,10 +93,18 @@ export async function reconcileTarget(
           reason: decision.reason,
         });
       }
+      if (decision.replicas !== current || stateChanged(previous, decision.state)) {
+        await writeScalerState(
+          deps.cluster,
+          ref,
+          stored.kind === 'absent' ? undefined : stored.raw,
+          stateAnnotationsFor(decision, current, now),
+        );
+      }
       return {
         namespace: target.namespace,
         deployment: target.name,
-        from: current,
+        from: initial,
         to: decision.replicas,
         decision,
         conflicts,

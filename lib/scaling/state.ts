@@ -15,9 +15,9 @@ const stateSchema = z.strictObject({
 
 /** How the state annotation was read. */
 export type StateRead =
-  | { readonly kind: 'ok'; readonly state: ScalerState }
+  | { readonly kind: 'ok'; readonly state: ScalerState; readonly raw: string }
   | { readonly kind: 'absent' }
-  | { readonly kind: 'malformed'; readonly problem: string };
+  | { readonly kind: 'malformed'; readonly problem: string; readonly raw: string };
 
 /**
  * Reads the scaler's state from a Deployment's annotations. A missing or malformed annotation
@@ -30,17 +30,18 @@ export function readState(annotations: Readonly<Record<string, string>> | undefi
   try {
     json = JSON.parse(raw);
   } catch (error) {
-    return { kind: 'malformed', problem: `not JSON (${String(error)})` };
+    return { kind: 'malformed', problem: `not JSON (${String(error)})`, raw };
   }
   const parsed = stateSchema.safeParse(json);
   if (!parsed.success) {
     return {
       kind: 'malformed',
       problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+      raw,
     };
   }
   const { v: _version, ...state } = parsed.data;
-  return { kind: 'ok', state };
+  return { kind: 'ok', state, raw };
 }
 
 /**
@@ -68,19 +69,23 @@ export function stateAnnotationsFor(
 
 /**
  * Whether `next` is worth a write: anything the policy decides on changed. The read time alone
- * does not count, and the last-active and peak times only when it moved by `activeResolutionMs` (the
- * cooldown is minutes; rewriting the Deployment every pass of a busy queue would be noise).
+ * does not count, and the last-active, last-scale and peak times only when they moved by
+ * `resolutionMs` (cooldowns and windows are minutes; rewriting the Deployment on every pass of a
+ * busy queue would be noise, and a re-decision after a conflict must not write again).
  */
 export function stateChanged(
   previous: ScalerState | undefined,
   next: ScalerState,
-  activeResolutionMs = 15_000,
+  resolutionMs = 15_000,
 ): boolean {
   if (previous === undefined) return true;
   if (previous.emptyReads !== next.emptyReads || previous.busyReads !== next.busyReads) return true;
-  if (previous.lastScaleAt !== next.lastScaleAt) return true;
   if (previous.peak?.replicas !== next.peak?.replicas) return true;
-  if (Math.abs((next.peak?.at ?? 0) - (previous.peak?.at ?? 0)) >= activeResolutionMs) return true;
-  if ((previous.lastActiveAt === undefined) !== (next.lastActiveAt === undefined)) return true;
-  return Math.abs((next.lastActiveAt ?? 0) - (previous.lastActiveAt ?? 0)) >= activeResolutionMs;
+  const moved = (a: number | undefined, b: number | undefined): boolean =>
+    (a === undefined) !== (b === undefined) || Math.abs((a ?? 0) - (b ?? 0)) >= resolutionMs;
+  return (
+    moved(previous.lastActiveAt, next.lastActiveAt) ||
+    moved(previous.lastScaleAt, next.lastScaleAt) ||
+    moved(previous.peak?.at, next.peak?.at)
+  );
 }

@@ -1,0 +1,59 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { callK8s } from '../k8s/call.ts';
+import type { ClusterClient } from '../k8s/clusterClient.ts';
+import { ConflictError, InvalidError } from '../k8s/errors.ts';
+import type { ObjectRef } from '../k8s/objectRef.ts';
+import { stateAnnotations } from './annotations.ts';
+
+/** JSON Pointer escaping of one path segment (RFC 6901): annotation keys contain "/". */
+const pointer = (key: string): string =>
+  `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
+
+/**
+ * Writes the scaler's annotations as a compare-and-swap on its own state annotation: a JSON
+ * patch whose first operation tests that the state is still `previousRaw`. Unlike a
+ * resourceVersion precondition, the deployment controller's status updates do not make it fail —
+ * only another scaler invocation that recorded a different state does, which is the one race that
+ * matters here. Without a previous state (the first write to a Deployment) there is nothing to
+ * test: the annotations are simply added (two first writers would both record the same first
+ * reading). A lost race throws ConflictError.
+ *
+ * (lib/k8s has merge and strategic patches only; this is the JSON-patch call, through its callK8s.)
+ */
+export async function writeScalerState(
+  cluster: ClusterClient,
+  ref: ObjectRef,
+  previousRaw: string | undefined,
+  annotations: Readonly<Record<string, string>>,
+): Promise<void> {
+  const op = {
+    verb: 'patch',
+    resource: 'deployments.apps',
+    namespace: ref.namespace,
+    name: ref.name,
+    idempotent: true,
+  };
+  const body = [
+    ...(previousRaw === undefined
+      ? []
+      : [{ op: 'test', path: pointer(stateAnnotations.state), value: previousRaw }]),
+    ...Object.entries(annotations).map(([key, value]) => ({ op: 'add', path: pointer(key), value })),
+  ];
+  try {
+    await callK8s(cluster.calls, op, (options) =>
+      cluster.apps.patchNamespacedDeployment(
+        { ...ref, body },
+        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
+      ),
+    );
+  } catch (error) {
+    // A failed `test` operation is answered 422; the state changed under us.
+    if (error instanceof InvalidError) {
+      throw new ConflictError(op, 'the scaler state changed since it was read', {
+        status: 409,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

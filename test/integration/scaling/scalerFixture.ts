@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  CreateQueueCommand,
+  DeleteQueueCommand,
+  SendMessageBatchCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
+import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
+import { readDeployment } from '../../../lib/k8s/deployments.ts';
+import { targetAnnotations, targetLabel } from '../../../lib/scaling/annotations.ts';
+import { testDeployment } from '../../helpers/cluster.ts';
+import { manifestsDir } from '../../unit/manifests/render.ts';
+import { kubectl } from '../manifests/cluster.ts';
+
+/** A label only this test run's Deployments carry, so passes never touch anyone else's targets. */
+export const runLabel = 'm2.test/scaler-run';
+export const runId = randomBytes(3).toString('hex');
+export const runSelector = `${targetLabel}=true,${runLabel}=${runId}`;
+
+/** moto, with the SDK sending every queue URL to the embedded endpoint. */
+export const sqs = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: false });
+
+/** The real RBAC of the manifests: cluster-wide discovery, and the shop Role bound in `namespace`. */
+export async function grantScaler(admin: ClusterClient, namespace: string): Promise<void> {
+  kubectl(['apply', '--server-side', '--field-manager=m2-scaler-test', '-k', join(manifestsDir, 'platform')]);
+  await admin.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+    namespace,
+    body: {
+      metadata: { name: 'm2-consumer-scaler' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'm2:consumer-scaler:shop',
+      },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'm2:consumer-scaler' }],
+    },
+  });
+}
+
+let queues = 0;
+
+/** A fresh queue in moto; returns its URL in the sqs.<region>.amazonaws.com form the manifests use. */
+export async function createQueue(client: SQSClient): Promise<string> {
+  queues++;
+  const name = `scaler-it-${runId}-${queues}`;
+  await client.send(new CreateQueueCommand({ QueueName: name }));
+  return `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+}
+
+export async function deleteQueue(client: SQSClient, queueUrl: string): Promise<void> {
+  await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+}
+
+/** Sends `count` small messages, 10 per batch, 16 batches at a time. */
+export async function sendMessages(client: SQSClient, queueUrl: string, count: number): Promise<void> {
+  const batches = Math.ceil(count / 10);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let b = next++; b < batches; b = next++) {
+      const size = Math.min(10, count - b * 10);
+      await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Array.from({ length: size }, (_, i) => ({
+            Id: `m${i}`,
+            MessageBody: `{"product_id":${b * 10 + i}}`,
+          })),
+        }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+export interface ConsumerSpec {
+  readonly name: string;
+  readonly queueUrl: string;
+  readonly replicas: number;
+  readonly messagesPerPod?: number;
+  readonly maxReplicas?: number;
+  readonly cooldownSeconds?: number;
+  readonly extraAnnotations?: Record<string, string>;
+}
+
+/** A consumer Deployment labelled and annotated as the manifests do (KWOK plays its pods). */
+export async function createConsumer(
+  admin: ClusterClient,
+  namespace: string,
+  spec: ConsumerSpec,
+): Promise<void> {
+  const body: V1Deployment = testDeployment(spec.name, 'magento:2.4.8', spec.replicas, {
+    [targetLabel]: 'true',
+    [runLabel]: runId,
+  });
+  body.metadata = {
+    ...body.metadata,
+    annotations: {
+      [targetAnnotations.queueUrl]: spec.queueUrl,
+      [targetAnnotations.messagesPerPod]: String(spec.messagesPerPod ?? 250),
+      [targetAnnotations.minReplicas]: '0',
+      [targetAnnotations.maxReplicas]: String(spec.maxReplicas ?? 100),
+      [targetAnnotations.cooldownSeconds]: String(spec.cooldownSeconds ?? 60),
+      ...spec.extraAnnotations,
+    },
+  };
+  await admin.apps.createNamespacedDeployment({ namespace, body });
+}
+
+/** spec.replicas as the admin sees it. */
+export async function replicasOf(
+  admin: ClusterClient,
+  namespace: string,
+  name: string,
+): Promise<number | undefined> {
+  return (await readDeployment(admin, { namespace, name })).spec?.replicas;
+}
+
+/** A clock the test moves: reconciles see simulated time, so nothing waits for real seconds. */
+export function testClock(start = Date.now()): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { targetAnnotations as a } from '../../../lib/scaling/annotations.ts';
+import { parseScalingTarget, queueNameOf } from '../../../lib/scaling/target.ts';
+
+const queueUrl = 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-a-product-updates';
+const good: Record<string, string> = {
+  [a.queueUrl]: queueUrl,
+  [a.messagesPerPod]: '20',
+  [a.minReplicas]: '0',
+  [a.maxReplicas]: '10',
+  [a.cooldownSeconds]: '300',
+  [a.secondsPerMessage]: '5',
+};
+const deployment = (annotations: Record<string, string>): V1Deployment => ({
+  metadata: { namespace: 'shop-a', name: 'm2-consumer-product-updates', annotations },
+});
+const without = (key: string): Record<string, string> =>
+  Object.fromEntries(Object.entries(good).filter(([k]) => k !== key));
+
+describe('parseScalingTarget', () => {
+  it('reads every annotation of a well-formed target', () => {
+    expect(parseScalingTarget(deployment(good))).toEqual({
+      kind: 'target',
+      target: {
+        namespace: 'shop-a',
+        name: 'm2-consumer-product-updates',
+        queueUrl,
+        bounds: {
+          messagesPerPod: 20,
+          minReplicas: 0,
+          maxReplicas: 10,
+          cooldownSeconds: 300,
+          secondsPerMessage: 5,
+        },
+      },
+    });
+  });
+
+  it('accepts a moto queue URL and no seconds-per-message', () => {
+    const parsed = parseScalingTarget(
+      deployment({
+        ...without(a.secondsPerMessage),
+        [a.queueUrl]: 'http://127.0.0.1:4566/123456789012/q.fifo',
+      }),
+    );
+    expect(parsed.kind === 'target' && parsed.target.bounds).toEqual({
+      messagesPerPod: 20,
+      minReplicas: 0,
+      maxReplicas: 10,
+      cooldownSeconds: 300,
+    });
+  });
+
+  it('reports a paused target', () => {
+    expect(parseScalingTarget(deployment({ ...good, [a.paused]: 'true' })).kind).toBe('paused');
+  });
+
+  it.each<[string, Record<string, string>, string]>([
+    ['the queue URL is missing', without(a.queueUrl), a.queueUrl],
+    ['the queue URL is not a URL', { ...good, [a.queueUrl]: 'shop-a-product-updates' }, a.queueUrl],
+    [
+      'the queue URL has no account',
+      { ...good, [a.queueUrl]: 'https://sqs.us-east-1.amazonaws.com/q' },
+      a.queueUrl,
+    ],
+    ['messages-per-pod is zero', { ...good, [a.messagesPerPod]: '0' }, a.messagesPerPod],
+    ['messages-per-pod is not a number', { ...good, [a.messagesPerPod]: 'twenty' }, a.messagesPerPod],
+    ['min-replicas is negative', { ...good, [a.minReplicas]: '-1' }, a.minReplicas],
+    ['min-replicas exceeds max-replicas', { ...good, [a.minReplicas]: '11' }, a.minReplicas],
+    ['max-replicas is zero', { ...good, [a.maxReplicas]: '0' }, a.maxReplicas],
+    ['max-replicas is fractional', { ...good, [a.maxReplicas]: '2.5' }, a.maxReplicas],
+    ['cooldown-seconds is missing', without(a.cooldownSeconds), a.cooldownSeconds],
+    ['cooldown-seconds has a unit', { ...good, [a.cooldownSeconds]: '300s' }, a.cooldownSeconds],
+    ['seconds-per-message is zero', { ...good, [a.secondsPerMessage]: '0' }, a.secondsPerMessage],
+    ['seconds-per-message is not a number', { ...good, [a.secondsPerMessage]: 'fast' }, a.secondsPerMessage],
+    ['paused is not a boolean', { ...good, [a.paused]: 'yes' }, a.paused],
+  ])('rejects the target when %s, naming the annotation', (_name, annotations, key) => {
+    const parsed = parseScalingTarget(deployment(annotations));
+    expect(parsed.kind).toBe('invalid');
+    if (parsed.kind !== 'invalid') return;
+    expect(parsed.error.annotation).toBe(key);
+    expect(parsed.error.message).toContain('shop-a/m2-consumer-product-updates');
+  });
+
+  it('never throws and yields only consistent bounds, whatever the annotations', () => {
+    const value = fc.oneof(fc.string(), fc.integer({ min: -5, max: 500 }).map(String), fc.constant(queueUrl));
+    const keys = fc.constantFrom(...Object.values(a));
+    fc.assert(
+      fc.property(fc.dictionary(keys, value), (annotations) => {
+        const parsed = parseScalingTarget(deployment({ ...good, ...annotations }));
+        if (parsed.kind !== 'target') return;
+        const b = parsed.target.bounds;
+        expect(b.messagesPerPod).toBeGreaterThanOrEqual(1);
+        expect(b.maxReplicas).toBeGreaterThanOrEqual(Math.max(1, b.minReplicas));
+      }),
+    );
+  });
+
+  it('takes the queue name from the URL', () => {
+    expect(queueNameOf(queueUrl)).toBe('shop-a-product-updates');
+  });
+});

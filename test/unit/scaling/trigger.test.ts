@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConsumerScalerConfig } from '../../../lib/config/consumerScalerConfig.ts';
+import { parseScalerTrigger } from '../../../lib/scaling/trigger.ts';
+
+const sample = (name: string): unknown =>
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'events', name), 'utf8'));
+
+describe('parseScalerTrigger', () => {
+  it('recognises the alarm state change sample event', () => {
+    expect(parseScalerTrigger(sample('cloudwatch-alarm.json'))).toEqual({
+      kind: 'alarm',
+      alarmName: 'm2-eks-pipeline-dev-shop-queue-backlog',
+      state: 'ALARM',
+    });
+  });
+
+  it('recognises the scheduled sample event', () => {
+    expect(parseScalerTrigger(sample('schedule.json'))).toEqual({
+      kind: 'schedule',
+      rule: 'm2-eks-pipeline-dev-consumer-scaler-backstop',
+    });
+  });
+
+  it.each([
+    ['an S3 notification', { Records: [] }, 'detail-type: none'],
+    [
+      'another EventBridge event',
+      { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification' },
+      'EC2',
+    ],
+    ['nothing', null, 'none'],
+  ])('throws for %s', (_name, event, message) => {
+    expect(() => parseScalerTrigger(event)).toThrow(message);
+  });
+});
+
+describe('loadConsumerScalerConfig', () => {
+  it('has working defaults', () => {
+    const config = loadConsumerScalerConfig({});
+    expect(config.run).toMatchObject({
+      selector: 'scaling.m2-eks-pipeline.io/enabled=true',
+      intervalMs: 10_000,
+      maxRunMs: 50_000,
+      policy: { confirmReads: 2, scaleDownWindowSeconds: 180, readSpacingSeconds: 5, includeDelayed: false },
+    });
+    expect(config.run.policy.maxSurge).toBeUndefined();
+  });
+
+  it.each([
+    ['SCALER_INTERVAL_SECONDS', { SCALER_INTERVAL_SECONDS: 'ten' }],
+    ['SCALER_CONFIRM_READS', { SCALER_CONFIRM_READS: '0' }],
+    ['SCALER_INCLUDE_DELAYED', { SCALER_INCLUDE_DELAYED: 'yes' }],
+    ['SCALER_READ_SPACING_SECONDS', { SCALER_READ_SPACING_SECONDS: '10', SCALER_INTERVAL_SECONDS: '10' }],
+  ])('fails naming %s when it is malformed', (name, env) => {
+    expect(() => loadConsumerScalerConfig(env)).toThrow(name);
+  });
+});
