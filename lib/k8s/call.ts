@@ -5,7 +5,7 @@ import {
   type RequestContext,
 } from '@kubernetes/client-node';
 import { toK8sError } from './errorMapping.ts';
-import type { K8sOperation } from './errors.ts';
+import { type K8sOperation, UnauthorizedError } from './errors.ts';
 import { defaultRetryPolicy, type RetryPolicy, retryDelay } from './retryPolicy.ts';
 
 /** How calls behave: timeout, retries, and the clock and randomness they use (injectable for tests). */
@@ -16,6 +16,11 @@ export interface CallSettings {
   readonly sleep: (ms: number) => Promise<void>;
   readonly random: () => number;
   readonly now: () => number;
+  /**
+   * Drops cached credentials (the EKS token) so the next attempt authenticates afresh; set by
+   * connectCluster in EKS mode. A 401 is then retried once with a new token.
+   */
+  readonly refreshCredentials?: () => void;
 }
 
 export const defaultCallSettings: CallSettings = Object.freeze({
@@ -51,11 +56,17 @@ export async function callK8s<T>(
   send: (options: ConfigurationOptions) => Promise<T>,
 ): Promise<T> {
   const started = settings.now();
+  let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     try {
       return await send({ middleware: [abortAfter(settings.timeoutMs)], middlewareMergeStrategy: 'append' });
     } catch (thrown) {
       const error = toK8sError(op, thrown);
+      if (error instanceof UnauthorizedError && settings.refreshCredentials !== undefined && !refreshed) {
+        refreshed = true;
+        settings.refreshCredentials();
+        continue;
+      }
       const delay = retryDelay(error, op, attempt, settings.now() - started, settings.retry, settings.random);
       if (delay === undefined) throw error;
       await settings.sleep(delay);

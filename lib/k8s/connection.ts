@@ -66,11 +66,17 @@ export async function resolveEksEndpoint(settings: EksClusterSettings, eks: EKSC
   return { server, caData };
 }
 
+/** A KubeConfig for EKS and the token provider behind it. */
+export interface EksConnection {
+  readonly kubeConfig: KubeConfig;
+  readonly tokens: EksTokenProvider;
+}
+
 /** Builds a KubeConfig that authenticates with EKS tokens minted from the caller's IAM identity. */
 export async function eksKubeConfig(
   settings: EksClusterSettings,
   deps: ConnectionDeps = {},
-): Promise<KubeConfig> {
+): Promise<EksConnection> {
   const eks = deps.eks ?? new EKSClient({ region: settings.region });
   const endpoint = await resolveEksEndpoint(settings, eks);
   const baseCredentials = deps.credentials ?? fromNodeProviderChain();
@@ -103,7 +109,7 @@ export async function eksKubeConfig(
     currentContext: settings.clusterName,
   });
   kubeConfig.addAuthenticator(new EksTokenAuthenticator(tokens));
-  return kubeConfig;
+  return { kubeConfig, tokens };
 }
 
 /** Loads a kubeconfig file ($KUBECONFIG or ~/.kube/config unless a path is given). */
@@ -125,11 +131,11 @@ export async function connectCluster(
   settings: ClusterSettings,
   deps: ConnectionDeps = {},
 ): Promise<ClusterClient> {
-  const kubeConfig =
-    settings.kind === 'eks'
-      ? await eksKubeConfig(settings, deps)
-      : fileKubeConfig(settings.path, settings.context);
-  return createClusterClient(kubeConfig, deps.calls);
+  if (settings.kind === 'kubeconfig') {
+    return createClusterClient(fileKubeConfig(settings.path, settings.context), deps.calls);
+  }
+  const { kubeConfig, tokens } = await eksKubeConfig(settings, deps);
+  return createClusterClient(kubeConfig, { refreshCredentials: () => tokens.invalidate(), ...deps.calls });
 }
 
 let shared: { readonly key: string; readonly client: Promise<ClusterClient> } | undefined;

@@ -39,6 +39,9 @@ export function loadAccessEntries(file: string): readonly AccessEntry[] {
 export function canonicalPrincipalArn(callerArn: string): string | undefined {
   const assumed = /^arn:aws:sts::(\d{12}):assumed-role\/([^/]+)\/[^/]+$/.exec(callerArn);
   if (assumed !== null) return `arn:aws:iam::${assumed[1]}:role/${assumed[2]}`;
+  // moto answers GetCallerIdentity for IAM users with an sts-partition ARN; AWS uses iam.
+  const motoUser = /^arn:aws:sts::(\d{12}):user\/(.+)$/.exec(callerArn);
+  if (motoUser !== null) return `arn:aws:iam::${motoUser[1]}:user/${motoUser[2]}`;
   if (/^arn:aws:iam::\d{12}:(user|role)\/.+$/.test(callerArn)) return callerArn;
   return undefined;
 }

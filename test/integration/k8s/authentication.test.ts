@@ -128,10 +128,12 @@ describe('EKS-style authentication against the embedded cluster', () => {
   });
 
   it('refreshes the token across its expiry (injected clock)', async () => {
-    // Prepare: the provider's clock starts 14 min 50 s in the past, so its first token has 10 s to live.
+    // Prepare: the provider's clock starts 14 min 50 s in the past, so its first token has 10 s to live;
+    // the retry-once-on-401 is switched off to watch the provider alone.
     let offsetMs = 14 * 60_000 + 50_000;
     const cluster = await roleCluster(roleArns.consumerScaler, {
       now: () => new Date(Date.now() - offsetMs),
+      calls: { refreshCredentials: undefined },
     });
 
     // Act 1: the first token is accepted while it is valid.
@@ -139,14 +141,29 @@ describe('EKS-style authentication against the embedded cluster', () => {
     // Act 2: past 15 minutes (and past the apiserver's 10 s cache) the same token is refused;
     // the provider's clock has barely moved, so it still reuses it.
     await new Promise((resolve) => setTimeout(resolve, 11_500));
-    const expired = whoAmI(cluster);
-    await expect(expired).rejects.toBeInstanceOf(UnauthorizedError);
+    const expired = await whoAmI(cluster).catch((error: unknown) => error);
     // Act 3: the clock moves on past the reuse window: the provider mints a new token.
     offsetMs = 0;
     const after = await whoAmI(cluster);
 
     // Assess
     expect(before.username).toBe('m2:consumer-scaler');
+    expect(expired).toBeInstanceOf(UnauthorizedError);
     expect(after.username).toBe('m2:consumer-scaler');
+  }, 60_000);
+
+  it('recovers from a refused token by minting a new one and retrying once', async () => {
+    // Prepare: a token with 10 s to live, then let it expire.
+    const cluster = await roleCluster(roleArns.rollout, {
+      now: () => new Date(Date.now() - (14 * 60_000 + 50_000)),
+    });
+    await whoAmI(cluster);
+    await new Promise((resolve) => setTimeout(resolve, 11_500));
+
+    // Act: the stale token is refused (401); the call invalidates it and retries with a fresh one.
+    const identity = await whoAmI(cluster);
+
+    // Assess
+    expect(identity.username).toBe('m2:rollout');
   }, 60_000);
 });

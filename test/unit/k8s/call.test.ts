@@ -1,7 +1,12 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { type CallSettings, callK8s } from '../../../lib/k8s/call.ts';
-import { ForbiddenError, type K8sOperation, ServerError } from '../../../lib/k8s/errors.ts';
+import {
+  ForbiddenError,
+  type K8sOperation,
+  ServerError,
+  UnauthorizedError,
+} from '../../../lib/k8s/errors.ts';
 
 const op: K8sOperation = {
   verb: 'get',
@@ -75,6 +80,32 @@ describe('callK8s', () => {
     // Assess
     await expect(call).rejects.toBeInstanceOf(ForbiddenError);
     expect(sleeps).toEqual([]);
+  });
+
+  it('retries a 401 once after refreshing the credentials', async () => {
+    // Prepare
+    const { calls } = settings();
+    let refreshes = 0;
+    let attempts = 0;
+
+    // Act
+    const result = await callK8s({ ...calls, refreshCredentials: () => refreshes++ }, op, async () => {
+      attempts++;
+      if (attempts === 1) throw new ApiException(401, 'Unauthorized', undefined, {});
+      return 'ok';
+    });
+
+    // Assess
+    expect(result).toBe('ok');
+    expect(refreshes).toBe(1);
+  });
+
+  it('gives up on a second 401 (UnauthorizedError)', async () => {
+    const { calls } = settings();
+    const call = callK8s({ ...calls, refreshCredentials: () => undefined }, op, async () => {
+      throw new ApiException(401, 'Unauthorized', undefined, {});
+    });
+    await expect(call).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
   it('passes per-call options with a timeout middleware to the client method', async () => {

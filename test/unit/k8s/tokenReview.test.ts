@@ -141,6 +141,7 @@ describe('canonicalPrincipalArn', () => {
       'arn:aws:iam::123456789012:role/m2-rollout',
     ],
     ['arn:aws:iam::123456789012:user/moto', 'arn:aws:iam::123456789012:user/moto'],
+    ['arn:aws:sts::123456789012:user/moto', 'arn:aws:iam::123456789012:user/moto'],
     [
       'arn:aws:iam::123456789012:role/m2-consumer-scaler',
       'arn:aws:iam::123456789012:role/m2-consumer-scaler',
