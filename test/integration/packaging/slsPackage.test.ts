@@ -89,6 +89,77 @@ describe('sls package', () => {
     ]);
   });
 
+  it('lets imageServe read originals and read/write (never delete) only the derived prefix', () => {
+    const byAction = new Map<string, string[]>();
+    for (const s of statementsOf('ImageServeRole')) {
+      for (const action of [s.Action].flat())
+        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
+    }
+    expect([...byAction.keys()].sort()).toEqual(
+      ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort(),
+    );
+    const bucket = ':s3:::m2-eks-pipeline-citest-us-east-1-media';
+    expect(byAction.get('s3:PutObject')).toEqual([
+      expect.stringContaining(`${bucket}/derived/catalog/product/*`),
+    ]);
+    expect(byAction.get('s3:GetObject')).toEqual([
+      expect.stringContaining(`${bucket}/catalog/product/*`),
+      expect.stringContaining(`${bucket}/derived/catalog/product/*`),
+    ]);
+    expect(byAction.get('s3:ListBucket')).toEqual([expect.stringMatching(new RegExp(`${bucket}"`))]);
+  });
+
+  it('exposes imageServe only through an IAM-authenticated function URL, and no CDN unless asked', () => {
+    expect(template.Resources.ImageServeLambdaFunctionUrl?.Properties.AuthType).toBe('AWS_IAM');
+    const conditional = template as unknown as {
+      Conditions: Record<string, unknown>;
+      Resources: Record<string, { Condition?: string }>;
+    };
+    const cdn = Object.entries(conditional.Resources).filter(([id]) => id.startsWith('ImageCdn'));
+    expect(cdn.length).toBeGreaterThan(0);
+    for (const [id, resource] of cdn) expect(resource.Condition, id).toBe('CreateImageCdn');
+    expect(conditional.Conditions.CreateImageCdn).toEqual({ 'Fn::Equals': ['false', 'true'] });
+  });
+
+  it('builds a lint-clean CloudFront origin group that may read only the derived prefix (imageCdn=true)', async () => {
+    const cdnDir = mkdtempSync(join(tmpdir(), 'm2-sls-cdn-'));
+    const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
+    await run('npx', ['sls', 'package', '--stage', 'citest', '--package', cdnDir, '--param=imageCdn=true'], {
+      env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+      timeout: 240_000,
+    });
+    const file = join(cdnDir, 'cloudformation-template-update-stack.json');
+    const code = await run('cfn-lint', [file]).then(
+      () => 0,
+      (error: { code?: number; stdout?: string }) => {
+        if ((error.code ?? 0) & 2) console.error(error.stdout);
+        return error.code ?? 1;
+      },
+    );
+    expect(code & 2).toBe(0);
+    const cdn = JSON.parse(readFileSync(file, 'utf8')) as Template;
+    const policy = cdn.Resources.ImageCdnBucketPolicy?.Properties.PolicyDocument as {
+      Statement: Statement[];
+    };
+    expect(policy.Statement.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
+      ['s3:GetObject', expect.stringContaining('/derived/catalog/product/*')],
+    ]);
+    const config = cdn.Resources.ImageCdn?.Properties.DistributionConfig as {
+      OriginGroups: {
+        Items: {
+          FailoverCriteria: { StatusCodes: { Items: number[] } };
+          Members: { Items: { OriginId: string }[] };
+        }[];
+      };
+    };
+    const group = config.OriginGroups.Items[0];
+    expect(group?.Members.Items.map((m) => m.OriginId)).toEqual(['derived', 'image-serve']);
+    expect(group?.FailoverCriteria.StatusCodes.Items).toEqual([403, 404]);
+    expect(String(cdn.Resources.ImageCdnRequestFunction?.Properties.FunctionCode)).toContain(
+      'function handler(event)',
+    );
+  }, 300_000);
+
   it('packages sharp with its linux-x64 native binaries next to the bundle', async () => {
     const { stdout } = await run('unzip', ['-l', join(dir, 'imageVariants.zip')]);
     expect(stdout).toContain('functions/imageVariants.js');
