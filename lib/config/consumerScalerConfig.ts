@@ -21,8 +21,14 @@ const schema = z.object({
   /** 0 = straight to the target. */
   SCALER_MAX_SURGE: intVar(0, 0, 1000),
   SCALER_INCLUDE_DELAYED: boolVar(defaultPolicySettings.includeDelayed),
+  /** Changes within this percentage of the current replicas are ignored (HPA: 10). */
+  SCALER_TOLERANCE_PERCENT: intVar(defaultPolicySettings.tolerance * 100, 0, 50),
+  /** The arrival-rate floor provisions for this utilization. */
+  SCALER_FLOOR_UTILIZATION_PERCENT: intVar(defaultPolicySettings.floorUtilization * 100, 10, 100),
   /** Read NumberOfMessagesSent from CloudWatch for the arrival-rate floor. */
   SCALER_ARRIVAL_METRICS: boolVar(true),
+  /** Keep polling for the whole run when idle (reaction within one interval; ~50 s of Lambda per minute). */
+  SCALER_POLL_WHEN_IDLE: boolVar(false),
 });
 
 export interface ConsumerScalerConfig {
@@ -48,11 +54,14 @@ export function loadConsumerScalerConfig(
       intervalMs: e.SCALER_INTERVAL_SECONDS * 1000,
       passBudgetMs: e.SCALER_PASS_BUDGET_SECONDS * 1000,
       maxRunMs: e.SCALER_MAX_RUN_SECONDS * 1000,
+      pollWhenIdle: e.SCALER_POLL_WHEN_IDLE,
       policy: Object.freeze({
         includeDelayed: e.SCALER_INCLUDE_DELAYED,
         scaleDownWindowSeconds: e.SCALER_SCALE_DOWN_WINDOW_SECONDS,
         confirmReads: e.SCALER_CONFIRM_READS,
         readSpacingSeconds: e.SCALER_READ_SPACING_SECONDS,
+        tolerance: e.SCALER_TOLERANCE_PERCENT / 100,
+        floorUtilization: e.SCALER_FLOOR_UTILIZATION_PERCENT / 100,
         ...(e.SCALER_MAX_SURGE === 0 ? {} : { maxSurge: e.SCALER_MAX_SURGE }),
       }),
     }),

@@ -22,10 +22,20 @@ export interface ScalerState {
   readonly emptyReads: number;
   /** Consecutive counted readings with something to do. */
   readonly busyReads: number;
-  /** Highest target within the scale-down window, and when it was last reached. */
-  readonly peak?: { readonly replicas: number; readonly at: number };
+  /**
+   * Targets of the scale-down window as a monotonic queue: replicas strictly decreasing, times
+   * increasing, so the first entry is the window's maximum and the later ones take over as it
+   * expires (the exact sliding-window maximum, in a few entries).
+   */
+  readonly peaks?: readonly Peak[];
   /** Last replica change. */
   readonly lastScaleAt?: number;
+}
+
+/** A target and when it was last wanted. */
+export interface Peak {
+  readonly replicas: number;
+  readonly at: number;
 }
 
 export const initialState: ScalerState = Object.freeze({ emptyReads: 0, busyReads: 0 });
@@ -42,6 +52,13 @@ export interface PolicySettings {
   readonly readSpacingSeconds: number;
   /** At most this many replicas added per decision; undefined = straight to the target. */
   readonly maxSurge?: number;
+  /**
+   * Ignore changes within this fraction of the current replicas (HPA's tolerance is 0.1), except
+   * to reach the min, the arrival-rate floor or one pod for work in flight.
+   */
+  readonly tolerance: number;
+  /** The arrival-rate floor provisions for this busy fraction: ceil(arrivals × seconds / utilization). */
+  readonly floorUtilization: number;
 }
 
 export const defaultPolicySettings: PolicySettings = Object.freeze({
@@ -49,6 +66,8 @@ export const defaultPolicySettings: PolicySettings = Object.freeze({
   scaleDownWindowSeconds: 180,
   confirmReads: 2,
   readSpacingSeconds: 5,
+  tolerance: 0.1,
+  floorUtilization: 0.8,
 });
 
 export interface PolicyInput {
@@ -76,6 +95,12 @@ export interface Decision {
 }
 
 const clamp = (n: number, min: number, max: number): number => Math.min(max, Math.max(min, n));
+
+/** Adds a target to the window's monotonic queue, dropping expired and dominated entries. */
+function addPeak(peaks: readonly Peak[], replicas: number, now: number, windowMs: number): Peak[] {
+  const live = peaks.filter((p) => now - p.at < windowMs && p.replicas > replicas);
+  return [...live, { replicas, at: now }];
+}
 
 /**
  * The scaling policy: desired replicas for one consumer Deployment from its queue reading.
@@ -119,23 +144,27 @@ export function decideReplicas(input: PolicyInput): Decision {
   const lastActiveAt = busy ? now : (state.lastActiveAt ?? now);
 
   const byBacklog = Math.ceil(backlog / bounds.messagesPerPod);
+  // Little's law: arrivals/s × seconds per message busy consumers — but never more than the
+  // messages of the measured minute (one 10-minute message is not a stream needing 10 pods).
   const byArrivals =
-    bounds.secondsPerMessage === undefined ? 0 : Math.ceil(arrivals * bounds.secondsPerMessage - 1e-9);
+    bounds.secondsPerMessage === undefined
+      ? 0
+      : Math.min(
+          Math.ceil((arrivals * bounds.secondsPerMessage) / settings.floorUtilization - 1e-9),
+          Math.ceil(arrivals * 60 - 1e-9),
+        );
   const byInFlight = reading.inFlight > 0 ? 1 : 0;
   const raw = Math.max(byBacklog, byArrivals, byInFlight);
   const target = clamp(raw, bounds.minReplicas, bounds.maxReplicas);
 
-  const window = settings.scaleDownWindowSeconds * 1000;
-  const peak =
-    state.peak === undefined || target >= state.peak.replicas || now - state.peak.at >= window
-      ? { replicas: target, at: now }
-      : state.peak;
+  const peaks = addPeak(state.peaks ?? [], target, now, settings.scaleDownWindowSeconds * 1000);
+  const peak = peaks[0] ?? { replicas: target, at: now };
 
   const base: ScalerState = {
     emptyReads,
     busyReads,
     lastActiveAt,
-    peak,
+    peaks,
     ...(counted
       ? { lastReadAt: now }
       : state.lastReadAt === undefined
@@ -157,6 +186,16 @@ export function decideReplicas(input: PolicyInput): Decision {
         replicas: current,
         kind: 'hold',
         reason: `${why}; waiting for ${settings.confirmReads} consistent readings before starting from zero`,
+        state: base,
+        active: true,
+      };
+    }
+    const required = Math.max(bounds.minReplicas, byArrivals, byInFlight);
+    if (current > 0 && current >= required && target <= current * (1 + settings.tolerance)) {
+      return {
+        replicas: current,
+        kind: 'hold',
+        reason: `${why}; within ${Math.round(settings.tolerance * 100)} % of ${current}: hold`,
         state: base,
         active: true,
       };
@@ -183,6 +222,15 @@ export function decideReplicas(input: PolicyInput): Decision {
       replicas: current,
       kind: 'hold',
       reason: `${why}; scale-down held: peak ${peak.replicas} within the last ${settings.scaleDownWindowSeconds} s`,
+      state: base,
+      active: busy,
+    };
+  }
+  if (stabilized > 0 && stabilized >= current * (1 - settings.tolerance)) {
+    return {
+      replicas: current,
+      kind: 'hold',
+      reason: `${why}; ${stabilized} is within ${Math.round(settings.tolerance * 100)} % of ${current}: hold`,
       state: base,
       active: busy,
     };

@@ -10,6 +10,12 @@ export interface RunSettings {
   readonly passBudgetMs: number;
   /** Never run longer than this, whatever the Lambda timeout (keeps schedule invocations from piling up). */
   readonly maxRunMs: number;
+  /**
+   * Keep reconciling every `intervalMs` for the whole run even when everything is idle, so a
+   * burst on an idle queue is seen within one interval instead of at the next schedule (costs
+   * about 50 s of Lambda time per minute).
+   */
+  readonly pollWhenIdle: boolean;
 }
 
 export interface RunDeps extends PassDeps {
@@ -39,7 +45,8 @@ export interface RunResult {
 /**
  * Reconciles every target, then again every `intervalMs` while some target is active and time
  * remains, so a burst is followed within seconds rather than at the next minute's schedule.
- * Stops early when everything is settled (no backlog anywhere, nothing waiting for confirmation).
+ * Stops early when everything is settled (no backlog anywhere, nothing waiting for confirmation),
+ * unless `pollWhenIdle`.
  */
 export async function runScaler(settings: RunSettings, deps: RunDeps): Promise<RunResult> {
   const started = deps.now();
@@ -57,7 +64,7 @@ export async function runScaler(settings: RunSettings, deps: RunDeps): Promise<R
       changes,
       failures: last.failures,
     });
-    if (!last.active) return done('idle');
+    if (!last.active && !settings.pollWhenIdle) return done('idle');
     const elapsed = deps.now() - started;
     const left = Math.min(deps.remainingMs(), settings.maxRunMs - elapsed);
     if (left < settings.intervalMs + settings.passBudgetMs) return done('time');

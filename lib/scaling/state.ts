@@ -9,7 +9,10 @@ const stateSchema = z.strictObject({
   lastActiveAt: time.optional(),
   emptyReads: z.number().int().nonnegative(),
   busyReads: z.number().int().nonnegative(),
-  peak: z.strictObject({ replicas: z.number().int().nonnegative(), at: time }).optional(),
+  peaks: z
+    .array(z.strictObject({ replicas: z.number().int().nonnegative(), at: time }))
+    .max(1000)
+    .optional(),
   lastScaleAt: time.optional(),
 });
 
@@ -80,12 +83,11 @@ export function stateChanged(
 ): boolean {
   if (previous === undefined) return true;
   if (previous.emptyReads !== next.emptyReads || previous.busyReads !== next.busyReads) return true;
-  if (previous.peak?.replicas !== next.peak?.replicas) return true;
   const moved = (a: number | undefined, b: number | undefined): boolean =>
     (a === undefined) !== (b === undefined) || Math.abs((a ?? 0) - (b ?? 0)) >= resolutionMs;
-  return (
-    moved(previous.lastActiveAt, next.lastActiveAt) ||
-    moved(previous.lastScaleAt, next.lastScaleAt) ||
-    moved(previous.peak?.at, next.peak?.at)
-  );
+  const before = previous.peaks ?? [];
+  const after = next.peaks ?? [];
+  if (before.length !== after.length) return true;
+  if (before.some((p, i) => p.replicas !== after[i]?.replicas || moved(p.at, after[i]?.at))) return true;
+  return moved(previous.lastActiveAt, next.lastActiveAt) || moved(previous.lastScaleAt, next.lastScaleAt);
 }

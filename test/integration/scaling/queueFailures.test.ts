@@ -63,7 +63,7 @@ describe('consumerScaler when SQS fails', () => {
           busyReads: 0,
           lastReadAt: idleSince,
           lastActiveAt: idleSince,
-          peak: { replicas: 0, at: idleSince },
+          peaks: [{ replicas: 0, at: idleSince }],
         }),
       },
     });

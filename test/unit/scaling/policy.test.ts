@@ -67,7 +67,7 @@ describe('decideReplicas', () => {
       {
         current: 4,
         reading: read(0, 1),
-        state: { ...quiet, emptyReads: 0, peak: { replicas: 4, at: s(-600) } },
+        state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 4, at: s(-600) }] },
       },
       1,
       'scale down 4 → 1',
@@ -112,15 +112,15 @@ describe('decideReplicas', () => {
     [
       "keeps the Little's-law floor on a queue that looks empty",
       { current: 1, reading: read(0, 2, { arrivalsPerSecond: 10 }), state: quiet },
-      5,
-      'floor 5',
+      7,
+      'floor 7',
     ],
     [
       'holds a scale-down within the window of a higher peak',
       {
         current: 8,
         reading: read(20),
-        state: { ...quiet, emptyReads: 0, peak: { replicas: 8, at: s(-60) } },
+        state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 8, at: s(-60) }] },
       },
       8,
       'peak 8 within the last 180 s',
@@ -130,7 +130,7 @@ describe('decideReplicas', () => {
       {
         current: 8,
         reading: read(20),
-        state: { ...quiet, emptyReads: 0, peak: { replicas: 8, at: s(-200) } },
+        state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 8, at: s(-200) }] },
       },
       1,
       'scale down 8 → 1',
@@ -140,6 +140,38 @@ describe('decideReplicas', () => {
       { reading: read(10_000), settings: { ...defaultPolicySettings, maxSurge: 4 } },
       4,
       'max surge 4',
+    ],
+    [
+      'ignores a rise within the tolerance',
+      {
+        current: 10,
+        reading: read(220),
+        state: { ...quiet, emptyReads: 0 },
+        bounds: { ...bounds, maxReplicas: 20 },
+      },
+      10,
+      'within 10 % of 10: hold',
+    ],
+    [
+      'ignores a fall within the tolerance once the window has passed',
+      {
+        current: 11,
+        reading: read(181),
+        state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 12, at: s(-400) }] },
+        bounds: { ...bounds, maxReplicas: 20 },
+      },
+      11,
+      '10 is within 10 % of 11: hold',
+    ],
+    [
+      'caps the floor at the messages of the measured minute',
+      {
+        current: 1,
+        reading: read(0, 1, { arrivalsPerSecond: 1 / 60 }),
+        bounds: { ...bounds, secondsPerMessage: 600 },
+      },
+      1,
+      'at target',
     ],
     [
       'never goes below min',
@@ -174,7 +206,7 @@ describe('decideReplicas', () => {
     const decision = decide({ reading: read(10_000), now: s(5) });
     expect(decision.state).toMatchObject({
       lastScaleAt: s(5),
-      peak: { replicas: 10, at: s(5) },
+      peaks: [{ replicas: 10, at: s(5) }],
       busyReads: 1,
     });
   });
@@ -208,10 +240,22 @@ const stateArb: fc.Arbitrary<ScalerState> = fc.record(
     lastActiveAt: fc.integer({ min: s(-2000), max: s(0) }),
     emptyReads: fc.integer({ min: 0, max: 2 }),
     busyReads: fc.integer({ min: 0, max: 2 }),
-    peak: fc.record({
-      replicas: fc.integer({ min: 0, max: 300 }),
-      at: fc.integer({ min: s(-1000), max: s(0) }),
-    }),
+    peaks: fc
+      .array(
+        fc.record({
+          replicas: fc.integer({ min: 0, max: 300 }),
+          at: fc.integer({ min: s(-1000), max: s(0) }),
+        }),
+        {
+          maxLength: 5,
+        },
+      )
+      .map((entries) =>
+        // A well-formed monotonic queue: times ascending, replicas strictly decreasing.
+        [...entries]
+          .sort((x, y) => x.at - y.at)
+          .filter((e, i, all) => all.slice(i + 1).every((later) => later.replicas < e.replicas)),
+      ),
     lastScaleAt: fc.integer({ min: s(-2000), max: s(0) }),
   },
   { requiredKeys: ['emptyReads', 'busyReads'] },
@@ -221,6 +265,8 @@ const settingsArb: fc.Arbitrary<PolicySettings> = fc.record({
   scaleDownWindowSeconds: fc.integer({ min: 0, max: 600 }),
   confirmReads: fc.integer({ min: 1, max: 3 }),
   readSpacingSeconds: fc.integer({ min: 0, max: 9 }),
+  tolerance: fc.constantFrom(0, 0.1, 0.2),
+  floorUtilization: fc.constantFrom(0.5, 0.8, 1),
 });
 const inputArb = fc.record({
   bounds: boundsArb,
@@ -230,6 +276,17 @@ const inputArb = fc.record({
   state: stateArb,
   now: fc.constant(s(0)),
 });
+
+/** The arrival-rate floor as the README states it. */
+const floorOf = (input: PolicyInput): number => {
+  const spm = input.bounds.secondsPerMessage;
+  const rate = input.reading?.arrivalsPerSecond ?? 0;
+  if (spm === undefined) return 0;
+  return Math.min(
+    Math.ceil((rate * spm) / input.settings.floorUtilization - 1e-9),
+    Math.ceil(rate * 60 - 1e-9),
+  );
+};
 
 describe('decideReplicas properties', () => {
   it('never scales to zero while a message is in flight', () => {
@@ -256,15 +313,16 @@ describe('decideReplicas properties', () => {
       fc.property(inputArb, (input) => {
         const { bounds: b, reading: r } = input;
         const backlog = r.visible + r.inFlight + (input.settings.includeDelayed ? r.delayed : 0);
-        const byArrivals =
-          b.secondsPerMessage === undefined
-            ? 0
-            : Math.ceil((r.arrivalsPerSecond ?? 0) * b.secondsPerMessage - 1e-9);
+        const byArrivals = floorOf(input);
         const target = Math.min(
           b.maxReplicas,
           Math.max(b.minReplicas, Math.ceil(backlog / b.messagesPerPod), byArrivals, r.inFlight > 0 ? 1 : 0),
         );
-        fc.pre(backlog > b.messagesPerPod && target > input.current);
+        fc.pre(
+          backlog > b.messagesPerPod &&
+            target > input.current &&
+            (input.current === 0 || target > input.current * (1 + input.settings.tolerance)),
+        );
         expect(decideReplicas(input).replicas).toBe(target);
       }),
     );
@@ -273,9 +331,8 @@ describe('decideReplicas properties', () => {
   it("never goes below the Little's-law floor", () => {
     fc.assert(
       fc.property(inputArb, (input) => {
-        const spm = input.bounds.secondsPerMessage;
-        fc.pre(spm !== undefined);
-        const floor = Math.ceil((input.reading.arrivalsPerSecond ?? 0) * (spm ?? 0) - 1e-9);
+        fc.pre(input.bounds.secondsPerMessage !== undefined);
+        const floor = floorOf(input);
         expect(decideReplicas(input).replicas).toBeGreaterThanOrEqual(
           Math.min(input.bounds.maxReplicas, floor),
         );

@@ -43,14 +43,14 @@ describe('scaler state annotations', () => {
     ['the last-active time moved by less than the resolution', { lastActiveAt: now + 5_000 }, false],
     ['the last-active time moved by the resolution', { lastActiveAt: now + 15_000 }, true],
     ['only the read time moved', { lastReadAt: now + 10_000 }, false],
-    ['the peak rose', { peak: { replicas: 3, at: now } }, true],
+    ['the peak rose', { peaks: [{ replicas: 3, at: now }] }, true],
   ])('says a state is worth writing when %s: %s', (_name, change, expected) => {
     const previous = {
       emptyReads: 0,
       busyReads: 2,
       lastActiveAt: now,
       lastReadAt: now,
-      peak: { replicas: 2, at: now },
+      peaks: [{ replicas: 2, at: now }],
     };
     expect(stateChanged(previous, { ...previous, ...change })).toBe(expected);
   });
@@ -64,14 +64,14 @@ describe('stateChanged after a re-decision', () => {
       lastActiveAt: now,
       lastReadAt: now,
       lastScaleAt: now,
-      peak: { replicas: 4, at: now },
+      peaks: [{ replicas: 4, at: now }],
     };
     expect(
       stateChanged(previous, {
         ...previous,
         lastActiveAt: now + 40,
         lastScaleAt: now + 40,
-        peak: { replicas: 4, at: now + 40 },
+        peaks: [{ replicas: 4, at: now + 40 }],
       }),
     ).toBe(false);
   });
