@@ -118,6 +118,42 @@ export function simulate(trace: Trace, scaler: Scaler, random: Random): RunMetri
     trace.fixedServiceTime ? trace.secondsPerMessage : logNormal(random, trace.secondsPerMessage, 0.3);
   const inFlightNow = (): number => pods.filter((p) => p.current !== undefined).length;
 
+  /** Advances one ready pod by a step; true when it exits (stopping, between batches). */
+  function stepPod(pod: Pod): boolean {
+    if (pod.phase === 'pause') {
+      if (pod.terminating) return true;
+      if (t >= pod.phaseUntil) {
+        pod.phase = 'bootstrap';
+        pod.phaseUntil = t + platform.bootstrapSeconds;
+        pod.batchLeft = trace.maxMessages;
+      }
+      return false;
+    }
+    if (pod.phase === 'bootstrap') {
+      if (t < pod.phaseUntil) return false;
+      pod.phase = 'working';
+    }
+    if (pod.current !== undefined) {
+      if (t < pod.doneAt) return false;
+      completed++;
+      lastCompletion = t;
+      pod.current = undefined;
+      pod.batchLeft--;
+    }
+    const message = pod.batchLeft > 0 && head < queue.length ? queue[head] : undefined;
+    if (message === undefined) {
+      // Batch over (max messages, or the queue was empty): the wrapper pauses, or exits when stopping.
+      pod.phase = 'pause';
+      pod.phaseUntil = t + platform.pauseSeconds;
+      return pod.terminating;
+    }
+    head++;
+    waits.push(t - message.arrival);
+    pod.current = message;
+    pod.doneAt = t + message.service;
+    return false;
+  }
+
   let t = 0;
   const view: ScalerView = {
     get replicas() {
@@ -158,43 +194,7 @@ export function simulate(trace: Trace, scaler: Scaler, random: Random): RunMetri
     for (let i = pods.length - 1; i >= 0; i--) {
       const pod = pods[i];
       if (pod === undefined || pod.readyAt > t) continue;
-      let exit = false;
-      for (let guard = 0; guard < 4; guard++) {
-        if (pod.phase === 'pause') {
-          if (pod.terminating) exit = true;
-          else if (t >= pod.phaseUntil) {
-            pod.phase = 'bootstrap';
-            pod.phaseUntil = t + platform.bootstrapSeconds;
-            pod.batchLeft = trace.maxMessages;
-          }
-          break;
-        }
-        if (pod.phase === 'bootstrap') {
-          if (t < pod.phaseUntil) break;
-          pod.phase = 'working';
-        }
-        if (pod.current !== undefined) {
-          if (t < pod.doneAt) break;
-          completed++;
-          lastCompletion = t;
-          pod.current = undefined;
-          pod.batchLeft--;
-        }
-        const message = pod.batchLeft > 0 && head < queue.length ? queue[head] : undefined;
-        if (message === undefined) {
-          // Batch over (max messages, or the queue was empty): the wrapper pauses, or exits when stopping.
-          pod.phase = 'pause';
-          pod.phaseUntil = t + platform.pauseSeconds;
-          if (pod.terminating) exit = true;
-          break;
-        }
-        head++;
-        waits.push(t - message.arrival);
-        pod.current = message;
-        pod.doneAt = t + message.service;
-        break;
-      }
-      if (exit) pods.splice(i, 1);
+      if (stepPod(pod)) pods.splice(i, 1);
     }
     const visible = queue.length - head;
     const inFlight = inFlightNow();
