@@ -179,4 +179,49 @@ describe('sls package', () => {
       ['s3:ObjectRemoved:*', 'catalog/product/'],
     ]);
   });
+  it('lets consumerScaler read queue depth, metrics and its cluster, nothing else', () => {
+    const byAction = new Map<string, string[]>();
+    for (const s of statementsOf('ConsumerScalerRole')) {
+      for (const action of [s.Action].flat())
+        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
+    }
+    expect([...byAction.keys()].sort()).toEqual(
+      [
+        'cloudwatch:GetMetricData',
+        'eks:DescribeCluster',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'sqs:GetQueueAttributes',
+      ].sort(),
+    );
+    expect(byAction.get('sqs:GetQueueAttributes')).toEqual([
+      // Only this account and region; the queue-name pattern is the shopQueueNamePattern parameter.
+      expect.stringMatching(/:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*"/),
+    ]);
+    expect(byAction.get('eks:DescribeCluster')).toEqual([expect.stringContaining(':cluster/')]);
+    const fn = template.Resources.ConsumerScalerLambdaFunction?.Properties as { Role: unknown };
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['ConsumerScalerRole', 'Arn'] });
+  });
+
+  it('wakes consumerScaler every minute and when the shop-queue backlog alarm goes to ALARM', () => {
+    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const targetsScaler = (r: { Properties: Record<string, unknown> }): boolean =>
+      JSON.stringify(r.Properties.Targets).includes('ConsumerScalerLambdaFunction');
+    const scalerRules = rules.filter(targetsScaler);
+    expect(scalerRules.map((r) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual([
+      'rate(1 minute)',
+    ]);
+    const alarmRule = scalerRules.find((r) => r.Properties.EventPattern !== undefined);
+    expect(alarmRule?.Properties.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['m2-eks-pipeline-citest-shop-queue-backlog'], state: { value: ['ALARM'] } },
+    });
+    const alarm = template.Resources.ShopQueueBacklogAlarm?.Properties as {
+      AlarmName: string;
+      Metrics: unknown;
+    };
+    expect(alarm.AlarmName).toBe('m2-eks-pipeline-citest-shop-queue-backlog');
+    expect(JSON.stringify(alarm.Metrics)).toContain('ApproximateNumberOfMessagesVisible');
+  });
 });
