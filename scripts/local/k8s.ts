@@ -75,7 +75,7 @@ function writeConfigs(pki: ClusterPki): void {
   const write = (file: string, text: string) => writeFileSync(join(kubeDir, file), text, { mode: 0o600 });
   write(
     'admin.kubeconfig',
-    kubeconfigYaml({ server: apiserverUrl, caFile: pki.ca.cert, user: 'm2-admin', client: pki.admin }),
+    kubeconfigYaml({ server: apiserverUrl, caFile: pki.ca.cert, user: 'm2-admin', token: pki.adminToken }),
   );
   write(
     'controller-manager.kubeconfig',
@@ -278,6 +278,7 @@ async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
     `--tls-cert-file=${pki.apiserver.cert}`,
     `--tls-private-key-file=${pki.apiserver.key}`,
     `--client-ca-file=${pki.ca.cert}`,
+    `--token-auth-file=${pki.tokenAuthFile}`,
     '--authorization-mode=RBAC',
     '--service-cluster-ip-range=10.96.0.0/16',
     '--service-account-issuer=https://kubernetes.default.svc.cluster.local',

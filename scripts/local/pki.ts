@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -21,6 +22,9 @@ export interface ClusterPki {
   readonly kwok: CertPair;
   readonly serviceAccountKey: string;
   readonly serviceAccountPub: string;
+  /** The admin's static bearer token, and the apiserver's --token-auth-file that grants it system:masters. */
+  readonly adminToken: string;
+  readonly tokenAuthFile: string;
 }
 
 interface Subject {
@@ -127,9 +131,20 @@ export function ensurePki(dir: string): ClusterPki {
     ecKey(serviceAccountKey);
     openssl(['pkey', '-in', serviceAccountKey, '-pubout', '-out', serviceAccountPub]);
   }
+  // The admin authenticates with a static token rather than a client certificate: a certificate
+  // in the kubeconfig would win over `kubectl --token <EKS token>`, which must show the mapped user.
+  const tokenAuthFile = join(dir, 'tokens.csv');
+  if (!existsSync(tokenAuthFile)) {
+    writeFileSync(tokenAuthFile, `${randomBytes(32).toString('hex')},m2:admin,m2:admin,"system:masters"\n`, {
+      mode: 0o600,
+    });
+  }
+  const adminToken = readFileSync(tokenAuthFile, 'utf8').split(',')[0] ?? '';
   return {
     dir,
     ca,
+    adminToken,
+    tokenAuthFile,
     apiserver: signedCert(dir, 'apiserver', ca, { cn: 'kube-apiserver' }, serverExtensions(apiserverSans)),
     webhook: signedCert(
       dir,
@@ -156,23 +171,26 @@ export function ensurePki(dir: string): ClusterPki {
 const base64File = (file: string): string => readFileSync(file).toString('base64');
 
 /**
- * Renders a self-contained kubeconfig (certificates embedded) for a client certificate,
- * or for a bearer-token-less server entry when `client` is omitted (webhook configs).
+ * Renders a self-contained kubeconfig (certificates embedded) for a client certificate or a
+ * bearer token, or a credential-less server entry when neither is given (webhook configs).
  */
 export function kubeconfigYaml(options: {
   readonly server: string;
   readonly caFile: string;
   readonly user: string;
   readonly client?: CertPair;
+  readonly token?: string;
 }): string {
   const userLines =
-    options.client === undefined
-      ? ['  user: {}']
-      : [
+    options.client !== undefined
+      ? [
           '  user:',
           `    client-certificate-data: ${base64File(options.client.cert)}`,
           `    client-key-data: ${base64File(options.client.key)}`,
-        ];
+        ]
+      : options.token !== undefined
+        ? ['  user:', `    token: ${options.token}`]
+        : ['  user: {}'];
   return [
     'apiVersion: v1',
     'kind: Config',

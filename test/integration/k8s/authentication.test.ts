@@ -87,19 +87,11 @@ describe('EKS-style authentication against the embedded cluster', () => {
       },
     );
     const token = (JSON.parse(stdout) as { status: { token: string } }).status.token;
+    // Exactly the developer's command: admin KUBECONFIG from .local/env, the EKS token on the command line.
     const kubectl = await run(
       'kubectl',
-      [
-        '--kubeconfig=/dev/null',
-        `--server=${env.EKS_ENDPOINT_OVERRIDE}`,
-        `--certificate-authority=${env.KUBECONFIG?.replace(/kube\/admin\.kubeconfig$/, 'pki/ca.crt')}`,
-        `--token=${token}`,
-        'auth',
-        'whoami',
-        '-o',
-        'jsonpath={.status.userInfo.username}',
-      ],
-      { env: awsEnv },
+      ['--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'],
+      { env: { ...awsEnv, KUBECONFIG: env.KUBECONFIG } },
     );
 
     // Assess
