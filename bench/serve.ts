@@ -232,7 +232,8 @@ async function main(): Promise<void> {
     '',
     `miss ÷ (raw sharp + the miss's own S3 round trips): median ${fmt(median(samples.map(ratio)), 2)}, p95 ${fmt(q(samples.map(ratio), 0.95), 2)} (goal ≤ 1.2). ` +
       `Render ÷ raw sharp: median ${fmt(median(samples.map((s) => (s.miss.render ?? 0) / s.rawMs)), 2)}. ` +
-      `Hit: S3 is ${fmt(median(samples.map((s) => (s.hit.cache ?? 0) / s.hitMs)) * 100)} % of the median hit.`,
+      `Hit: S3 is ${fmt(median(samples.map((s) => (s.hit.cache ?? 0) / s.hitMs)) * 100)} % of the median hit. ` +
+      `Peak RSS of the benchmark process: ${fmt(process.resourceUsage().maxRSS / 1024)} MB.`,
     '',
     '| size | miss p50 | render p50 | raw sharp p50 | hit p50 | miss ÷ (raw + S3) |',
     '|---|---:|---:|---:|---:|---:|',
