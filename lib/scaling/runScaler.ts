@@ -22,6 +22,8 @@ export interface RunDeps extends PassDeps {
   /** Time left in this invocation (Lambda's `context.getRemainingTimeInMillis`). */
   readonly remainingMs: () => number;
   readonly sleep: (ms: number) => Promise<void>;
+  /** One reconcile of every target; reconcilePass unless a test replaces it. */
+  readonly pass?: typeof reconcilePass;
 }
 
 export type StopReason = 'idle' | 'time';
@@ -52,7 +54,7 @@ export async function runScaler(settings: RunSettings, deps: RunDeps): Promise<R
   const started = deps.now();
   const changes: RunResult['changes'][number][] = [];
   for (let passes = 1; ; passes++) {
-    const last = await reconcilePass(settings.selector, settings.policy, deps);
+    const last = await (deps.pass ?? reconcilePass)(settings.selector, settings.policy, deps);
     for (const o of last.outcomes) {
       if (o.from !== o.to)
         changes.push({ namespace: o.namespace, deployment: o.deployment, from: o.from, to: o.to });
