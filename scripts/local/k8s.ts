@@ -43,11 +43,18 @@ export function podTimings(): Record<string, number> {
   };
 }
 
-/** The three fake worker nodes, one per zone, like a small EKS managed node group. */
-export const fakeNodes = ['a', 'b', 'c'].map((zone) => ({
-  name: `m2-node-${zone}`,
-  zone: `us-east-1${zone}`,
-}));
+/** The node pool label and taint that keep batch pods (consumers, cron, migration) off web nodes. */
+export const workerPool = { label: 'm2-eks-pipeline.io/node-pool', value: 'workers' } as const;
+
+/**
+ * Six fake nodes, like two small EKS managed node groups across three zones: `m2-node-*` for web
+ * pods (no taint), `m2-worker-*` for batch pods (labelled and tainted with {@link workerPool}, which
+ * the consumer, cron and migration pods of k8s-manifests select and tolerate).
+ */
+export const fakeNodes = ['a', 'b', 'c'].flatMap((zone) => [
+  { name: `m2-node-${zone}`, zone: `us-east-1${zone}`, pool: 'web' as const },
+  { name: `m2-worker-${zone}`, zone: `us-east-1${zone}`, pool: 'workers' as const },
+]);
 
 const kubeDir = join(localDir, 'kube');
 const pkiDir = join(localDir, 'pki');
@@ -317,9 +324,13 @@ async function ensureNodes(pki: ClusterPki): Promise<void> {
           'topology.kubernetes.io/zone': node.zone,
           'node.kubernetes.io/instance-type': 'm6i.4xlarge',
           type: 'kwok',
+          ...(node.pool === 'workers' ? { [workerPool.label]: workerPool.value } : {}),
         },
       },
-      spec: {},
+      spec:
+        node.pool === 'workers'
+          ? { taints: [{ key: workerPool.label, value: workerPool.value, effect: 'NoSchedule' }] }
+          : {},
       status: {
         allocatable: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
         capacity: { cpu: '16', memory: '64Gi', pods: '110', 'ephemeral-storage': '100Gi' },
@@ -330,15 +341,17 @@ async function ensureNodes(pki: ClusterPki): Promise<void> {
 }
 
 async function nodesReady(pki: ClusterPki): Promise<boolean> {
-  const { status, body } = await adminGet(pki, '/api/v1/nodes?labelSelector=type%3Dkwok');
+  const { status, body } = await adminGet(pki, '/api/v1/nodes');
   if (status !== 200) return false;
   const list = JSON.parse(body) as {
-    items: { status?: { conditions?: { type: string; status: string }[] } }[];
+    items: { metadata: { name: string }; status?: { conditions?: { type: string; status: string }[] } }[];
   };
-  const ready = list.items.filter((n) =>
-    n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+  const ready = new Set(
+    list.items
+      .filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((n) => n.metadata.name),
   );
-  return ready.length === fakeNodes.length;
+  return fakeNodes.every((n) => ready.has(n.name));
 }
 
 /**
@@ -425,7 +438,7 @@ export async function upK8s(): Promise<Record<string, string>> {
   ]);
   await ensureNodes(pki);
   await Promise.all([
-    waitForDaemon('kwok', 'three Ready KWOK nodes', () => nodesReady(pki), 60_000),
+    waitForDaemon('kwok', `${fakeNodes.length} Ready KWOK nodes`, () => nodesReady(pki), 60_000),
     waitForDaemon(
       'kube-controller-manager',
       'serviceaccount/default',
