@@ -105,11 +105,14 @@ function addPeak(peaks: readonly Peak[], replicas: number, now: number, windowMs
 /**
  * The scaling policy: desired replicas for one consumer Deployment from its queue reading.
  *
- * - target = clamp(max(ceil(backlog / messagesPerPod), ceil(arrivals/s × secondsPerMessage), 1 if
- *   anything is in flight), min, max); backlog = visible + in flight (+ delayed when configured).
+ * - target = clamp(max(ceil(backlog / messagesPerPod), arrival floor, 1 if anything is in flight),
+ *   min, max); backlog = visible + in flight (+ delayed when configured); arrival floor (Little's
+ *   law) = ceil(arrivals/s × secondsPerMessage / floorUtilization), at most the minute's messages.
  * - Up: straight to the target (optionally at most `maxSurge` more). From zero, a backlog smaller
  *   than one pod's share waits for a second consistent reading (stale counts after a delete).
  * - Down: never below the highest target of the last `scaleDownWindowSeconds`.
+ * - Changes within `tolerance` of the current replicas are ignored (unless min, floor or an
+ *   in-flight message require them).
  * - Zero: only after `confirmReads` consistent empty readings and `cooldownSeconds` without any
  *   backlog, in-flight message or arrival.
  * - No reading (SQS failed): hold — never scale down on missing data.
