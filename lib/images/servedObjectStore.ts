@@ -4,9 +4,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { TransientStorageError } from './errors.ts';
+import type { TransientStorageError } from './errors.ts';
 import { assertSourceSize, type ImageLimits } from './limits.ts';
-import { httpStatus, isNotFound, type PutRequest } from './variantStore.ts';
+import { httpStatus, isNotFound, type PutRequest, storageFailure } from './variantStore.ts';
 
 /** A cached variant as found in S3. */
 export type CachedVariant =
@@ -105,13 +105,7 @@ export class S3ServedObjectStore implements ServedObjectStore {
   }
 
   private failure(operation: string, key: string, error: unknown): TransientStorageError {
-    const status = httpStatus(error);
-    const message = error instanceof Error ? error.message : String(error);
-    return new TransientStorageError(
-      `${operation} s3://${this.bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
-      { bucket: this.bucket, key },
-      { cause: error },
-    );
+    return storageFailure(this.bucket, operation, key, error);
   }
 }
 

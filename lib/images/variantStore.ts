@@ -127,14 +127,24 @@ export class S3VariantStore implements VariantStore {
   }
 
   private failure(operation: string, key: string, error: unknown): TransientStorageError {
-    const status = httpStatus(error);
-    const message = error instanceof Error ? error.message : String(error);
-    return new TransientStorageError(
-      `${operation} s3://${this.bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
-      { bucket: this.bucket, key },
-      { cause: error },
-    );
+    return storageFailure(this.bucket, operation, key, error);
   }
+}
+
+/** Wraps a failed S3 call as a {@link TransientStorageError} naming the operation, bucket, key and HTTP status. */
+export function storageFailure(
+  bucket: string,
+  operation: string,
+  key: string,
+  error: unknown,
+): TransientStorageError {
+  const status = httpStatus(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return new TransientStorageError(
+    `${operation} s3://${bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
+    { bucket, key },
+    { cause: error },
+  );
 }
 
 /** HTTP status of an SDK v3 error, when it has one. */
