@@ -77,7 +77,8 @@ function canonical(uri, querystring, accept) {
   for (let n = 0; n < names.length; n++) {
     const name = names[n];
     const entry = querystring[name];
-    if (Object.keys(rules).indexOf(name) < 0 || entry.multiValue || !rules[name].test(entry.value)) return null;
+    if (Object.keys(rules).indexOf(name) < 0 || entry.multiValue || !rules[name].test(entry.value))
+      return null;
     params[name] = entry.value;
   }
 
