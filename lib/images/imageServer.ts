@@ -16,7 +16,13 @@ import {
   refusalOf,
   serverError,
 } from './serveResponses.ts';
-import { serveFormatInfo, type Transform, transformPlacement, variantName } from './transform.ts';
+import {
+  type ServeFormat,
+  serveFormatInfo,
+  type Transform,
+  transformPlacement,
+  variantName,
+} from './transform.ts';
 import { verifySignature } from './urlSigning.ts';
 import { immutableCacheControl } from './variantPipeline.ts';
 
@@ -128,7 +134,7 @@ export async function serveImage(
 async function respond(
   parsed: ImageRequest,
   target: string,
-  format: keyof typeof serveFormatInfo,
+  format: ServeFormat,
   request: ImageHttpRequest,
   settings: ServeSettings,
   deps: ServeDeps,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -206,6 +206,35 @@ describe('imageServe against the embedded S3', () => {
     expect(response.headers['server-timing']).toMatch(/^cache;dur=[\d.]+$/);
     const pregenerated = await getObject(s3, bucket, 'derived/catalog/product/g/a/garden.jpg/category.avif');
     expect(bodyOf(response).equals(pregenerated.bytes)).toBe(true);
+  });
+
+  it('leaves its variants to imageVariants: a changed original sweeps them, a removed one deletes them', async () => {
+    const key = 'catalog/product/s/w/sweep.jpg';
+    const folder = 'derived/catalog/product/s/w/sweep.jpg/';
+    const variants = {
+      layout,
+      presets: lumaPresets.slice(0, 1),
+      formats: ['jpeg' as const],
+      limits: settings.limits,
+      encode: settings.encode,
+      uploadConcurrency: 2,
+    };
+    const deps = { store: new S3VariantStore(s3, bucket), log: telemetry.log, metrics: telemetry.metrics };
+    const imageVariants = (action: 'created' | 'removed') =>
+      processObjectEvents(parseS3Records(s3Event(bucket, [{ action, key }]).Records), bucket, variants, deps);
+    await putObject(s3, bucket, key, await smallPhoto(300));
+    await imageVariants('created');
+    expect((await serve(`/${key}`, 'width=120', { accept: '*/*' })).status).toBe(200);
+    expect(await listKeys(s3, bucket, folder)).toContain(`${folder}w120.inside.jpg`);
+
+    await putObject(s3, bucket, key, await smallPhoto(320));
+    await imageVariants('created');
+    expect(await listKeys(s3, bucket, folder)).toEqual([`${folder}manifest.json`, `${folder}thumbnail.jpg`]);
+
+    expect((await serve(`/${key}`, 'width=120', { accept: '*/*' })).status).toBe(200);
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    await imageVariants('removed');
+    expect(await listKeys(s3, bucket, folder)).toEqual([]);
   });
 
   it('keeps transparency in PNG and WebP and letterboxes a PNG original by its extension', async () => {
