@@ -243,6 +243,45 @@ describe('consumerScaler on the embedded stack', () => {
     expect(telemetry.counts.get('TargetsSkipped{reason=invalid-annotation}')).toBe(1);
   });
 
+  it('reports a target it may not scale (no RoleBinding in its namespace) and still scales the others', async () => {
+    // Prepare: a second namespace the scaler can discover (cluster-wide list) but not write to.
+    const unbound = await testNamespace(admin, 'scaler-unbound');
+    try {
+      const queueUrl = await newQueue();
+      await sendMessages(client, queueUrl, 60);
+      await createConsumer(admin, unbound, { name: 'forbidden', queueUrl, replicas: 0, messagesPerPod: 25 });
+      await createConsumer(admin, namespace, {
+        name: 'permitted',
+        queueUrl,
+        replicas: 0,
+        messagesPerPod: 25,
+      });
+      const telemetry = recordingTelemetry();
+
+      // Act
+      const result = await reconcilePass(
+        `${runSelector},app in (forbidden,permitted)`,
+        defaultPolicySettings,
+        passDeps(Date.now, telemetry),
+      );
+
+      // Assess
+      expect(result.targets).toBe(2);
+      expect(result.failures).toEqual([
+        expect.objectContaining({
+          namespace: unbound,
+          deployment: 'forbidden',
+          error: expect.stringContaining('ForbiddenError'),
+        }),
+      ]);
+      expect(await replicasOf(admin, unbound, 'forbidden')).toBe(0);
+      expect(await replicasOf(admin, namespace, 'permitted')).toBe(3);
+      expect(telemetry.counts.get('TargetErrors{reason=ForbiddenError}')).toBe(1);
+    } finally {
+      await deleteNamespace(admin, unbound);
+    }
+  });
+
   it('holds replicas and counts an error when the queue does not exist', async () => {
     // Prepare: a queue URL moto does not know (deleted queue, typo in the annotation).
     await createConsumer(admin, namespace, {
