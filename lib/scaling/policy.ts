@@ -90,7 +90,11 @@ export interface Decision {
   readonly kind: DecisionKind;
   readonly reason: string;
   readonly state: ScalerState;
-  /** The target has work or an unconfirmed change pending: worth reading again soon. */
+  /**
+   * Worth reading again soon: the queue has work, or a change is pending (a scale-down held by
+   * the window, the tolerance or the cooldown; a start from zero awaiting confirmation). Only when
+   * no target is active does an invocation stop early.
+   */
   readonly active: boolean;
 }
 
@@ -226,7 +230,7 @@ export function decideReplicas(input: PolicyInput): Decision {
       kind: 'hold',
       reason: `${why}; scale-down held: peak ${peak.replicas} within the last ${settings.scaleDownWindowSeconds} s`,
       state: base,
-      active: busy,
+      active: true,
     };
   }
   if (stabilized > 0 && stabilized >= current * (1 - settings.tolerance)) {
@@ -235,7 +239,8 @@ export function decideReplicas(input: PolicyInput): Decision {
       kind: 'hold',
       reason: `${why}; ${stabilized} is within ${Math.round(settings.tolerance * 100)} % of ${current}: hold`,
       state: base,
-      active: busy,
+      // Pending only while a window peak above the target is still to expire.
+      active: busy || peak.replicas > target,
     };
   }
   let replicas = stabilized;
@@ -253,14 +258,14 @@ export function decideReplicas(input: PolicyInput): Decision {
     }
   }
   if (replicas >= current) {
-    return { replicas: current, kind: 'hold', reason: `${why}; hold${note}`, state: base, active: busy };
+    return { replicas: current, kind: 'hold', reason: `${why}; hold${note}`, state: base, active: true };
   }
   return {
     replicas,
     kind: 'down',
     reason: `${why}; scale down ${current} → ${replicas}${note}`,
     state: { ...base, lastScaleAt: now },
-    active: busy,
+    active: busy || replicas > target,
   };
 }
 
