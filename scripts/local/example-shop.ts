@@ -5,7 +5,6 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { targetAnnotations } from '../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../lib/scaling/target.ts';
-import { ensureWorkerPool } from '../../test/integration/manifests/cluster.ts';
 
 /**
  * `npm run local:example-shop [-- --messages N]`: puts the example shop on the embedded stack —
@@ -35,7 +34,6 @@ export async function upExampleShop(messages = 0): Promise<void> {
   if (process.env.KUBECONFIG === undefined || process.env.AWS_ENDPOINT_URL === undefined) {
     throw new Error('run `source .local/env` first (KUBECONFIG and AWS_ENDPOINT_URL are not set)');
   }
-  ensureWorkerPool();
   kubectl(['apply', '--server-side', `--field-manager=${fieldManager}`, '-k', join(manifests, 'platform')]);
   kubectl(['apply', '--server-side', `--field-manager=${fieldManager}`, '-k', overlay]);
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
