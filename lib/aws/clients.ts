@@ -1,4 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 
@@ -36,4 +37,12 @@ let cloudWatch: CloudWatchClient | undefined;
 export function cloudWatchClient(): CloudWatchClient {
   cloudWatch ??= new CloudWatchClient({ maxAttempts: 3 });
   return cloudWatch;
+}
+
+let codePipeline: CodePipelineClient | undefined;
+
+/** CodePipeline (job results). `AWS_ENDPOINT_URL_CODEPIPELINE` points it at the embedded stand-in. */
+export function codePipelineClient(): CodePipelineClient {
+  codePipeline ??= new CodePipelineClient({ maxAttempts: 4 });
+  return codePipeline;
 }

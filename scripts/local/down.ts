@@ -1,10 +1,12 @@
 import { downAws } from './aws.ts';
+import { downCodePipeline } from './codepipeline.ts';
 import { downK8s } from './k8s.ts';
 
 /** `npm run local:down`: stops exactly the processes `local:up` recorded. */
 export async function down(): Promise<void> {
   const stoppedK8s = await downK8s();
   const stopped = await downAws();
+  await downCodePipeline();
   console.log(stopped ? 'moto stopped' : 'moto was not running');
   console.log(stoppedK8s.length > 0 ? `stopped ${stoppedK8s.join(', ')}` : 'kubernetes was not running');
 }

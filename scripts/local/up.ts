@@ -1,13 +1,15 @@
 import { awsEnv, upAws } from './aws.ts';
+import { codePipelineEnv, upCodePipeline } from './codepipeline.ts';
 import { writeEnvFile } from './env.ts';
 import { upK8s } from './k8s.ts';
 
 /** `npm run local:up`: idempotent; starts only what is not already running. */
 export async function up(): Promise<Record<string, string>> {
   await upAws();
+  await upCodePipeline();
   // M2_SKIP_K8S=1 brings up AWS only (e.g. before the Kubernetes binaries are built).
   const k8sVars = process.env.M2_SKIP_K8S === '1' ? {} : await upK8s();
-  const vars: Record<string, string> = { ...awsEnv, ...k8sVars };
+  const vars: Record<string, string> = { ...awsEnv, ...codePipelineEnv, ...k8sVars };
   writeEnvFile(vars);
   return vars;
 }

@@ -203,6 +203,28 @@ describe('sls package', () => {
     expect(fn.Role).toEqual({ 'Fn::GetAtt': ['ConsumerScalerRole', 'Arn'] });
   });
 
+  it('lets rollout report job results and find its cluster, nothing else', () => {
+    const byAction = new Map<string, string[]>();
+    for (const s of statementsOf('RolloutRole')) {
+      for (const action of [s.Action].flat())
+        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
+    }
+    expect([...byAction.keys()].sort()).toEqual(
+      [
+        'codepipeline:PutJobFailureResult',
+        'codepipeline:PutJobSuccessResult',
+        'eks:DescribeCluster',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+    expect(byAction.get('eks:DescribeCluster')).toEqual([expect.stringContaining(':cluster/')]);
+    expect(byAction.get('logs:PutLogEvents')).toEqual([expect.stringContaining('-rollout:*')]);
+    const fn = template.Resources.RolloutLambdaFunction?.Properties as { Role: unknown; Timeout: number };
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['RolloutRole', 'Arn'] });
+    expect(fn.Timeout).toBe(900);
+  });
+
   it('wakes consumerScaler every minute and when the shop-queue backlog alarm goes to ALARM', () => {
     const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
     const targetsScaler = (r: { Properties: Record<string, unknown> }): boolean =>

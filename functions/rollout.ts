@@ -1,0 +1,32 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { codePipelineClient } from '../lib/aws/clients.ts';
+import { sharedClusterClient } from '../lib/k8s/connection.ts';
+import { logger, powertoolsLog } from '../lib/observability/telemetry.ts';
+import { runRollout } from '../lib/rollout/executor.ts';
+import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
+import { parsePipelineJob } from '../lib/rollout/pipelineJob.ts';
+
+const results = new CodePipelineJobResults(codePipelineClient());
+const log = powertoolsLog();
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * CodePipeline Lambda invoke action → one step of a shop rollout (see lib/rollout/executor.ts).
+ * The result always goes to CodePipeline (success, failure or continuation); the event itself is
+ * never logged: it carries the artifact credentials.
+ */
+export const handler = middy(async (event: unknown, context: Context) => {
+  const job = parsePipelineJob(event);
+  const cluster = await sharedClusterClient();
+  const result = await runRollout(job, {
+    cluster,
+    results,
+    log,
+    now: Date.now,
+    sleep,
+    remainingMs: () => context.getRemainingTimeInMillis(),
+  });
+  return { jobId: job.id, outcome: result.outcome, reported: result.reported };
+}).use(injectLambdaContext(logger, { resetKeys: true }));

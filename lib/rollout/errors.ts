@@ -1,0 +1,82 @@
+/** Base class of the rollout's own errors; the message is what the pipeline shows. */
+export class RolloutError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RolloutError';
+  }
+}
+
+/** The action's UserParameters (or its input) are wrong; reported as a ConfigurationError. */
+export class ConfigurationError extends RolloutError {
+  readonly field: string;
+
+  constructor(field: string, message: string, options?: ErrorOptions) {
+    super(`${field}: ${message}`, options);
+    this.name = 'ConfigurationError';
+    this.field = field;
+  }
+}
+
+/** Another pipeline execution holds the shop's Lease. */
+export class LeaseBusyError extends RolloutError {
+  readonly holder: string | undefined;
+
+  constructor(namespace: string, holder: string | undefined) {
+    super(
+      `another rollout holds the lease of shop ${namespace} (holder ${holder ?? 'unknown'}); ` +
+        'retry the stage once it has finished',
+    );
+    this.name = 'LeaseBusyError';
+    this.holder = holder;
+  }
+}
+
+/** The shop is not in a state the rollout can start from (missing target, blue/green off, …). */
+export class PreflightError extends RolloutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'PreflightError';
+  }
+}
+
+/** The migration Job failed; carries the tail of its pod's log when it could be read. */
+export class MigrationFailedError extends RolloutError {
+  readonly job: string;
+  readonly logTail: string | undefined;
+
+  constructor(job: string, detail: string, logTail: string | undefined, options?: ErrorOptions) {
+    super(
+      `migration job ${job} failed: ${detail}${logTail === undefined ? '' : `\n--- log tail ---\n${logTail}`}`,
+      options,
+    );
+    this.name = 'MigrationFailedError';
+    this.job = job;
+    this.logTail = logTail;
+  }
+}
+
+/** A target's new pods fail (waiting reason, restarts) or it did not complete within the deadline. */
+export class TargetFailedError extends RolloutError {
+  readonly target: string;
+  readonly pod: string | undefined;
+  readonly reason: string;
+
+  constructor(target: string, reason: string, pod?: string, options?: ErrorOptions) {
+    super(`${target}: ${pod === undefined ? '' : `pod ${pod} `}${reason}`, options);
+    this.name = 'TargetFailedError';
+    this.target = target;
+    this.pod = pod;
+    this.reason = reason;
+  }
+}
+
+/** Someone else changed a target during the rollout; it is left as they made it. */
+export class ExternalEditError extends RolloutError {
+  readonly target: string;
+
+  constructor(target: string, detail: string) {
+    super(`${target} was changed by someone else during the rollout (${detail}); left as it is`);
+    this.name = 'ExternalEditError';
+    this.target = target;
+  }
+}

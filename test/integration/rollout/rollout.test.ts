@@ -1,0 +1,282 @@
+import { type V1Deployment, Watch } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
+import { decodeContinuationToken } from '../../../lib/rollout/continuationToken.ts';
+import { adminCluster, roleArns, roleCluster } from '../../helpers/cluster.ts';
+import { embeddedEnv } from '../../helpers/embedded.ts';
+import { kubectlJson } from '../manifests/cluster.ts';
+import {
+  applyShop,
+  deleteShop,
+  imagesOf,
+  initialImage,
+  invokeRollout,
+  newJobId,
+  recordedResult,
+  repository,
+  shopNamespace,
+  templateOf,
+} from './rolloutFixture.ts';
+
+let rollout: ClusterClient;
+let admin: ClusterClient;
+const namespaces: string[] = [];
+
+const consumers = [
+  'm2-consumer-async-operations',
+  'm2-consumer-export',
+  'm2-consumer-media',
+  'm2-consumer-product-updates',
+];
+
+async function newShop(blueGreen = '1'): Promise<string> {
+  const namespace = shopNamespace();
+  namespaces.push(namespace);
+  await applyShop(namespace, blueGreen);
+  return namespace;
+}
+
+/** Watches m2-http and records the lowest availableReplicas (and the replicas wanted) it ever sees. */
+async function watchWebCapacity(
+  namespace: string,
+): Promise<{ stop: () => { minAvailable: number; desired: number } }> {
+  let minAvailable = Number.POSITIVE_INFINITY;
+  let desired = 0;
+  const controller = await new Watch(admin.kubeConfig).watch(
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    { fieldSelector: 'metadata.name=m2-http' },
+    (_phase: string, d: V1Deployment) => {
+      desired = Math.max(desired, d.spec?.replicas ?? 0);
+      minAvailable = Math.min(minAvailable, d.status?.availableReplicas ?? 0);
+    },
+    () => undefined,
+  );
+  return {
+    stop: () => {
+      controller.abort();
+      return { minAvailable, desired };
+    },
+  };
+}
+
+const deploymentRevision = (namespace: string, name: string): string | undefined =>
+  kubectlJson<V1Deployment>(['get', 'deployment', name, '-n', namespace]).metadata?.annotations?.[
+    'deployment.kubernetes.io/revision'
+  ];
+
+beforeAll(async () => {
+  embeddedEnv();
+  admin = await adminCluster();
+  rollout = await roleCluster(roleArns.rollout);
+});
+
+afterAll(() => {
+  for (const namespace of namespaces) deleteShop(namespace);
+});
+
+describe('rollout on the embedded stack, as m2:rollout', () => {
+  it('rolls a good image out to web, consumers and cron, never below full web capacity', async () => {
+    // Prepare
+    const namespace = await newShop();
+    const jobId = newJobId();
+    const capacity = await watchWebCapacity(namespace);
+
+    // Act
+    const result = await invokeRollout(rollout, { id: jobId, params: { namespace, imageTag: '2.4.8' } });
+
+    // Assess
+    const seen = capacity.stop();
+    expect(result.outcome).toBe('succeeded');
+    const image = `${repository}:2.4.8`;
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([image, image]);
+    for (const name of consumers) expect(imagesOf(namespace, 'deployment', name)).toEqual([image]);
+    expect(imagesOf(namespace, 'cronjob', 'm2-cron')).toEqual([image]);
+    expect(seen.minAvailable).toBeGreaterThanOrEqual(3);
+    const recorded = await recordedResult(jobId);
+    expect(recorded?.operation).toBe('PutJobSuccessResult');
+    expect(recorded?.body.outputVariables).toMatchObject({
+      previousImage: initialImage,
+      newImage: image,
+      webRevision: deploymentRevision(namespace, 'm2-http'),
+    });
+    const lease = kubectlJson<{ spec: { holderIdentity?: string } }>([
+      'get',
+      'lease',
+      'm2-rollout',
+      '-n',
+      namespace,
+    ]);
+    expect(lease.spec.holderIdentity).toBeUndefined();
+    const migration = kubectlJson<{ status: { succeeded?: number } }>([
+      'get',
+      'job',
+      `m2-migrate-${jobId}`,
+      '-n',
+      namespace,
+    ]);
+    expect(migration.status.succeeded).toBe(1);
+  });
+
+  it.each([
+    ['pull-error', /ImagePullBackOff|ErrImagePull/],
+    ['crashloop', /CrashLoopBackOff|restarted/],
+    ['never-ready', /deadline/],
+  ])(
+    'rolls back a %s image on web to the exact previous templates and names pod and reason',
+    async (marker, reason) => {
+      // Prepare
+      const namespace = await newShop();
+      const before = {
+        web: templateOf(namespace, 'deployment', 'm2-http'),
+        consumer: templateOf(namespace, 'deployment', consumers[0] ?? ''),
+      };
+      const jobId = newJobId();
+      const capacity = await watchWebCapacity(namespace);
+
+      // Act
+      const result = await invokeRollout(rollout, {
+        id: jobId,
+        params: { namespace, imageTag: `2.4.8-${marker}`, migrate: 'never', timeoutSeconds: 15 },
+      });
+
+      // Assess
+      const seen = capacity.stop();
+      expect(result.outcome).toBe('failed');
+      const recorded = await recordedResult(jobId);
+      expect(recorded?.operation).toBe('PutJobFailureResult');
+      expect(recorded?.body.failureDetails?.type).toBe('JobFailed');
+      expect(recorded?.body.failureDetails?.message).toMatch(reason);
+      if (marker !== 'never-ready') expect(recorded?.body.failureDetails?.message).toMatch(/pod m2-http-/);
+      expect(templateOf(namespace, 'deployment', 'm2-http')).toEqual(before.web);
+      expect(templateOf(namespace, 'deployment', consumers[0] ?? '')).toEqual(before.consumer);
+      expect(seen.minAvailable).toBeGreaterThanOrEqual(3);
+    },
+  );
+
+  it('touches nothing else when the migration fails, and shows the log tail', async () => {
+    // Prepare
+    const namespace = await newShop();
+    const before = templateOf(namespace, 'deployment', 'm2-http');
+    const revision = deploymentRevision(namespace, 'm2-http');
+    const jobId = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, {
+      id: jobId,
+      params: { namespace, imageTag: '2.4.8-job-fail' },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    const message = (await recordedResult(jobId))?.body.failureDetails?.message ?? '';
+    expect(message).toMatch(/migration job .*m2-migrate-.* failed/);
+    expect(message).toMatch(/log tail/);
+    expect(message).toMatch(/Nothing was changed/);
+    expect(templateOf(namespace, 'deployment', 'm2-http')).toEqual(before);
+    expect(deploymentRevision(namespace, 'm2-http')).toBe(revision);
+    expect(imagesOf(namespace, 'cronjob', 'm2-cron')).toEqual([initialImage]);
+  });
+
+  it('refuses a migration while blue/green deployment is off, before changing anything', async () => {
+    // Prepare
+    const namespace = await newShop('0');
+    const jobId = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, { id: jobId, params: { namespace, imageTag: '2.4.8' } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect((await recordedResult(jobId))?.body.failureDetails?.message).toMatch(
+      /blue\/green deployment is off/,
+    );
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([initialImage, initialImage]);
+  });
+
+  it('reports invalid parameters as a ConfigurationError naming the field', async () => {
+    // Prepare
+    const jobId = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, {
+      id: jobId,
+      params: { namespace: 'Not A Name', imageTag: 'x' },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('configuration-error');
+    const recorded = await recordedResult(jobId);
+    expect(recorded?.body.failureDetails?.type).toBe('ConfigurationError');
+    expect(recorded?.body.failureDetails?.message).toMatch(/^UserParameters\.namespace:/);
+  });
+
+  it('continues across invocations when time runs out, and completes', async () => {
+    // Prepare: the first invocation has time for preflight only (margin 60 s of a 61 s budget).
+    const namespace = await newShop();
+    const first = newJobId();
+    let calls = 0;
+
+    // Act
+    const one = await invokeRollout(
+      rollout,
+      { id: first, params: { namespace, imageTag: '2.4.9', migrate: 'never' } },
+      { remainingMs: () => (calls++ < 1 ? 61_000 : 59_000) },
+    );
+    const token = (await recordedResult(first))?.body.continuationToken ?? '';
+    const second = newJobId();
+    const two = await invokeRollout(rollout, {
+      id: second,
+      params: { namespace, imageTag: '2.4.9', migrate: 'never' },
+      continuationToken: token,
+    });
+
+    // Assess
+    expect(one.outcome).toBe('continued');
+    expect(token.length).toBeLessThanOrEqual(2048);
+    expect(decodeContinuationToken(token)).toMatchObject({ release: first, phase: 'migrate' });
+    expect(two.outcome).toBe('succeeded');
+    expect((await recordedResult(second))?.operation).toBe('PutJobSuccessResult');
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([
+      `${repository}:2.4.9`,
+      `${repository}:2.4.9`,
+    ]);
+  });
+
+  it('refuses while another execution holds the shop lease', async () => {
+    // Prepare: a first execution hands over after preflight and keeps the lease.
+    const namespace = await newShop();
+    const holder = newJobId();
+    await invokeRollout(
+      rollout,
+      { id: holder, params: { namespace, imageTag: '2.4.9', migrate: 'never' } },
+      { remainingMs: () => 59_000 },
+    );
+    const other = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, { id: other, params: { namespace, imageTag: '2.5.0' } });
+
+    // Assess
+    expect(result.outcome).toBe('refused');
+    expect((await recordedResult(other))?.body.failureDetails?.message).toMatch(
+      /another rollout holds the lease/,
+    );
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([initialImage, initialImage]);
+  });
+
+  it('does not patch twice for a duplicated invocation of a finished job', async () => {
+    // Prepare
+    const namespace = await newShop();
+    const jobId = newJobId();
+    const params = { namespace, imageTag: '2.4.8', migrate: 'never' };
+    await invokeRollout(rollout, { id: jobId, params });
+    const revision = deploymentRevision(namespace, 'm2-http');
+
+    // Act
+    const duplicate = await invokeRollout(rollout, { id: jobId, params });
+
+    // Assess
+    expect(duplicate.reported).toBe('already-reported');
+    expect(deploymentRevision(namespace, 'm2-http')).toBe(revision);
+  });
+});
