@@ -1,10 +1,10 @@
-import { type V1Deployment, Watch } from '@kubernetes/client-node';
+import { type V1Deployment, type V1EndpointSlice, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { decodeContinuationToken } from '../../../lib/rollout/continuationToken.ts';
-import { adminCluster, roleArns, roleCluster } from '../../helpers/cluster.ts';
+import { adminCluster, eventually, roleArns, roleCluster } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
-import { kubectlJson } from '../manifests/cluster.ts';
+import { kubectl, kubectlJson } from '../manifests/cluster.ts';
 import {
   applyShop,
   deleteShop,
@@ -36,25 +36,47 @@ async function newShop(blueGreen = '1'): Promise<string> {
   return namespace;
 }
 
-/** Watches m2-http and records the lowest availableReplicas (and the replicas wanted) it ever sees. */
-async function watchWebCapacity(
-  namespace: string,
-): Promise<{ stop: () => { minAvailable: number; desired: number } }> {
+interface CapacitySeen {
+  readonly minAvailable: number;
+  readonly minReadyEndpoints: number;
+}
+
+/**
+ * Watches m2-http and its Service's EndpointSlices, and records the lowest availableReplicas and
+ * the lowest number of Ready endpoints ever observed.
+ */
+async function watchWebCapacity(namespace: string): Promise<{ stop: () => CapacitySeen }> {
   let minAvailable = Number.POSITIVE_INFINITY;
-  let desired = 0;
-  const controller = await new Watch(admin.kubeConfig).watch(
+  let minReadyEndpoints = Number.POSITIVE_INFINITY;
+  const readyBySlice = new Map<string, number>();
+  const watch = new Watch(admin.kubeConfig);
+  const deployments = await watch.watch(
     `/apis/apps/v1/namespaces/${namespace}/deployments`,
     { fieldSelector: 'metadata.name=m2-http' },
     (_phase: string, d: V1Deployment) => {
-      desired = Math.max(desired, d.spec?.replicas ?? 0);
       minAvailable = Math.min(minAvailable, d.status?.availableReplicas ?? 0);
+    },
+    () => undefined,
+  );
+  const slices = await watch.watch(
+    `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`,
+    { labelSelector: 'kubernetes.io/service-name=m2-http' },
+    (phase: string, slice: V1EndpointSlice) => {
+      const name = slice.metadata?.name ?? '';
+      if (phase === 'DELETED') readyBySlice.delete(name);
+      else readyBySlice.set(name, (slice.endpoints ?? []).filter((e) => e.conditions?.ready === true).length);
+      minReadyEndpoints = Math.min(
+        minReadyEndpoints,
+        [...readyBySlice.values()].reduce((a, b) => a + b, 0),
+      );
     },
     () => undefined,
   );
   return {
     stop: () => {
-      controller.abort();
-      return { minAvailable, desired };
+      deployments.abort();
+      slices.abort();
+      return { minAvailable, minReadyEndpoints };
     },
   };
 }
@@ -92,6 +114,9 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
     for (const name of consumers) expect(imagesOf(namespace, 'deployment', name)).toEqual([image]);
     expect(imagesOf(namespace, 'cronjob', 'm2-cron')).toEqual([image]);
     expect(seen.minAvailable).toBeGreaterThanOrEqual(3);
+    expect(seen.minReadyEndpoints).toBeGreaterThanOrEqual(3);
+    // Both watches saw events (a watch that saw nothing would leave Infinity).
+    expect([seen.minAvailable, seen.minReadyEndpoints].every(Number.isFinite)).toBe(true);
     const recorded = await recordedResult(jobId);
     expect(recorded?.operation).toBe('PutJobSuccessResult');
     expect(recorded?.body.outputVariables).toMatchObject({
@@ -278,5 +303,29 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
     // Assess
     expect(duplicate.reported).toBe('already-reported');
     expect(deploymentRevision(namespace, 'm2-http')).toBe(revision);
+  });
+  it('stops without overwriting a target someone else edited mid-rollout', async () => {
+    // Prepare: a rollout that waits (its web pods never become Ready) and an operator's hotfix.
+    const namespace = await newShop();
+    const jobId = newJobId();
+    const running = invokeRollout(rollout, {
+      id: jobId,
+      params: { namespace, imageTag: '2.4.8-never-ready', migrate: 'never', timeoutSeconds: 120 },
+    });
+    await eventually('the rollout to patch m2-http', async () =>
+      imagesOf(namespace, 'deployment', 'm2-http')[0]?.endsWith('never-ready') ? true : undefined,
+    );
+    const hotfix = `${repository}:2.4.7-hotfix`;
+
+    // Act
+    kubectl(['set', 'image', 'deployment/m2-http', `nginx=${hotfix}`, `php-fpm=${hotfix}`, '-n', namespace]);
+    const result = await running;
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect((await recordedResult(jobId))?.body.failureDetails?.message).toMatch(
+      /m2-http was changed by someone else/,
+    );
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([hotfix, hotfix]);
   });
 });
