@@ -5,8 +5,15 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { TransientStorageError } from './errors.ts';
-import { assertSourceSize, type ImageLimits } from './limits.ts';
-import { httpStatus, isNotFound, type PutRequest, storageFailure } from './variantStore.ts';
+import type { ImageLimits } from './limits.ts';
+import {
+  destroyBody,
+  httpStatus,
+  isNotFound,
+  type PutRequest,
+  readOriginal,
+  storageFailure,
+} from './variantStore.ts';
 
 /** A cached variant as found in S3. */
 export type CachedVariant =
@@ -59,23 +66,7 @@ export class S3ServedObjectStore implements ServedObjectStore {
   }
 
   async getOriginal(key: string, limits: ImageLimits): Promise<{ etag: string; body: Buffer } | undefined> {
-    let out: GetObjectCommandOutput;
-    try {
-      out = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-    } catch (error) {
-      if (isNotFound(error)) return undefined;
-      throw this.failure('GetObject', key, error);
-    }
-    try {
-      assertSourceSize(out.ContentLength ?? 0, limits);
-    } catch (error) {
-      destroyBody(out);
-      throw error;
-    }
-    const body = await this.read(out, key);
-    // The declared length can lie only if the object changed mid-read; check what actually arrived.
-    assertSourceSize(body.length, limits);
-    return { etag: out.ETag ?? '', body };
+    return readOriginal(this.s3, this.bucket, key, limits);
   }
 
   async putVariant(request: PutRequest): Promise<string> {
@@ -107,10 +98,4 @@ export class S3ServedObjectStore implements ServedObjectStore {
   private failure(operation: string, key: string, error: unknown): TransientStorageError {
     return storageFailure(this.bucket, operation, key, error);
   }
-}
-
-/** Stops an unread body so the socket returns to the pool instead of downloading it. */
-function destroyBody(out: GetObjectCommandOutput): void {
-  const body = out.Body as { destroy?: () => void } | undefined;
-  body?.destroy?.();
 }

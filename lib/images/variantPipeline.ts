@@ -2,7 +2,7 @@ import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { decodeOriginal } from './decode.ts';
 import { ImageRejectedError } from './errors.ts';
 import { type KeyLayout, manifestKey, metadataSafe, variantFolder, variantKey } from './keyLayout.ts';
-import { assertSourceSize, type ImageLimits } from './limits.ts';
+import type { ImageLimits } from './limits.ts';
 import { formatInfo, type OutputFormat, type Preset } from './presets.ts';
 import { type EncodeSettings, type RenderedVariant, renderVariants } from './render.ts';
 import type { VariantStore } from './variantStore.ts';
@@ -75,17 +75,15 @@ export async function createVariants(
   deps: VariantDeps,
 ): Promise<CreateOutcome> {
   const { store, log } = deps;
-  const head = await store.head(key);
-  if (head === undefined) return { kind: 'skipped', reason: 'original-gone' };
-  assertSourceSize(head.size, settings.limits);
-
+  // One round trip instead of three: the manifest is read while the original downloads. A duplicate
+  // event then wastes one download, which is cheaper than a HEAD on every first event.
   const manifestAt = manifestKey(relative, settings.layout);
-  const previous = await readManifest(store, manifestAt);
-  if (previous?.sourceEtag === head.etag) return { kind: 'skipped', reason: 'up-to-date' };
-
-  const original = await store.get(key);
+  const [original, previous] = await Promise.all([
+    store.getOriginal(key, settings.limits),
+    readManifest(store, manifestAt),
+  ]);
   if (original === undefined) return { kind: 'skipped', reason: 'original-gone' };
-  assertSourceSize(original.size, settings.limits);
+  if (previous?.sourceEtag === original.etag) return { kind: 'skipped', reason: 'up-to-date' };
 
   const decoded = await decodeOriginal(original.body, settings.presets, settings.limits);
   const metadata = {

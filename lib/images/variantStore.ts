@@ -1,12 +1,14 @@
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { TransientStorageError } from './errors.ts';
+import { assertSourceSize, type ImageLimits } from './limits.ts';
 
 export interface StoredObject {
   readonly etag: string;
@@ -25,6 +27,11 @@ export interface PutRequest {
 export interface VariantStore {
   head(key: string): Promise<StoredObject | undefined>;
   get(key: string): Promise<(StoredObject & { body: Buffer }) | undefined>;
+  /**
+   * An original, in one request: its declared size is checked against the byte limits before the
+   * body is read (an oversized or empty object throws {@link ImageRejectedError} unread).
+   */
+  getOriginal(key: string, limits: ImageLimits): Promise<(StoredObject & { body: Buffer }) | undefined>;
   put(request: PutRequest): Promise<void>;
   /** Direct children of a folder (delimiter `/`), all pages. */
   list(folder: string): Promise<string[]>;
@@ -58,6 +65,10 @@ export class S3VariantStore implements VariantStore {
       if (isNotFound(error)) return undefined;
       throw this.failure('GetObject', key, error);
     }
+  }
+
+  getOriginal(key: string, limits: ImageLimits): Promise<(StoredObject & { body: Buffer }) | undefined> {
+    return readOriginal(this.s3, this.bucket, key, limits);
   }
 
   async put(request: PutRequest): Promise<void> {
@@ -157,4 +168,41 @@ export function httpStatus(error: unknown): number | undefined {
 export function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string } | undefined)?.name;
   return name === 'NotFound' || name === 'NoSuchKey' || httpStatus(error) === 404;
+}
+
+/** Reads an original with its size checked before the body is downloaded; see {@link VariantStore.getOriginal}. */
+export async function readOriginal(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  limits: ImageLimits,
+): Promise<(StoredObject & { body: Buffer }) | undefined> {
+  let out: GetObjectCommandOutput;
+  try {
+    out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw storageFailure(bucket, 'GetObject', key, error);
+  }
+  try {
+    assertSourceSize(out.ContentLength ?? 0, limits);
+  } catch (error) {
+    destroyBody(out);
+    throw error;
+  }
+  let body: Buffer;
+  try {
+    body = out.Body ? Buffer.from(await out.Body.transformToByteArray()) : Buffer.alloc(0);
+  } catch (error) {
+    throw storageFailure(bucket, 'GetObject (body)', key, error);
+  }
+  // The declared length can lie only if the object changed mid-read; check what actually arrived.
+  assertSourceSize(body.length, limits);
+  return { etag: out.ETag ?? '', size: body.length, body };
+}
+
+/** Stops an unread body so the socket returns to the pool instead of downloading it. */
+export function destroyBody(out: GetObjectCommandOutput): void {
+  const body = out.Body as { destroy?: () => void } | undefined;
+  body?.destroy?.();
 }

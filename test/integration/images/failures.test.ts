@@ -2,6 +2,7 @@ import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientStorageError } from '../../../lib/images/errors.ts';
+import type { ImageLimits } from '../../../lib/images/limits.ts';
 import { processObjectEvents, VariantBatchError } from '../../../lib/images/processObjectEvents.ts';
 import { parseS3Records } from '../../../lib/images/s3Events.ts';
 import type { VariantSettings } from '../../../lib/images/variantPipeline.ts';
@@ -38,6 +39,7 @@ class FlakyStore implements VariantStore {
   ) {}
   head = (key: string) => this.inner.head(key);
   get = (key: string) => this.inner.get(key);
+  getOriginal = (key: string, limits: ImageLimits) => this.inner.getOriginal(key, limits);
   list = (folder: string) => this.inner.list(folder);
   delete = (keys: readonly string[]) => this.inner.delete(keys);
   async put(request: PutRequest): Promise<void> {

@@ -1,5 +1,6 @@
 import {
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
   NotFound,
   PutObjectCommand,
@@ -76,5 +77,24 @@ describe('S3VariantStore', () => {
     expect(s3).toHaveReceivedCommandTimes(DeleteObjectsCommand, 3);
     const sizes = s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects?.length);
     expect(sizes).toEqual([1000, 1000, 500]);
+  });
+
+  it('refuses an oversized original from its declared length without reading the body', async () => {
+    let destroyed = false;
+    // The SDK's stream body, reduced to the two calls the store may make.
+    const body = {
+      transformToByteArray: async () => new Uint8Array(2_000_000),
+      destroy: () => {
+        destroyed = true;
+      },
+    };
+    s3.on(GetObjectCommand).resolves({ ContentLength: 2_000_000, ETag: '"x"', Body: body as never });
+    const attempt = store.getOriginal('catalog/product/huge.jpg', {
+      maxPixels: 1,
+      maxFrames: 1,
+      maxSourceBytes: 1_000_000,
+    });
+    await expect(attempt).rejects.toMatchObject({ name: 'ImageRejectedError', reason: 'too-large' });
+    expect(destroyed).toBe(true);
   });
 });
