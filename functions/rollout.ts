@@ -5,11 +5,13 @@ import { codePipelineClient } from '../lib/aws/clients.ts';
 import { sharedClusterClient } from '../lib/k8s/connection.ts';
 import { logger, powertoolsLog } from '../lib/observability/telemetry.ts';
 import { runRollout } from '../lib/rollout/executor.ts';
+import { s3ArtifactImageReader } from '../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
 import { parsePipelineJob } from '../lib/rollout/pipelineJob.ts';
 
 const results = new CodePipelineJobResults(codePipelineClient());
 const log = powertoolsLog();
+const readArtifactImage = s3ArtifactImageReader();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -27,6 +29,7 @@ export const handler = middy(async (event: unknown, context: Context) => {
     now: Date.now,
     sleep,
     remainingMs: () => context.getRemainingTimeInMillis(),
+    readArtifactImage,
   });
   return { jobId: job.id, outcome: result.outcome, reported: result.reported };
 }).use(injectLambdaContext(logger, { resetKeys: true }));

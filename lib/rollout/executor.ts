@@ -16,6 +16,7 @@ import {
   PreflightError,
   RolloutError,
 } from './errors.ts';
+import type { ArtifactImageReader } from './imageArtifact.ts';
 import { imageRepository, releaseImages, withReleaseImage } from './imageRef.ts';
 import type { JobResults, ReportOutcome } from './jobResults.ts';
 import { mustHandOver, type RolloutPhase, rollbackOrder, rolloutStep, terminalPhases } from './machine.ts';
@@ -48,6 +49,8 @@ export interface RolloutPorts {
   readonly sleep: (ms: number) => Promise<void>;
   /** Lambda time left (context.getRemainingTimeInMillis). */
   readonly remainingMs: () => number;
+  /** Reads the image from the job's input artifact, when UserParameters name none. */
+  readonly readArtifactImage?: ArtifactImageReader;
 }
 
 export interface RolloutSettings {
@@ -129,9 +132,16 @@ export async function runRollout(
             phaseStartedAt: invokedAt,
             targets: [],
             patched: [],
+            ...(params.image === undefined && params.imageTag === undefined
+              ? { image: await artifactImage(job, ports) }
+              : {}),
           }
         : decodeContinuationToken(job.continuationToken);
   } catch (error) {
+    if (error instanceof ConfigurationError) {
+      const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
+      return { outcome: 'configuration-error', message: error.message, reported };
+    }
     const message = messageOf(error);
     return { outcome: 'failed', message, reported: await ports.results.fail(job.id, 'JobFailed', message) };
   }
@@ -182,6 +192,26 @@ export async function runRollout(
   }
   await releaseLease(ports.cluster, claim);
   return run.state.phase === 'success' ? reportSuccess(run) : reportFailure(run);
+}
+
+/** The image named by the job's input artifact; ConfigurationError when there is none to read. */
+async function artifactImage(job: PipelineJob, ports: RolloutPorts): Promise<string> {
+  if (job.inputArtifact === undefined || ports.readArtifactImage === undefined) {
+    throw new ConfigurationError(
+      'UserParameters.image',
+      'give "image" or "imageTag", or an input artifact with imageDetail.json',
+    );
+  }
+  try {
+    return await ports.readArtifactImage(job.inputArtifact);
+  } catch (error) {
+    throw new RolloutError(
+      `could not read the image from input artifact ${job.inputArtifact.name}: ${messageOf(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
 }
 
 function runPhase(run: Run): Promise<'done' | 'handed-over'> {

@@ -19,7 +19,10 @@ const schema = z
   .object({
     /** The shop's namespace. */
     namespace: dnsLabel,
-    /** The full new image; or `imageTag` to keep the repository the web Deployment runs. */
+    /**
+     * The full new image; or `imageTag` to keep the repository the web Deployment runs; or neither, to
+     * take it from the input artifact's imageDetail.json.
+     */
     image: imageReference.optional(),
     imageTag: z
       .string()
@@ -73,8 +76,9 @@ export function parseRolloutParams(userParameters: string | undefined): RolloutP
     throw new ConfigurationError(field, issue?.message ?? 'invalid', { cause: parsed.error });
   }
   const params = parsed.data;
-  if ((params.image === undefined) === (params.imageTag === undefined)) {
-    throw new ConfigurationError('UserParameters.image', 'give exactly one of "image" and "imageTag"');
+  if (params.image !== undefined && params.imageTag !== undefined) {
+    // Without either, the image comes from the input artifact (imageDetail.json).
+    throw new ConfigurationError('UserParameters.image', 'give at most one of "image" and "imageTag"');
   }
   return Object.freeze(params);
 }

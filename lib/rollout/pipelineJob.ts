@@ -1,10 +1,24 @@
 import { z } from 'zod';
 
-/** The parts of a CodePipeline job the rollout uses (never the artifact credentials). */
+/** Where an input artifact is, and the job's credentials to read it (never logged). */
+export interface InputArtifact {
+  readonly name: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly credentials: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+}
+
+/** The parts of a CodePipeline job the rollout uses. */
 export interface PipelineJob {
   readonly id: string;
   readonly userParameters: string | undefined;
   readonly continuationToken: string | undefined;
+  /** The first input artifact, if the action has one. */
+  readonly inputArtifact?: InputArtifact;
 }
 
 const eventSchema = z.object({
@@ -17,6 +31,23 @@ const eventSchema = z.object({
           .partial()
           .optional(),
         continuationToken: z.string().optional(),
+        inputArtifacts: z
+          .array(
+            z.object({
+              name: z.string(),
+              location: z.object({
+                s3Location: z.object({ bucketName: z.string().min(1), objectKey: z.string().min(1) }),
+              }),
+            }),
+          )
+          .optional(),
+        artifactCredentials: z
+          .object({
+            accessKeyId: z.string().min(1),
+            secretAccessKey: z.string().min(1),
+            sessionToken: z.string().optional(),
+          })
+          .optional(),
       })
       .optional(),
   }),
@@ -41,9 +72,21 @@ export function parsePipelineJob(event: unknown): PipelineJob {
     throw new InvalidPipelineEventError(`${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
   }
   const job = parsed.data['CodePipeline.job'];
+  const artifact = job.data?.inputArtifacts?.[0];
+  const credentials = job.data?.artifactCredentials;
   return {
     id: job.id,
     userParameters: job.data?.actionConfiguration?.configuration?.UserParameters,
     continuationToken: job.data?.continuationToken,
+    ...(artifact === undefined || credentials === undefined
+      ? {}
+      : {
+          inputArtifact: {
+            name: artifact.name,
+            bucket: artifact.location.s3Location.bucketName,
+            key: artifact.location.s3Location.objectKey,
+            credentials,
+          },
+        }),
   };
 }

@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type V1Deployment, type V1EndpointSlice, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
@@ -327,5 +329,49 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
       /m2-http was changed by someone else/,
     );
     expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([hotfix, hotfix]);
+  });
+  it('takes the image from the input artifact (imageDetail.json) read with the job credentials', async () => {
+    // Prepare: a CodeBuild-style artifact ZIP in the (moto) artifact store.
+    const namespace = await newShop();
+    const env = embeddedEnv();
+    const image = `${repository}:2.4.8-from-artifact`;
+    const zip = execFileSync('python3', [
+      '-c',
+      'import io,sys,zipfile\nb=io.BytesIO()\nwith zipfile.ZipFile(b,"w",zipfile.ZIP_DEFLATED) as z: z.writestr("imageDetail.json", sys.argv[1])\nsys.stdout.buffer.write(b.getvalue())',
+      JSON.stringify({ ImageURI: image }),
+    ]);
+    const key = `pipeline/BuildOutput/${newJobId()}.zip`;
+    const s3 = new S3Client({ forcePathStyle: true });
+    await s3.send(new PutObjectCommand({ Bucket: env.MEDIA_BUCKET, Key: key, Body: zip }));
+    const jobId = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, {
+      id: jobId,
+      params: { namespace, migrate: 'never' },
+      inputArtifact: {
+        name: 'BuildOutput',
+        bucket: env.MEDIA_BUCKET ?? '',
+        key,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      },
+    });
+
+    // Assess
+    expect(result.outcome).toBe('succeeded');
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([image, image]);
+    expect((await recordedResult(jobId))?.body.outputVariables?.newImage).toBe(image);
+  });
+
+  it('reports a missing image source as a ConfigurationError', async () => {
+    // Prepare
+    const jobId = newJobId();
+
+    // Act
+    const result = await invokeRollout(rollout, { id: jobId, params: { namespace: 'example-shop' } });
+
+    // Assess
+    expect(result.outcome).toBe('configuration-error');
+    expect((await recordedResult(jobId))?.body.failureDetails?.message).toMatch(/^UserParameters\.image:/);
   });
 });

@@ -7,7 +7,9 @@ import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import type { Log } from '../../../lib/observability/telemetry.ts';
 import type { RolloutState } from '../../../lib/rollout/continuationToken.ts';
 import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../../lib/rollout/executor.ts';
+import { s3ArtifactImageReader } from '../../../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../../../lib/rollout/jobResults.ts';
+import type { InputArtifact } from '../../../lib/rollout/pipelineJob.ts';
 import { eventually } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 import { manifestsDir } from '../../unit/manifests/render.ts';
@@ -103,7 +105,7 @@ export const newJobId = (): string => randomUUID();
 /** One invocation of the rollout, as the m2:rollout role (its own EKS token and RBAC). */
 export function invokeRollout(
   cluster: ClusterClient,
-  job: { id: string; params: object | string; continuationToken?: string },
+  job: { id: string; params: object | string; continuationToken?: string; inputArtifact?: InputArtifact },
   options: { remainingMs?: () => number; timeoutSeconds?: number } = {},
 ): Promise<RolloutResult> {
   return runRollout(
@@ -111,6 +113,7 @@ export function invokeRollout(
       id: job.id,
       userParameters: typeof job.params === 'string' ? job.params : JSON.stringify(job.params),
       continuationToken: job.continuationToken,
+      ...(job.inputArtifact === undefined ? {} : { inputArtifact: job.inputArtifact }),
     },
     {
       cluster,
@@ -119,6 +122,7 @@ export function invokeRollout(
       now: Date.now,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       remainingMs: options.remainingMs ?? (() => 15 * 60_000),
+      readArtifactImage: s3ArtifactImageReader(),
     },
     { ...defaultRolloutSettings, pollMs: 200 },
   );

@@ -36,7 +36,6 @@ describe('parseRolloutParams', () => {
     ['[]', 'UserParameters'],
     ['{"imageTag":"2.4.8"}', 'UserParameters.namespace'],
     ['{"namespace":"Shop_A","imageTag":"2.4.8"}', 'UserParameters.namespace'],
-    ['{"namespace":"shop"}', 'UserParameters.image'],
     ['{"namespace":"shop","image":"a/b:1","imageTag":"1"}', 'UserParameters.image'],
     ['{"namespace":"shop","image":"a b"}', 'UserParameters.image'],
     ['{"namespace":"shop","imageTag":"a/b"}', 'UserParameters.imageTag'],
@@ -52,6 +51,11 @@ describe('parseRolloutParams', () => {
       expect(error).toBeInstanceOf(ConfigurationError);
       expect((error as ConfigurationError).field).toBe(field);
     }
+  });
+
+  it('leaves the image to the input artifact when neither image nor imageTag is given', () => {
+    const params = parseRolloutParams('{"namespace":"shop"}');
+    expect([params.image, params.imageTag]).toEqual([undefined, undefined]);
   });
 
   it('throws only ConfigurationError for any string', () => {
