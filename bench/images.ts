@@ -18,7 +18,7 @@ import { decodeOriginal } from '../lib/images/decode.ts';
 import { defaultImageLimits } from '../lib/images/limits.ts';
 import { lumaPresets } from '../lib/images/presets.ts';
 import { resizeForPreset } from '../lib/images/render.ts';
-import { up } from '../scripts/local/up.ts';
+import { awsEnv, upAws } from '../scripts/local/aws.ts';
 import { benchPhotos } from './lib/photos.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median, spread } from './lib/stats.ts';
@@ -89,7 +89,9 @@ async function avifEfforts(paths: readonly string[]) {
 }
 
 async function main(): Promise<void> {
-  const env = await up();
+  // Only the embedded S3 is needed; Kubernetes is not started.
+  await upAws();
+  const env = awsEnv;
   Object.assign(process.env, env);
   mkdirSync(resultsDir, { recursive: true });
   const photos = await benchPhotos(join(resultsDir, 'photos'));
