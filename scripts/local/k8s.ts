@@ -67,10 +67,18 @@ const apiserverBackendUrl = `https://127.0.0.1:${k8sPorts.apiserverBackend}`;
 function binDir(): string {
   const script = join(import.meta.dirname, 'build-k8s.sh');
   const dir = execFileSync('bash', [script, '--print-bin-dir'], { encoding: 'utf8' }).trim();
-  for (const bin of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok']) {
+  const bins = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
+  if (bins.some((bin) => !existsSync(join(dir, bin)))) {
+    // First run on this machine: build from the Go module proxy (≈ 9 min on 2 cores), then cached.
+    console.error(
+      `building the embedded Kubernetes binaries into ${dir} (first run only, ≈ 9 min on 2 cores)…`,
+    );
+    execFileSync('bash', [script], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  for (const bin of bins) {
     if (!existsSync(join(dir, bin))) {
       throw new Error(
-        `${bin} is missing in ${dir}: run bash scripts/local/build-k8s.sh first (cached once built)`,
+        `${bin} is missing in ${dir} after bash scripts/local/build-k8s.sh; see its output above`,
       );
     }
   }
