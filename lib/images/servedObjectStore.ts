@@ -1,9 +1,4 @@
-import {
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
 import type { TransientStorageError } from './errors.ts';
 import type { ImageLimits } from './limits.ts';
 import {
@@ -13,6 +8,7 @@ import {
   type PutRequest,
   readOriginal,
   storageFailure,
+  writeObject,
 } from './variantStore.ts';
 
 /** A cached variant as found in S3. */
@@ -69,22 +65,8 @@ export class S3ServedObjectStore implements ServedObjectStore {
     return readOriginal(this.s3, this.bucket, key, limits);
   }
 
-  async putVariant(request: PutRequest): Promise<string> {
-    try {
-      const out = await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: request.key,
-          Body: request.body,
-          ContentType: request.contentType,
-          CacheControl: request.cacheControl,
-          Metadata: { ...request.metadata },
-        }),
-      );
-      return out.ETag ?? '';
-    } catch (error) {
-      throw this.failure('PutObject', request.key, error);
-    }
+  putVariant(request: PutRequest): Promise<string> {
+    return writeObject(this.s3, this.bucket, request);
   }
 
   private async read(out: GetObjectCommandOutput, key: string): Promise<Buffer> {

@@ -72,20 +72,7 @@ export class S3VariantStore implements VariantStore {
   }
 
   async put(request: PutRequest): Promise<void> {
-    try {
-      await this.s3.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: request.key,
-          Body: request.body,
-          ContentType: request.contentType,
-          CacheControl: request.cacheControl,
-          Metadata: { ...request.metadata },
-        }),
-      );
-    } catch (error) {
-      throw this.failure('PutObject', request.key, error);
-    }
+    await writeObject(this.s3, this.bucket, request);
   }
 
   async list(folder: string): Promise<string[]> {
@@ -205,4 +192,23 @@ export async function readOriginal(
 export function destroyBody(out: GetObjectCommandOutput): void {
   const body = out.Body as { destroy?: () => void } | undefined;
   body?.destroy?.();
+}
+
+/** PUTs one derived object with its headers and metadata; returns its ETag. */
+export async function writeObject(s3: S3Client, bucket: string, request: PutRequest): Promise<string> {
+  try {
+    const out = await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: request.key,
+        Body: request.body,
+        ContentType: request.contentType,
+        CacheControl: request.cacheControl,
+        Metadata: { ...request.metadata },
+      }),
+    );
+    return out.ETag ?? '';
+  } catch (error) {
+    throw storageFailure(bucket, 'PutObject', request.key, error);
+  }
 }
