@@ -8,7 +8,7 @@ import { parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 import { transformId, variantName } from '../../../lib/images/transform.ts';
 
-const source = readFileSync(join(import.meta.dirname, '../../../cloudfront/image-request.mjs'), 'utf8');
+const source = readFileSync(join(import.meta.dirname, '../../../functions/cloudfront-image-request.mjs'), 'utf8');
 const rules = {
   layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
   presets: lumaPresets,
@@ -64,7 +64,7 @@ function imageServeKey(uri: string, rawQuery: string, accept?: string): string |
 
 const chrome = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8';
 
-describe('cloudfront/image-request.mjs', () => {
+describe('functions/cloudfront-image-request.mjs', () => {
   it('fits CloudFront Functions size limit (10 KB)', () => {
     expect(Buffer.byteLength(source)).toBeLessThan(10_240);
   });
