@@ -6,6 +6,7 @@ import { mustHandOver, type RolloutPhase, rolloutStep, terminalPhases } from './
 import { parseRolloutParams, type RolloutParams } from './params.ts';
 import { runPhase } from './phases.ts';
 import type { PipelineJob } from './pipelineJob.ts';
+import { type ReleaseOutcome, readReleaseOutcome, recordReleaseOutcome } from './releaseHistory.ts';
 import {
   clip,
   defaultRolloutSettings,
@@ -21,7 +22,7 @@ export { defaultRolloutSettings, type RolloutPorts, type RolloutSettings } from 
 
 /** How an invocation ended. */
 export interface RolloutResult {
-  readonly outcome: 'succeeded' | 'failed' | 'continued' | 'configuration-error' | 'refused';
+  readonly outcome: 'succeeded' | 'failed' | 'continued' | 'configuration-error' | 'refused' | 'duplicate';
   readonly message: string;
   readonly reported: ReportOutcome;
   readonly state?: RolloutState;
@@ -81,10 +82,16 @@ export async function runRollout(
     durationSeconds: settings.leaseSeconds,
   };
   const log = { jobId: job.id, release: state.release, namespace: params.namespace };
+  // A redelivered invocation of a release that already has a verdict (possibly older than the
+  // release running now) must change nothing: decided before the Lease is even taken.
+  const finished = await readReleaseOutcome(ports.cluster, claim, state.release);
+  if (finished !== undefined) return replyFinished(job, params.namespace, state.release, finished, ports);
   const lease = await acquireLease(ports.cluster, claim);
   if (!lease.acquired) {
     const refusal = new LeaseBusyError(params.namespace, lease.lease.holder);
     ports.log.warn('lease held by another rollout', { ...log, holder: lease.lease.holder });
+    // CodePipeline hears "failed" for this release: a redelivery once the Lease is free must not run it.
+    await recordReleaseOutcome(ports.cluster, claim, state.release, 'failed');
     const reported = await ports.results.fail(job.id, 'JobFailed', refusal.message);
     return { outcome: 'refused', message: refusal.message, reported };
   }
@@ -119,8 +126,41 @@ export async function runRollout(
     run.state = { ...run.state, phase: next, phaseStartedAt: ports.now() };
     await renewLease(ports.cluster, claim);
   }
+  // Recorded before the report: a redelivery after a failed report re-sends this verdict.
+  await recordReleaseOutcome(
+    ports.cluster,
+    claim,
+    run.state.release,
+    run.state.phase === 'success' ? 'succeeded' : 'failed',
+  );
   await releaseLease(ports.cluster, claim);
   return run.state.phase === 'success' ? reportSuccess(run) : reportFailure(run);
+}
+
+/**
+ * Replies for a release that already has a verdict, touching nothing in the cluster. CodePipeline
+ * normally refuses the reply (InvalidJobStateException: the job was reported), which is the expected
+ * case for a redelivery; if the first reply was lost, this one carries the same verdict.
+ */
+async function replyFinished(
+  job: PipelineJob,
+  namespace: string,
+  release: string,
+  outcome: ReleaseOutcome,
+  ports: RolloutPorts,
+): Promise<RolloutResult> {
+  const message = `rollout ${release} of ${namespace} already ${outcome}; this repeated invocation changed nothing`;
+  const reported =
+    outcome === 'succeeded'
+      ? await ports.results.succeed(job.id, { summary: message })
+      : await ports.results.fail(job.id, 'JobFailed', message);
+  ports.log.info('repeated invocation of a finished release', {
+    jobId: job.id,
+    release,
+    namespace,
+    reported,
+  });
+  return { outcome: 'duplicate', message, reported };
 }
 
 /** The image named by the job's input artifact; ConfigurationError when there is none to read. */

@@ -15,6 +15,7 @@ import {
   invokeRollout,
   newJobId,
   recordedResult,
+  recordedResults,
   repository,
   shopNamespace,
   templateOf,
@@ -291,6 +292,32 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
     expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([initialImage, initialImage]);
   });
 
+  it('never runs a refused release when its invocation is repeated after the lease holder finished', async () => {
+    // Prepare: the holder hands over after preflight; the other release is refused; the holder completes.
+    const namespace = await newShop();
+    const holder = newJobId();
+    const params = { namespace, imageTag: '2.4.9', migrate: 'never' };
+    await invokeRollout(rollout, { id: holder, params }, { remainingMs: () => 59_000 });
+    const other = newJobId();
+    const refused = await invokeRollout(rollout, { id: other, params: { namespace, imageTag: '2.5.0' } });
+    const token = (await recordedResult(holder))?.body.continuationToken ?? '';
+    const resumed = await invokeRollout(rollout, { id: newJobId(), params, continuationToken: token });
+
+    // Act: Lambda redelivers the refused invocation; the lease is free now.
+    const duplicate = await invokeRollout(rollout, { id: other, params: { namespace, imageTag: '2.5.0' } });
+
+    // Assess
+    expect(refused.outcome).toBe('refused');
+    expect(resumed.outcome).toBe('succeeded');
+    expect(duplicate.outcome).toBe('duplicate');
+    expect(duplicate.reported).toBe('already-reported');
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([
+      `${repository}:2.4.9`,
+      `${repository}:2.4.9`,
+    ]);
+    expect((await recordedResults(other)).map((r) => r.operation)).toEqual(['PutJobFailureResult']);
+  });
+
   it('does not patch twice for a duplicated invocation of a finished job', async () => {
     // Prepare
     const namespace = await newShop();
@@ -306,6 +333,44 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
     expect(duplicate.reported).toBe('already-reported');
     expect(deploymentRevision(namespace, 'm2-http')).toBe(revision);
   });
+  it('changes nothing for a repeated invocation of an older release after a newer one shipped', async () => {
+    // Prepare: release A ships 2.4.8, then release B ships 2.4.9.
+    const namespace = await newShop();
+    const older = newJobId();
+    const newer = newJobId();
+    await invokeRollout(rollout, { id: older, params: { namespace, imageTag: '2.4.8', migrate: 'never' } });
+    await invokeRollout(rollout, { id: newer, params: { namespace, imageTag: '2.4.9', migrate: 'never' } });
+    const before = {
+      web: templateOf(namespace, 'deployment', 'm2-http'),
+      consumer: templateOf(namespace, 'deployment', consumers[0] ?? ''),
+      cron: templateOf(namespace, 'cronjob', 'm2-cron'),
+      revision: deploymentRevision(namespace, 'm2-http'),
+    };
+
+    // Act: Lambda redelivers release A's first event.
+    const duplicate = await invokeRollout(rollout, {
+      id: older,
+      params: { namespace, imageTag: '2.4.8', migrate: 'never' },
+    });
+
+    // Assess
+    expect(duplicate.outcome).toBe('duplicate');
+    expect(duplicate.reported).toBe('already-reported');
+    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([
+      `${repository}:2.4.9`,
+      `${repository}:2.4.9`,
+    ]);
+    expect(templateOf(namespace, 'deployment', 'm2-http')).toEqual(before.web);
+    expect(templateOf(namespace, 'deployment', consumers[0] ?? '')).toEqual(before.consumer);
+    expect(templateOf(namespace, 'cronjob', 'm2-cron')).toEqual(before.cron);
+    expect(deploymentRevision(namespace, 'm2-http')).toBe(before.revision);
+    // The stand-in kept exactly the first verdict for A (it refuses a second one).
+    const results = await recordedResults(older);
+    expect(results.map((r) => r.operation)).toEqual(['PutJobSuccessResult']);
+    const web = kubectlJson<V1Deployment>(['get', 'deployment', 'm2-http', '-n', namespace]);
+    expect(web.metadata?.annotations?.['rollout.m2-eks-pipeline.io/release']).toBe(newer);
+  });
+
   it('stops without overwriting a target someone else edited mid-rollout', async () => {
     // Prepare: a rollout that waits (its web pods never become Ready) and an operator's hotfix.
     const namespace = await newShop();
