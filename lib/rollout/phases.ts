@@ -223,7 +223,7 @@ async function rollForward(
     const waited = await waitForDeploymentRollout(cluster, namespace, ref.name, {
       deadlineAt: phaseDeadline(run),
       handOverAt: handOverAt(run),
-      pollMs: run.settings.pollMs,
+      recheckMs: run.settings.recheckMs,
       maxRestarts: run.settings.maxRestarts,
       now,
       sleep,
@@ -271,7 +271,7 @@ async function rollBack(run: RolloutRun): Promise<'done' | 'handed-over'> {
     const waited = await waitForDeploymentRollout(cluster, namespace, ref.name, {
       deadlineAt: phaseDeadline(run),
       handOverAt: handOverAt(run),
-      pollMs: run.settings.pollMs,
+      recheckMs: run.settings.recheckMs,
       maxRestarts: Number.MAX_SAFE_INTEGER,
       now,
       sleep,

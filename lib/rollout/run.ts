@@ -27,7 +27,8 @@ export interface RolloutSettings {
   readonly marginMs: number;
   /** Reply to CodePipeline at least this often (its no-reply timeout is 20 min). */
   readonly replyEveryMs: number;
-  readonly pollMs: number;
+  /** Re-read a waited-on Deployment this often even without a watch event (safety net). */
+  readonly recheckMs: number;
   readonly leaseName: string;
   /** Lease duration; renewed on every phase and continuation. Outlives a crashed invocation only this long. */
   readonly leaseSeconds: number;
@@ -37,7 +38,7 @@ export interface RolloutSettings {
 export const defaultRolloutSettings: RolloutSettings = Object.freeze({
   marginMs: 60_000,
   replyEveryMs: 14 * 60_000,
-  pollMs: 500,
+  recheckMs: 10_000,
   leaseName: 'm2-rollout',
   leaseSeconds: 900,
   maxRestarts: 2,

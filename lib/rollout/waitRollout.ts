@@ -1,6 +1,7 @@
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { readRolloutProgress } from '../k8s/rolloutProgress.ts';
 import { isPodFailing, type PodHealth } from '../k8s/rolloutStatus.ts';
+import { RolloutChangeFeed } from './changeFeed.ts';
 import { TargetFailedError } from './errors.ts';
 
 /** How long and how closely to watch one Deployment. */
@@ -9,7 +10,11 @@ export interface WaitSettings {
   readonly deadlineAt: number;
   /** Stop watching (without a verdict) at this time, to hand over to the next invocation. */
   readonly handOverAt: number;
-  readonly pollMs: number;
+  /**
+   * Read again after this long even when the watches report nothing: a safety net, not the
+   * mechanism (a change of the Deployment or one of its pods wakes the wait at once).
+   */
+  readonly recheckMs: number;
   /** A new pod restarting more often than this fails the rollout even between CrashLoopBackOffs. */
   readonly maxRestarts: number;
   readonly now: () => number;
@@ -37,7 +42,8 @@ export function podFailure(pod: PodHealth, maxRestarts: number): string | undefi
  * (TargetFailedError naming the pod and reason) when a pod of the new revision shows
  * ImagePullBackOff, ErrImagePull, CrashLoopBackOff (any non-healing waiting reason) or restarts,
  * when the Progressing condition says ProgressDeadlineExceeded, or when our own deadline passes.
- * Returns 'handed-over' when `handOverAt` comes first.
+ * Returns 'handed-over' when `handOverAt` comes first. Between reads it waits on watches of the
+ * Deployment and its pods (re-opened when they expire), not on a timer.
  */
 export async function waitForDeploymentRollout(
   cluster: ClusterClient,
@@ -46,26 +52,35 @@ export async function waitForDeploymentRollout(
   settings: WaitSettings,
 ): Promise<'complete' | 'handed-over'> {
   const target = `${namespace}/deployment/${name}`;
-  for (;;) {
-    await settings.check?.();
-    const progress = await readRolloutProgress(cluster, { namespace, name });
-    for (const pod of progress.newPods) {
-      const failure = podFailure(pod, settings.maxRestarts);
-      if (failure !== undefined) throw new TargetFailedError(target, failure, pod.name);
+  // Opened only when the first read is not final: a finished rollout costs no watch.
+  let feed: RolloutChangeFeed | undefined;
+  try {
+    for (;;) {
+      const seen = feed?.version ?? 0;
+      await settings.check?.();
+      const progress = await readRolloutProgress(cluster, { namespace, name });
+      for (const pod of progress.newPods) {
+        const failure = podFailure(pod, settings.maxRestarts);
+        if (failure !== undefined) throw new TargetFailedError(target, failure, pod.name);
+      }
+      if (progress.status.phase === 'complete') return 'complete';
+      if (progress.status.phase === 'failed') throw new TargetFailedError(target, progress.status.message);
+      const now = settings.now();
+      if (now >= settings.deadlineAt) {
+        const unready = progress.newPods.find((p) => !p.ready);
+        throw new TargetFailedError(
+          target,
+          `did not complete before the rollout's deadline: ${progress.status.message}${
+            unready === undefined ? '' : ` (pod ${unready.name} is ${unready.phase} and not Ready)`
+          }`,
+        );
+      }
+      if (now >= settings.handOverAt) return 'handed-over';
+      feed ??= await RolloutChangeFeed.open(cluster, namespace, name);
+      const wakeAt = Math.min(settings.deadlineAt, settings.handOverAt, now + settings.recheckMs);
+      await feed.changedSince(seen, wakeAt - now);
     }
-    if (progress.status.phase === 'complete') return 'complete';
-    if (progress.status.phase === 'failed') throw new TargetFailedError(target, progress.status.message);
-    const now = settings.now();
-    if (now >= settings.deadlineAt) {
-      const unready = progress.newPods.find((p) => !p.ready);
-      throw new TargetFailedError(
-        target,
-        `did not complete before the rollout's deadline: ${progress.status.message}${
-          unready === undefined ? '' : ` (pod ${unready.name} is ${unready.phase} and not Ready)`
-        }`,
-      );
-    }
-    if (now >= settings.handOverAt) return 'handed-over';
-    await settings.sleep(Math.min(settings.pollMs, Math.max(0, settings.deadlineAt - now)));
+  } finally {
+    feed?.close();
   }
 }

@@ -128,7 +128,7 @@ export function invokeRollout(
       remainingMs: options.remainingMs ?? (() => 15 * 60_000),
       readArtifactImage: s3ArtifactImageReader(),
     },
-    { ...defaultRolloutSettings, pollMs: 200 },
+    defaultRolloutSettings,
   );
 }
 
