@@ -4,7 +4,7 @@ import { readDeployment } from '../k8s/deployments.ts';
 import { labelSelectorString } from '../k8s/objectRef.ts';
 
 /** How long one watch request lasts before the apiserver ends it and we open a new one. */
-const watchSeconds = 240;
+const defaultWatchSeconds = 240;
 /** Pause before re-opening a watch that ended (expiry, 410 Gone, connection lost). */
 const reopenMs = 200;
 
@@ -24,36 +24,48 @@ export class RolloutChangeFeed {
   readonly #paths: readonly { path: string; query: Record<string, string> }[];
   readonly #controllers = new Set<AbortController>();
   readonly #waiters = new Set<() => void>();
+  readonly #watchSeconds: number;
   #version = 0;
   #closed = false;
 
   private constructor(
     cluster: ClusterClient,
     paths: readonly { path: string; query: Record<string, string> }[],
+    watchSeconds: number,
   ) {
     this.#cluster = cluster;
     this.#paths = paths;
+    this.#watchSeconds = watchSeconds;
   }
 
-  /** Starts watching `namespace/name` and its pods. */
-  static async open(cluster: ClusterClient, namespace: string, name: string): Promise<RolloutChangeFeed> {
+  /** Starts watching `namespace/name` and its pods; each watch request lasts `watchSeconds`. */
+  static async open(
+    cluster: ClusterClient,
+    namespace: string,
+    name: string,
+    watchSeconds = defaultWatchSeconds,
+  ): Promise<RolloutChangeFeed> {
     const deployment = await readDeployment(cluster, { namespace, name });
     const ns = encodeURIComponent(namespace);
     const selector = deployment.spec?.selector;
-    const feed = new RolloutChangeFeed(cluster, [
-      {
-        path: `/apis/apps/v1/namespaces/${ns}/deployments`,
-        query: { fieldSelector: `metadata.name=${name}` },
-      },
-      ...(selector === undefined
-        ? []
-        : [
-            {
-              path: `/api/v1/namespaces/${ns}/pods`,
-              query: { labelSelector: labelSelectorString(selector) },
-            },
-          ]),
-    ]);
+    const feed = new RolloutChangeFeed(
+      cluster,
+      [
+        {
+          path: `/apis/apps/v1/namespaces/${ns}/deployments`,
+          query: { fieldSelector: `metadata.name=${name}` },
+        },
+        ...(selector === undefined
+          ? []
+          : [
+              {
+                path: `/api/v1/namespaces/${ns}/pods`,
+                query: { labelSelector: labelSelectorString(selector) },
+              },
+            ]),
+      ],
+      watchSeconds,
+    );
     for (const watched of feed.#paths) feed.#watch(watched.path, watched.query);
     return feed;
   }
@@ -103,7 +115,7 @@ export class RolloutChangeFeed {
     new Watch(this.#cluster.kubeConfig)
       .watch(
         path,
-        { ...query, timeoutSeconds: watchSeconds, allowWatchBookmarks: false },
+        { ...query, timeoutSeconds: this.#watchSeconds, allowWatchBookmarks: false },
         () => this.#bump(),
         () => reopen(),
       )
