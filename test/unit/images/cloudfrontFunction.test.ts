@@ -8,7 +8,10 @@ import { parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 import { transformId, variantName } from '../../../lib/images/transform.ts';
 
-const source = readFileSync(join(import.meta.dirname, '../../../functions/cloudfront-image-request.mjs'), 'utf8');
+const source = readFileSync(
+  join(import.meta.dirname, '../../../functions/cloudfront-image-request.mjs'),
+  'utf8',
+);
 const rules = {
   layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
   presets: lumaPresets,
