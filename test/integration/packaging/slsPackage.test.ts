@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,16 +20,31 @@ let dir: string;
 let template: Template;
 
 /** `sls package` offline (dummy credentials, no endpoint), exactly as a user runs it on a fresh clone. */
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'm2-sls-'));
+async function packageService(extraArgs: readonly string[] = []): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), 'm2-sls-'));
   const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
-  await run('npx', ['sls', 'package', '--stage', 'citest', '--package', dir], {
+  await run('npx', ['sls', 'package', '--stage', 'citest', '--package', out, ...extraArgs], {
     env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
     timeout: 240_000,
   });
-  template = JSON.parse(
-    readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
+  return join(out, 'cloudformation-template-update-stack.json');
+}
+
+/** cfn-lint's exit code, a bit mask: 2 = error, 4 = warning, 8 = informational; errors are printed. */
+async function cfnLintCode(file: string): Promise<number> {
+  return run('cfn-lint', [file]).then(
+    () => 0,
+    (error: { code?: number; stdout?: string }) => {
+      if ((error.code ?? 0) & 2) console.error(error.stdout);
+      return error.code ?? 1;
+    },
+  );
+}
+
+beforeAll(async () => {
+  const file = await packageService();
+  dir = dirname(file);
+  template = JSON.parse(readFileSync(file, 'utf8')) as Template;
 }, 300_000);
 
 const statementsOf = (roleId: string): Statement[] => {
@@ -38,17 +53,19 @@ const statementsOf = (roleId: string): Statement[] => {
   return policies.flatMap((p) => p.PolicyDocument.Statement);
 };
 
+/** Each action a role grants → the JSON of the resources it is granted on. */
+const resourcesByAction = (roleId: string): Map<string, string[]> => {
+  const byAction = new Map<string, string[]>();
+  for (const s of statementsOf(roleId)) {
+    for (const action of [s.Action].flat())
+      byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
+  }
+  return byAction;
+};
+
 describe('sls package', () => {
   it('produces a template with zero cfn-lint errors', async () => {
-    const file = join(dir, 'cloudformation-template-update-stack.json');
-    // cfn-lint exit code is a bit mask: 2 = error, 4 = warning, 8 = informational.
-    const code = await run('cfn-lint', [file]).then(
-      () => 0,
-      (error: { code?: number; stdout?: string }) => {
-        if ((error.code ?? 0) & 2) console.error(error.stdout);
-        return error.code ?? 1;
-      },
-    );
+    const code = await cfnLintCode(join(dir, 'cloudformation-template-update-stack.json'));
     expect(code & 2).toBe(0);
   });
 
@@ -63,11 +80,7 @@ describe('sls package', () => {
   });
 
   it('lets imageVariants read originals and write only the derived prefix of the media bucket', () => {
-    const byAction = new Map<string, string[]>();
-    for (const s of statementsOf('ImageVariantsRole')) {
-      for (const action of [s.Action].flat())
-        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
-    }
+    const byAction = resourcesByAction('ImageVariantsRole');
     expect([...byAction.keys()].sort()).toEqual(
       [
         'logs:CreateLogStream',
@@ -90,11 +103,7 @@ describe('sls package', () => {
   });
 
   it('lets imageServe read originals and read/write (never delete) only the derived prefix', () => {
-    const byAction = new Map<string, string[]>();
-    for (const s of statementsOf('ImageServeRole')) {
-      for (const action of [s.Action].flat())
-        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
-    }
+    const byAction = resourcesByAction('ImageServeRole');
     expect([...byAction.keys()].sort()).toEqual(
       ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort(),
     );
@@ -122,20 +131,8 @@ describe('sls package', () => {
   });
 
   it('builds a lint-clean CloudFront origin group that may read only the derived prefix (imageCdn=true)', async () => {
-    const cdnDir = mkdtempSync(join(tmpdir(), 'm2-sls-cdn-'));
-    const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
-    await run('npx', ['sls', 'package', '--stage', 'citest', '--package', cdnDir, '--param=imageCdn=true'], {
-      env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
-      timeout: 240_000,
-    });
-    const file = join(cdnDir, 'cloudformation-template-update-stack.json');
-    const code = await run('cfn-lint', [file]).then(
-      () => 0,
-      (error: { code?: number; stdout?: string }) => {
-        if ((error.code ?? 0) & 2) console.error(error.stdout);
-        return error.code ?? 1;
-      },
-    );
+    const file = await packageService(['--param=imageCdn=true']);
+    const code = await cfnLintCode(file);
     expect(code & 2).toBe(0);
     const cdn = JSON.parse(readFileSync(file, 'utf8')) as Template;
     const policy = cdn.Resources.ImageCdnBucketPolicy?.Properties.PolicyDocument as {
@@ -180,11 +177,7 @@ describe('sls package', () => {
     ]);
   });
   it('lets consumerScaler read queue depth, metrics and its cluster, nothing else', () => {
-    const byAction = new Map<string, string[]>();
-    for (const s of statementsOf('ConsumerScalerRole')) {
-      for (const action of [s.Action].flat())
-        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
-    }
+    const byAction = resourcesByAction('ConsumerScalerRole');
     expect([...byAction.keys()].sort()).toEqual(
       [
         'cloudwatch:GetMetricData',
@@ -204,11 +197,7 @@ describe('sls package', () => {
   });
 
   it('lets rollout report job results and find its cluster, nothing else', () => {
-    const byAction = new Map<string, string[]>();
-    for (const s of statementsOf('RolloutRole')) {
-      for (const action of [s.Action].flat())
-        byAction.set(action, [...(byAction.get(action) ?? []), JSON.stringify(s.Resource)]);
-    }
+    const byAction = resourcesByAction('RolloutRole');
     expect([...byAction.keys()].sort()).toEqual(
       [
         'codepipeline:PutJobFailureResult',
