@@ -5,7 +5,13 @@ import type { Context } from 'aws-lambda';
 import { cloudWatchClient, sqsClient } from '../lib/aws/clients.ts';
 import { loadConsumerScalerConfig } from '../lib/config/consumerScalerConfig.ts';
 import { sharedClusterClient } from '../lib/k8s/connection.ts';
-import { logger, metrics, powertoolsLog, powertoolsMetricSink } from '../lib/observability/telemetry.ts';
+import {
+  lambdaContextOptions,
+  logger,
+  metrics,
+  powertoolsLog,
+  powertoolsMetricSink,
+} from '../lib/observability/telemetry.ts';
 import { ReconcileIncompleteError } from '../lib/scaling/errors.ts';
 import { SqsQueueSignals } from '../lib/scaling/queueSignals.ts';
 import { runScaler } from '../lib/scaling/runScaler.ts';
@@ -46,5 +52,5 @@ export const handler = middy(async (event: unknown, context: Context) => {
     changes: result.changes,
   };
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, lambdaContextOptions))
   .use(logMetrics(metrics));

@@ -7,7 +7,13 @@ import { s3Client } from '../lib/aws/clients.ts';
 import { loadImageServeConfig } from '../lib/config/imageServeConfig.ts';
 import { serveImage } from '../lib/images/imageServer.ts';
 import { S3ServedObjectStore } from '../lib/images/servedObjectStore.ts';
-import { logger, metrics, powertoolsLog, powertoolsMetricSink } from '../lib/observability/telemetry.ts';
+import {
+  lambdaContextOptions,
+  logger,
+  metrics,
+  powertoolsLog,
+  powertoolsMetricSink,
+} from '../lib/observability/telemetry.ts';
 
 // Parsed at cold start: a bad deployment fails here with the variable's name.
 const config = loadImageServeConfig();
@@ -53,5 +59,5 @@ export const handler = middy(async (event: LambdaFunctionURLEvent): Promise<Lamb
         : { body, isBase64Encoded: false }),
   };
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, lambdaContextOptions))
   .use(logMetrics(metrics));

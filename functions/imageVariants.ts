@@ -7,7 +7,13 @@ import { loadImageVariantsConfig } from '../lib/config/imageVariantsConfig.ts';
 import { processObjectEvents, VariantBatchError } from '../lib/images/processObjectEvents.ts';
 import { parseS3Records, s3EventSchema } from '../lib/images/s3Events.ts';
 import { S3VariantStore } from '../lib/images/variantStore.ts';
-import { logger, metrics, powertoolsLog, powertoolsMetricSink } from '../lib/observability/telemetry.ts';
+import {
+  lambdaContextOptions,
+  logger,
+  metrics,
+  powertoolsLog,
+  powertoolsMetricSink,
+} from '../lib/observability/telemetry.ts';
 
 // Parsed at cold start: a bad deployment fails here with the variable's name.
 const config = loadImageVariantsConfig();
@@ -37,5 +43,5 @@ export const handler = middy(async (event: S3Event) => {
     ...(r.status === 'failed' ? {} : { detail: r.detail }),
   }));
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(injectLambdaContext(logger, lambdaContextOptions))
   .use(logMetrics(metrics));

@@ -1,4 +1,5 @@
-import type { Log, MetricSink } from '../observability/telemetry.ts';
+import { metricNames } from '../observability/metricNames.ts';
+import { type Log, type MetricSink, withFields } from '../observability/telemetry.ts';
 import { chooseFormat, parseAccept } from './accept.ts';
 import { inspectOriginal } from './decode.ts';
 import { ImageRejectedError, ImageRequestError } from './errors.ts';
@@ -70,7 +71,9 @@ export async function serveImage(
 ): Promise<HttpResponse> {
   const started = performance.now();
   const timing = new Timing();
-  const path = request.rawPath.slice(0, 300);
+  // The path only: the query may carry the URL signature.
+  const log = withFields(deps.log, { path: request.rawPath.slice(0, 300) });
+  const names = metricNames.imageServe;
   let key: string | undefined;
   try {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
@@ -97,36 +100,34 @@ export async function serveImage(
     const target = `${variantFolder(parsed.relative, settings.rules.layout)}${name}`;
     const outcome = await respond(parsed, target, format, request, settings, deps, timing);
     const ms = performance.now() - started;
-    deps.log.info('image served', {
+    log.info('image served', {
       key,
       variant: name,
       status: outcome.response.status,
       cache: outcome.cache,
       ms,
     });
-    deps.metrics.count(outcome.cache === 'miss' ? 'ImageServeMiss' : 'ImageServeHit');
-    deps.metrics.milliseconds('ImageServeTime', ms);
+    deps.metrics.count(outcome.cache === 'miss' ? names.miss : names.hit);
+    deps.metrics.milliseconds(names.time, ms);
     return finish(outcome.response, request, timing);
   } catch (error) {
     if (error instanceof ImageRequestError || error instanceof ImageRejectedError) {
       const response = refusalOf(error, settings.errorMaxAge);
       const reason = error.reason;
-      deps.log.warn('image request refused', {
-        path,
+      log.warn('image request refused', {
         key,
         status: response.status,
         reason,
         detail: error.message,
       });
-      deps.metrics.count('ImageServeRefused', 1, { status: String(response.status) });
+      deps.metrics.count(names.refused, 1, { status: String(response.status) });
       return finish(response, request, timing);
     }
-    deps.log.error('image request failed', {
-      path,
+    log.error('image request failed', {
       key,
       error: error instanceof Error ? error.message : String(error),
     });
-    deps.metrics.count('ImageServeFailed');
+    deps.metrics.count(names.failed);
     return finish(serverError(), request, timing);
   }
 }

@@ -1,7 +1,11 @@
+import { metricNames } from '../observability/metricNames.ts';
+import { withFields } from '../observability/telemetry.ts';
 import { ImageRejectedError } from './errors.ts';
 import { classifyKey } from './keyLayout.ts';
 import type { ObjectEvent, ParsedRecord } from './s3Events.ts';
 import { createVariants, removeVariants, type VariantDeps, type VariantSettings } from './variantPipeline.ts';
+
+const names = metricNames.imageVariants;
 
 export type RecordResult =
   | { readonly status: 'generated' | 'removed' | 'skipped'; readonly key: string; readonly detail: string }
@@ -42,7 +46,7 @@ export async function processObjectEvents(
   for (const record of records) {
     if (!record.ok) {
       deps.log.error('malformed S3 record', { recordIndex: record.index, problem: record.problem });
-      deps.metrics.count('RecordsRejected', 1, { reason: 'malformed-record' });
+      deps.metrics.count(names.rejected, 1, { reason: 'malformed-record' });
       results.push({
         status: 'rejected',
         key: `#${record.index}`,
@@ -62,13 +66,12 @@ async function processOne(
   settings: VariantSettings,
   deps: VariantDeps,
 ): Promise<RecordResult> {
-  const { log, metrics } = deps;
-  const ids = {
-    bucket: event.bucket,
-    key: event.key,
-    eventName: event.eventName,
-    sequencer: event.sequencer,
-  };
+  const { metrics } = deps;
+  // Every line about this record, including those from the pipeline below, names it; lines logged
+  // after it (the next record, the handler) do not.
+  const log = withFields(deps.log, { bucket: event.bucket, key: event.key });
+  const recordDeps: VariantDeps = { ...deps, log };
+  const ids = { eventName: event.eventName, sequencer: event.sequencer };
   if (event.bucket !== bucket) {
     log.warn('ignored record for another bucket', ids);
     return { status: 'skipped', key: event.key, detail: 'other-bucket' };
@@ -81,20 +84,20 @@ async function processOne(
   }
   if (event.action === 'created' && event.size === 0) {
     log.info('ignored empty object', ids);
-    metrics.count('VariantsRejected', 1, { reason: 'empty' });
+    metrics.count(names.rejected, 1, { reason: 'empty' });
     return { status: 'skipped', key: event.key, detail: 'empty' };
   }
 
   const started = Date.now();
   try {
     if (event.action === 'removed') {
-      const outcome = await removeVariants(event.key, place.relative, settings, deps);
+      const outcome = await removeVariants(event.key, place.relative, settings, recordDeps);
       const detail = outcome.kind === 'removed' ? `deleted ${outcome.deleted}` : outcome.reason;
       log.info('variants removed', { ...ids, outcome: outcome.kind, detail });
-      if (outcome.kind === 'removed') metrics.count('VariantsDeleted', outcome.deleted);
+      if (outcome.kind === 'removed') metrics.count(names.deleted, outcome.deleted);
       return { status: outcome.kind === 'removed' ? 'removed' : 'skipped', key: event.key, detail };
     }
-    const outcome = await createVariants(event.key, place.relative, event.sequencer, settings, deps);
+    const outcome = await createVariants(event.key, place.relative, event.sequencer, settings, recordDeps);
     const durationMs = Date.now() - started;
     if (outcome.kind === 'skipped') {
       log.info('variants not generated', { ...ids, reason: outcome.reason });
@@ -107,9 +110,10 @@ async function processOne(
       sourceBytes: outcome.sourceBytes,
       durationMs,
     });
-    metrics.count('VariantsGenerated', outcome.variants);
-    metrics.bytes('VariantBytes', outcome.bytes);
-    metrics.milliseconds('VariantGenerationTime', durationMs);
+    metrics.count(names.generated, outcome.variants);
+    metrics.bytes(names.bytes, outcome.bytes);
+    metrics.bytes(names.originalBytes, outcome.sourceBytes);
+    metrics.milliseconds(names.generationTime, durationMs);
     return {
       status: 'generated',
       key: event.key,
@@ -118,14 +122,14 @@ async function processOne(
   } catch (error) {
     if (error instanceof ImageRejectedError) {
       log.warn('original rejected', { ...ids, reason: error.reason, detail: error.message });
-      metrics.count('VariantsRejected', 1, { reason: error.reason });
+      metrics.count(names.rejected, 1, { reason: error.reason });
       return { status: 'rejected', key: event.key, reason: error.reason, detail: error.message };
     }
     log.error('record failed; it will be retried', {
       ...ids,
       error: error instanceof Error ? error.message : String(error),
     });
-    metrics.count('RecordsFailed');
+    metrics.count(names.failed);
     return { status: 'failed', key: event.key, error };
   }
 }

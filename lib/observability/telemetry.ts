@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metricNamespace } from './metricNames.ts';
 
 /** The logging calls lib/ makes: structured, one object per line, identifiers only — never whole events. */
 export interface Log {
@@ -9,37 +10,57 @@ export interface Log {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** The metric calls lib/ makes (CloudWatch EMF through Powertools in Lambda). */
+/**
+ * The metric calls lib/ makes (CloudWatch EMF through Powertools in Lambda). Names come from
+ * {@link metricNames}. Metrics with dimensions go out at once as their own EMF line, the others
+ * are buffered until the handler's logMetrics middleware flushes them.
+ */
 export interface MetricSink {
+  /**
+   * A value in unit Count: either occurrences (summed on the dashboard) or how many things there
+   * are right now — replicas, messages — read with Maximum/Average.
+   */
   count(name: string, value?: number, dimensions?: Record<string, string>): void;
-  milliseconds(name: string, value: number): void;
-  bytes(name: string, value: number): void;
+  milliseconds(name: string, value: number, dimensions?: Record<string, string>): void;
+  bytes(name: string, value: number, dimensions?: Record<string, string>): void;
 }
 
 export const serviceName = 'm2-eks-pipeline';
 
 /** Module singletons, created at cold start and shared by handlers. */
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: 'M2EksPipeline', serviceName });
+export const metrics = new Metrics({ namespace: metricNamespace, serviceName });
 
-/** {@link MetricSink} over Powertools Metrics; dimensioned counts go out as single-metric EMF lines. */
-export const powertoolsMetricSink = (m: Metrics = metrics): MetricSink => ({
-  count(name, value = 1, dimensions) {
+/**
+ * The options every handler gives `injectLambdaContext`: keys appended during an invocation are
+ * dropped after it, and the event is never logged even if POWERTOOLS_LOGGER_LOG_EVENT is set
+ * (a CodePipeline event carries artifact credentials, a function URL event signed URLs).
+ */
+export const lambdaContextOptions = Object.freeze({ resetKeys: true, logEvent: false });
+
+/** {@link MetricSink} over Powertools Metrics; dimensioned values go out as single-metric EMF lines. */
+export const powertoolsMetricSink = (m: Metrics = metrics): MetricSink => {
+  const add = (
+    name: string,
+    unit: (typeof MetricUnit)[keyof typeof MetricUnit],
+    value: number,
+    dimensions?: Record<string, string>,
+  ) => {
     if (dimensions && Object.keys(dimensions).length > 0) {
+      // A single metric keeps the default `service` dimension and leaves the buffered metrics' dimensions alone.
       const single = m.singleMetric();
       for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
-      single.addMetric(name, MetricUnit.Count, value);
+      single.addMetric(name, unit, value);
     } else {
-      m.addMetric(name, MetricUnit.Count, value);
+      m.addMetric(name, unit, value);
     }
-  },
-  milliseconds(name, value) {
-    m.addMetric(name, MetricUnit.Milliseconds, value);
-  },
-  bytes(name, value) {
-    m.addMetric(name, MetricUnit.Bytes, value);
-  },
-});
+  };
+  return {
+    count: (name, value = 1, dimensions) => add(name, MetricUnit.Count, value, dimensions),
+    milliseconds: (name, value, dimensions) => add(name, MetricUnit.Milliseconds, value, dimensions),
+    bytes: (name, value, dimensions) => add(name, MetricUnit.Bytes, value, dimensions),
+  };
+};
 
 /** {@link Log} over the Powertools Logger. */
 export const powertoolsLog = (l: Logger = logger): Log => ({
@@ -48,3 +69,20 @@ export const powertoolsLog = (l: Logger = logger): Log => ({
   warn: (message, fields) => l.warn(message, fields ?? {}),
   error: (message, fields) => l.error(message, fields ?? {}),
 });
+
+/**
+ * A {@link Log} that adds `fields` to every line, for the correlation identifiers of one unit of
+ * work (an S3 record, a scaling target, a CodePipeline job). Lines logged through `log` itself
+ * stay without them, so nothing leaks into the next unit — and unlike `logger.appendKeys` it is
+ * safe when units run concurrently. A line's own fields win over these.
+ *
+ * @example const recordLog = withFields(log, { bucket, key }); recordLog.info('variants generated', { variants: 9 })
+ */
+export function withFields(log: Log, fields: Record<string, unknown>): Log {
+  return {
+    debug: (message, own) => log.debug(message, { ...fields, ...own }),
+    info: (message, own) => log.info(message, { ...fields, ...own }),
+    warn: (message, own) => log.warn(message, { ...fields, ...own }),
+    error: (message, own) => log.error(message, { ...fields, ...own }),
+  };
+}
