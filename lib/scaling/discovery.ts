@@ -1,5 +1,6 @@
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { listDeploymentsByLabel } from '../k8s/deployments.ts';
+import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { DiscoveryError } from './errors.ts';
 import { parseScalingTarget, type ScalingTarget } from './target.ts';
@@ -37,7 +38,7 @@ export async function discoverTargets(
         annotation: parsed.error.annotation,
         problem: parsed.error.message,
       });
-      telemetry.metrics.count('TargetsSkipped', 1, { reason: 'invalid-annotation' });
+      telemetry.metrics.count(metricNames.consumerScaler.targetsSkipped, 1, { reason: 'invalid-annotation' });
     }
   }
   return targets;

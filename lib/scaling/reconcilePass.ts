@@ -1,3 +1,5 @@
+import { metricNames } from '../observability/metricNames.ts';
+import { withFields } from '../observability/telemetry.ts';
 import { discoverTargets } from './discovery.ts';
 import { QueueReadError } from './errors.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
@@ -55,10 +57,16 @@ export async function reconcilePass(
       depth === undefined
         ? undefined
         : { ...depth, ...(rate === undefined ? {} : { arrivalsPerSecond: rate }) };
+    // Targets run concurrently: each gets its own correlation fields instead of keys on the shared logger.
+    const log = withFields(deps.log, {
+      namespace: target.namespace,
+      deployment: target.name,
+      queue: target.queueUrl,
+    });
     try {
-      outcomes.push(await reconcileTarget(target, reading, settings, deps));
+      outcomes.push(await reconcileTarget(target, reading, settings, { ...deps, log }));
     } catch (error) {
-      failures.push(failureOf(target, error, deps));
+      failures.push(failureOf(target, error, { ...deps, log }));
     }
   });
   return {
@@ -79,7 +87,7 @@ async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<Q
       failure,
       error: error instanceof Error ? error.message : String(error),
     });
-    deps.metrics.count('QueueReadErrors', 1, { reason: failure });
+    deps.metrics.count(metricNames.consumerScaler.queueReadErrors, 1, { reason: failure });
     return undefined;
   }
 }
@@ -93,7 +101,7 @@ function failureOf(target: ScalingTarget, error: unknown, deps: PassDeps): Targe
     error: name,
     message,
   });
-  deps.metrics.count('TargetErrors', 1, { reason: name });
+  deps.metrics.count(metricNames.consumerScaler.targetErrors, 1, { reason: name });
   return { namespace: target.namespace, deployment: target.name, error: `${name}: ${message}` };
 }
 

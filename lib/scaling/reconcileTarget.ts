@@ -2,6 +2,7 @@ import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { readDeployment } from '../k8s/deployments.ts';
 import { ConflictError } from '../k8s/errors.ts';
 import { writeScale } from '../k8s/scale.ts';
+import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { ScalingError } from './errors.ts';
 import {
@@ -84,7 +85,9 @@ export async function reconcileTarget(
     try {
       if (decision.replicas !== current) {
         await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
-        deps.metrics.count('ScaleEvents', 1, { direction: decision.replicas > current ? 'up' : 'down' });
+        deps.metrics.count(metricNames.consumerScaler.scaleEvents, 1, {
+          direction: decision.replicas > current ? 'up' : 'down',
+        });
         deps.log.info('scaled', {
           namespace: target.namespace,
           deployment: target.name,
@@ -101,6 +104,13 @@ export async function reconcileTarget(
           stateAnnotationsFor(decision, current, now),
         );
       }
+      recordTargetGauges(
+        target,
+        decision.replicas,
+        deployment.status?.readyReplicas ?? 0,
+        reading,
+        deps.metrics,
+      );
       return {
         namespace: target.namespace,
         deployment: target.name,
@@ -111,9 +121,29 @@ export async function reconcileTarget(
       };
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
-      deps.metrics.count('WriteConflicts');
+      deps.metrics.count(metricNames.consumerScaler.writeConflicts);
       if (conflicts >= maxConflicts) throw new TooManyConflictsError(target, conflicts + 1, { cause: error });
       await deps.cluster.calls.sleep(Math.round(deps.cluster.calls.random() * 50 * (conflicts + 1)));
     }
   }
+}
+
+/**
+ * What the operator compares per consumer Deployment: desired against Ready replicas, next to the
+ * backlog that drove the decision. Emitted on every reconcile, so the dashboard has a point per pass.
+ * No backlog while the queue cannot be read (the decision then holds the replicas).
+ */
+function recordTargetGauges(
+  target: ScalingTarget,
+  desired: number,
+  ready: number,
+  reading: QueueReading | undefined,
+  metrics: MetricSink,
+): void {
+  const names = metricNames.consumerScaler;
+  const dimensions = { namespace: target.namespace, deployment: target.name };
+  metrics.count(names.desiredReplicas, desired, dimensions);
+  metrics.count(names.readyReplicas, ready, dimensions);
+  if (reading !== undefined)
+    metrics.count(names.queueBacklog, reading.visible + reading.inFlight, dimensions);
 }
