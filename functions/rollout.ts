@@ -1,9 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { codePipelineClient } from '../lib/aws/clients.ts';
 import { sharedClusterClient } from '../lib/k8s/connection.ts';
-import { logger, powertoolsLog } from '../lib/observability/telemetry.ts';
+import {
+  lambdaContextOptions,
+  logger,
+  metrics,
+  powertoolsLog,
+  powertoolsMetricSink,
+} from '../lib/observability/telemetry.ts';
 import { runRollout } from '../lib/rollout/executor.ts';
 import { s3ArtifactImageReader } from '../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
@@ -11,6 +18,7 @@ import { parsePipelineJob } from '../lib/rollout/pipelineJob.ts';
 
 const results = new CodePipelineJobResults(codePipelineClient());
 const log = powertoolsLog();
+const metricSink = powertoolsMetricSink();
 const readArtifactImage = s3ArtifactImageReader();
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -26,10 +34,13 @@ export const handler = middy(async (event: unknown, context: Context) => {
     cluster,
     results,
     log,
+    metrics: metricSink,
     now: Date.now,
     sleep,
     remainingMs: () => context.getRemainingTimeInMillis(),
     readArtifactImage,
   });
   return { jobId: job.id, outcome: result.outcome, reported: result.reported };
-}).use(injectLambdaContext(logger, { resetKeys: true }));
+})
+  .use(injectLambdaContext(logger, lambdaContextOptions))
+  .use(logMetrics(metrics));

@@ -14,6 +14,8 @@ const stateSchema = z.object({
   phase: z.enum(['preflight', 'migrate', 'web', 'consumers', 'cron', 'rollback', 'success', 'failure']),
   /** When the current phase started (ms since epoch): its deadline spans invocations. */
   phaseStartedAt: z.number().int(),
+  /** When the release's first invocation started (ms since epoch), for RolloutDuration; absent in older tokens. */
+  startedAt: z.number().int().optional(),
   /** Resolved in preflight, so a resumed invocation does not resolve it differently. */
   image: z.string().max(512).optional(),
   previousImage: z.string().max(512).optional(),
@@ -35,6 +37,7 @@ const wireSchema = z.object({
   r: z.string(),
   p: z.string(),
   t: z.number(),
+  s: z.number().optional(),
   i: z.string().optional(),
   pi: z.string().optional(),
   m: z.boolean().optional(),
@@ -51,6 +54,7 @@ const toWire = (s: RolloutState): z.input<typeof wireSchema> => {
     r: s.release,
     p: s.phase,
     t: s.phaseStartedAt,
+    ...(s.startedAt === undefined ? {} : { s: s.startedAt }),
     ...(s.image === undefined ? {} : { i: s.image }),
     ...(s.previousImage === undefined ? {} : { pi: s.previousImage }),
     ...(s.migrate === undefined ? {} : { m: s.migrate }),
@@ -67,6 +71,7 @@ const fromWire = (w: z.output<typeof wireSchema>): unknown => {
     release: w.r,
     phase: w.p,
     phaseStartedAt: w.t,
+    startedAt: w.s,
     image: w.i,
     previousImage: w.pi,
     migrate: w.m,

@@ -1,4 +1,6 @@
 import { acquireLease, type LeaseClaim, releaseLease, renewLease } from '../k8s/leases.ts';
+import { metricNames } from '../observability/metricNames.ts';
+import { withFields } from '../observability/telemetry.ts';
 import { decodeContinuationToken, encodeContinuationToken, type RolloutState } from './continuationToken.ts';
 import { ConfigurationError, LeaseBusyError, RolloutError } from './errors.ts';
 import type { ReportOutcome } from './jobResults.ts';
@@ -38,10 +40,14 @@ export interface RolloutResult {
  */
 export async function runRollout(
   job: PipelineJob,
-  ports: RolloutPorts,
+  given: RolloutPorts,
   settings: RolloutSettings = defaultRolloutSettings,
 ): Promise<RolloutResult> {
+  // Every line of this invocation names the job; the shop and the release join once they are known.
+  let ports: RolloutPorts = { ...given, log: withFields(given.log, { jobId: job.id }) };
   const invokedAt = ports.now();
+  // Without a continuation token this invocation is the release's first: its start is the release's.
+  const firstStart = job.continuationToken === undefined ? invokedAt : undefined;
   let params: RolloutParams;
   try {
     params = parseRolloutParams(job.userParameters);
@@ -49,6 +55,7 @@ export async function runRollout(
     if (!(error instanceof ConfigurationError)) throw error;
     ports.log.warn('invalid UserParameters', { jobId: job.id, field: error.field });
     const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
+    recordVerdict(ports, 'failed', firstStart);
     return { outcome: 'configuration-error', message: error.message, reported };
   }
   let state: RolloutState;
@@ -60,6 +67,7 @@ export async function runRollout(
             release: job.id.toLowerCase(),
             phase: 'preflight',
             phaseStartedAt: invokedAt,
+            startedAt: invokedAt,
             targets: [],
             patched: [],
             ...(params.image === undefined && params.imageTag === undefined
@@ -68,6 +76,7 @@ export async function runRollout(
           }
         : decodeContinuationToken(job.continuationToken);
   } catch (error) {
+    recordVerdict(ports, 'failed', firstStart);
     if (error instanceof ConfigurationError) {
       const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
       return { outcome: 'configuration-error', message: error.message, reported };
@@ -75,6 +84,10 @@ export async function runRollout(
     const message = messageOf(error);
     return { outcome: 'failed', message, reported: await ports.results.fail(job.id, 'JobFailed', message) };
   }
+  ports = {
+    ...given,
+    log: withFields(given.log, { jobId: job.id, namespace: params.namespace, release: state.release }),
+  };
   const claim: LeaseClaim = {
     namespace: params.namespace,
     name: settings.leaseName,
@@ -93,6 +106,7 @@ export async function runRollout(
     // CodePipeline hears "failed" for this release: a redelivery once the Lease is free must not run it.
     await recordReleaseOutcome(ports.cluster, claim, state.release, 'failed');
     const reported = await ports.results.fail(job.id, 'JobFailed', refusal.message);
+    recordVerdict(ports, 'failed', state.startedAt);
     return { outcome: 'refused', message: refusal.message, reported };
   }
   const run: RolloutRun = { job, params, ports, settings, claim, invokedAt, state };
@@ -199,6 +213,7 @@ async function handOver(run: RolloutRun): Promise<RolloutResult> {
     continuationToken: token,
     ...(index < 0 ? {} : { percentComplete: Math.round((index / (order.length - 1)) * 100) }),
   });
+  run.ports.metrics?.count(metricNames.rollout.continuations);
   return { outcome: 'continued', message, reported, state: run.state };
 }
 
@@ -226,6 +241,7 @@ async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
     },
   });
   run.ports.log.info('rollout succeeded', { jobId: run.job.id, namespace: run.params.namespace, reported });
+  recordVerdict(run.ports, 'succeeded', run.state.startedAt);
   return { outcome: 'succeeded', message, reported, state: run.state };
 }
 
@@ -239,5 +255,25 @@ async function reportFailure(run: RolloutRun): Promise<RolloutResult> {
       : `Rolled back to the recorded templates: ${rolledBack.reverse().join(', ')}.`);
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
   run.ports.log.warn('rollout failed', { jobId: run.job.id, namespace: run.params.namespace, reported });
+  recordVerdict(run.ports, rolledBack.length === 0 ? 'failed' : 'rolled-back', run.state.startedAt);
   return { outcome: 'failed', message, reported, state: run.state };
+}
+
+/**
+ * Counts a release's verdict and, when its start is known (the first invocation's, carried in
+ * the continuation token), how long it took. A repeated invocation of a finished release is not
+ * a verdict and is not counted again.
+ */
+function recordVerdict(
+  ports: RolloutPorts,
+  outcome: 'succeeded' | 'rolled-back' | 'failed',
+  startedAt: number | undefined,
+): void {
+  const names = metricNames.rollout;
+  const metrics = ports.metrics;
+  if (metrics === undefined) return;
+  metrics.count(
+    outcome === 'succeeded' ? names.succeeded : outcome === 'rolled-back' ? names.rolledBack : names.failed,
+  );
+  if (startedAt !== undefined) metrics.milliseconds(names.duration, ports.now() - startedAt, { outcome });
 }

@@ -1,6 +1,6 @@
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import type { LeaseClaim } from '../k8s/leases.ts';
-import type { Log } from '../observability/telemetry.ts';
+import type { Log, MetricSink } from '../observability/telemetry.ts';
 import type { RolloutState } from './continuationToken.ts';
 import { RolloutError } from './errors.ts';
 import type { ArtifactImageReader } from './imageArtifact.ts';
@@ -14,6 +14,8 @@ export interface RolloutPorts {
   readonly cluster: ClusterClient;
   readonly results: JobResults;
   readonly log: Log;
+  /** RolloutDuration, verdict counts and continuations; benchmarks and tests that do not count leave it out. */
+  readonly metrics?: MetricSink;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   /** Lambda time left (context.getRemainingTimeInMillis). */
