@@ -1,0 +1,96 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { vi } from 'vitest';
+import { metricNamespace } from '../../../lib/observability/metricNames.ts';
+import { serviceName } from '../../../lib/observability/telemetry.ts';
+
+/** One CloudWatch EMF document as Powertools Metrics prints it. */
+export interface EmfLine {
+  readonly _aws: {
+    readonly Timestamp: number;
+    readonly CloudWatchMetrics: readonly {
+      readonly Namespace: string;
+      readonly Dimensions: readonly (readonly string[])[];
+      readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
+    }[];
+  };
+  readonly [key: string]: unknown;
+}
+
+/** One metric value as CloudWatch would extract it from an EMF line. */
+export interface EmittedMetric {
+  readonly name: string;
+  readonly unit: string;
+  readonly value: unknown;
+  readonly namespace: string;
+  /** Every dimension name of the line, sorted, with its value. */
+  readonly dimensions: Readonly<Record<string, unknown>>;
+}
+
+export interface CapturedOutput {
+  /** Every non-empty line written to stdout or stderr while capturing. */
+  readonly lines: string[];
+  /** The lines that are JSON objects without `_aws`: Powertools Logger records. */
+  logRecords(): Record<string, unknown>[];
+  /** The metrics of every EMF line, in order. */
+  metrics(): EmittedMetric[];
+}
+
+/**
+ * Captures what Powertools writes. Both write through a `Console` over process.stdout/stderr (warn
+ * and error levels go to stderr), so spying on the streams' `write` sees exactly the bytes Lambda
+ * would ship to CloudWatch Logs. Restored by `vi.restoreAllMocks()`.
+ */
+export function captureOutput(): CapturedOutput {
+  const lines: string[] = [];
+  const grab = (chunk: string | Uint8Array): boolean => {
+    const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+    for (const line of text.split('\n')) if (line.trim() !== '') lines.push(line);
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(grab as typeof process.stdout.write);
+  vi.spyOn(process.stderr, 'write').mockImplementation(grab as typeof process.stderr.write);
+  const objects = (): Record<string, unknown>[] =>
+    lines.flatMap((line) => {
+      try {
+        const parsed: unknown = JSON.parse(line);
+        return typeof parsed === 'object' && parsed !== null ? [parsed as Record<string, unknown>] : [];
+      } catch {
+        // Not JSON (a stray warning): neither a log record nor a metric, and the assertions say which they expected.
+        return [];
+      }
+    });
+  return {
+    lines,
+    logRecords: () => objects().filter((o) => !('_aws' in o)),
+    metrics: () =>
+      objects()
+        .filter((o): o is EmfLine => '_aws' in o)
+        .flatMap((emf) =>
+          emf._aws.CloudWatchMetrics.flatMap((directive) =>
+            directive.Metrics.map((m) => ({
+              name: m.Name,
+              unit: m.Unit,
+              value: emf[m.Name],
+              namespace: directive.Namespace,
+              dimensions: Object.fromEntries(
+                [...new Set(directive.Dimensions.flat())].sort().map((d) => [d, emf[d]]),
+              ),
+            })),
+          ),
+        ),
+  };
+}
+
+/**
+ * Fresh Powertools instances configured like the module singletons, but at DEBUG and never in dev
+ * mode (POWERTOOLS_DEV would disable metrics and print through the global console).
+ */
+export function powertools(): { logger: Logger; metrics: Metrics } {
+  vi.stubEnv('POWERTOOLS_DEV', undefined);
+  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+  return {
+    logger: new Logger({ serviceName, logLevel: 'DEBUG' }),
+    metrics: new Metrics({ namespace: metricNamespace, serviceName }),
+  };
+}
