@@ -56,11 +56,11 @@ function fakeCluster(deployments: V1Deployment[]): ClusterClient {
   return { apps, calls } as unknown as ClusterClient;
 }
 
-/** Depths by queue URL; a missing queue reads as AccessDenied. */
+/** Depths by queue URL; a missing queue reads as denied (AccessDenied). */
 const signals = (depths: Record<string, QueueDepth>): QueueSignals => ({
   readDepth: async (url) => {
     const depth = depths[url];
-    if (depth === undefined) throw new QueueReadError(url, 'access-denied', 'not authorized');
+    if (depth === undefined) throw new QueueReadError(url, 'denied');
     return depth;
   },
   readArrivals: async () => new Map(),
@@ -158,11 +158,11 @@ describe('consumerScaler telemetry through Powertools', () => {
     expect(emitted.filter((m) => m.name === names.queueReadErrors)).toEqual([
       expect.objectContaining({
         value: 1,
-        dimensions: { reason: 'access-denied', service: 'm2-eks-pipeline' },
+        dimensions: { reason: 'denied', service: 'm2-eks-pipeline' },
       }),
     ]);
     expect(out.logRecords().find((r) => r.message === 'queue depth unreadable; holding its targets')).toEqual(
-      expect.objectContaining({ queue: exportQueue, failure: 'access-denied' }),
+      expect.objectContaining({ queue: exportQueue, failure: 'denied' }),
     );
   });
 
