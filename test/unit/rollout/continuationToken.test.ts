@@ -12,6 +12,7 @@ const state: RolloutState = {
   release: '4a5b6c7d-0000-4000-8000-123456789abc',
   phase: 'consumers',
   phaseStartedAt: 1_790_000_000_000,
+  startedAt: 1_789_999_000_000,
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/magento:2.4.8',
   previousImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/magento:2.4.7-p3',
   migrate: true,
@@ -22,6 +23,15 @@ const state: RolloutState = {
 describe('continuation token', () => {
   it('round-trips the state', () => {
     expect(decodeContinuationToken(encodeContinuationToken(state))).toEqual(state);
+  });
+
+  it('reads a token written before the release start was carried (no RolloutDuration for it)', () => {
+    const { startedAt: _, ...older } = state;
+
+    const decoded = decodeContinuationToken(encodeContinuationToken(older));
+
+    expect(decoded.startedAt).toBeUndefined();
+    expect(decoded).toEqual(older);
   });
 
   it('fits 2048 characters for a shop with many consumers and a long failure', () => {
