@@ -1,9 +1,14 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { metricNames } from '../../../lib/observability/metricNames.ts';
+import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
+import { queueNameOf } from '../../../lib/scaling/target.ts';
 
 const run = promisify(execFile);
 
@@ -12,8 +17,15 @@ interface Statement {
   Action: string | string[];
   Resource: unknown;
 }
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties: Record<string, unknown>;
+}
 interface Template {
-  Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  Resources: Record<string, Resource>;
+  Parameters?: Record<string, { Default?: string }>;
+  Conditions?: Record<string, unknown>;
 }
 
 let dir: string;
@@ -62,6 +74,89 @@ const resourcesByAction = (roleId: string): Map<string, string[]> => {
   }
   return byAction;
 };
+
+const functionKeys = ['imageVariants', 'imageServe', 'consumerScaler', 'rollout'] as const;
+type FunctionKey = (typeof functionKeys)[number];
+const roleOf: Record<FunctionKey, string> = {
+  imageVariants: 'ImageVariantsRole',
+  imageServe: 'ImageServeRole',
+  consumerScaler: 'ConsumerScalerRole',
+  rollout: 'RolloutRole',
+};
+
+/**
+ * What the resources named in role policies belong to (matched on the JSON of a statement's resource,
+ * stage `citest`, default params) and which functions may touch them. A resource no row matches fails
+ * the ownership test too, so a new grant has to be placed here first.
+ */
+const ownedResources: { what: string; pattern: RegExp; owners: readonly FunctionKey[] }[] = [
+  ...functionKeys.map((key) => ({
+    what: `the log group of ${key}`,
+    pattern: new RegExp(`:log-group:/aws/lambda/m2-eks-pipeline-citest-${key}:`),
+    owners: [key],
+  })),
+  {
+    what: 'the image-variants failure queue',
+    pattern: /"ImageVariantsFailureQueue"/,
+    owners: ['imageVariants'],
+  },
+  {
+    what: "the shop's queues",
+    pattern: /"Shop\w+(Queue|Dlq)"|:sqs:[^"]*:example-shop-/,
+    owners: ['consumerScaler'],
+  },
+  {
+    what: 'the media bucket',
+    pattern: /:s3:::m2-eks-pipeline-citest-us-east-1-media[/"]/,
+    owners: ['imageVariants', 'imageServe'],
+  },
+  { what: 'the EKS cluster', pattern: /:eks:[^"]*:cluster\//, owners: ['consumerScaler', 'rollout'] },
+];
+
+/** Actions without resource-level permissions (AWS accepts only "*"), and the functions that may hold them. */
+const starOnlyActions: Record<string, readonly FunctionKey[]> = {
+  'cloudwatch:GetMetricData': ['consumerScaler'],
+  'codepipeline:PutJobSuccessResult': ['rollout'],
+  'codepipeline:PutJobFailureResult': ['rollout'],
+};
+
+/** Every resource JSON a role's statements name, with the statement's actions. */
+const grantsOf = (roleId: string): { actions: string[]; resource: string }[] =>
+  statementsOf(roleId).flatMap((s) =>
+    [s.Resource].flat().map((r) => ({ actions: [s.Action].flat(), resource: JSON.stringify(r) })),
+  );
+
+/** How serverless.yml points a function at its role (see the comment above its functions). */
+const roleArnOf = (roleId: string): unknown => ({ 'Fn::Sub': `\${${roleId}.Arn}` });
+
+const resourcesOfType = (type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+
+/** The example overlay's consumer Deployments (what the shop's queues must fit). */
+function overlayConsumers(): {
+  queueName: string;
+  worstCaseBatchSeconds: number;
+  gracePeriodSeconds: number;
+}[] {
+  const rendered = execFileSync('kubectl', ['kustomize', 'k8s-manifests/overlays/example-shop'], {
+    encoding: 'utf8',
+  });
+  return parseAllDocuments(rendered)
+    .map((d) => d.toJS() as V1Deployment & { kind?: string })
+    .filter((o) => o.kind === 'Deployment')
+    .flatMap((d) => {
+      const annotations = d.metadata?.annotations ?? {};
+      const queueUrl = annotations[targetAnnotations.queueUrl];
+      if (queueUrl === undefined) return [];
+      return [
+        {
+          queueName: queueNameOf(queueUrl),
+          worstCaseBatchSeconds: Number(annotations['m2-eks-pipeline.io/worst-case-batch-seconds']),
+          gracePeriodSeconds: d.spec?.template.spec?.terminationGracePeriodSeconds ?? Number.NaN,
+        },
+      ];
+    });
+}
 
 describe('sls package', () => {
   it('produces a template with zero cfn-lint errors', async () => {
@@ -120,21 +215,23 @@ describe('sls package', () => {
 
   it('exposes imageServe only through an IAM-authenticated function URL, and no CDN unless asked', () => {
     expect(template.Resources.ImageServeLambdaFunctionUrl?.Properties.AuthType).toBe('AWS_IAM');
-    const conditional = template as unknown as {
-      Conditions: Record<string, unknown>;
-      Resources: Record<string, { Condition?: string }>;
-    };
-    const cdn = Object.entries(conditional.Resources).filter(([id]) => id.startsWith('ImageCdn'));
+    const cdn = Object.entries(template.Resources).filter(([id]) => id.startsWith('ImageCdn'));
     expect(cdn.length).toBeGreaterThan(0);
     for (const [id, resource] of cdn) expect(resource.Condition, id).toBe('CreateImageCdn');
-    expect(conditional.Conditions.CreateImageCdn).toEqual({ 'Fn::Equals': ['false', 'true'] });
+    expect(template.Conditions?.CreateImageCdn).toEqual({
+      'Fn::Equals': [{ Ref: 'ImageCdnEnabled' }, 'true'],
+    });
+    expect(template.Parameters?.ImageCdnEnabled?.Default).toBe('false');
   });
 
   it('builds a lint-clean CloudFront origin group that may read only the derived prefix (imageCdn=true)', async () => {
-    const file = await packageService(['--param=imageCdn=true']);
+    // alertEmail rides along to spare a third packaging: it only switches the e-mail subscription on.
+    const file = await packageService(['--param=imageCdn=true', '--param=alertEmail=ops@example.com']);
     const code = await cfnLintCode(file);
     expect(code & 2).toBe(0);
     const cdn = JSON.parse(readFileSync(file, 'utf8')) as Template;
+    expect(cdn.Parameters?.ImageCdnEnabled?.Default).toBe('true');
+    expect(cdn.Parameters?.AlertEmailAddress?.Default).toBe('ops@example.com');
     const policy = cdn.Resources.ImageCdnBucketPolicy?.Properties.PolicyDocument as {
       Statement: Statement[];
     };
@@ -189,11 +286,11 @@ describe('sls package', () => {
     );
     expect(byAction.get('sqs:GetQueueAttributes')).toEqual([
       // Only this account and region; the queue-name pattern is the shopQueueNamePattern parameter.
-      expect.stringMatching(/:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:\*"/),
+      expect.stringMatching(/:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:example-shop-\*"/),
     ]);
     expect(byAction.get('eks:DescribeCluster')).toEqual([expect.stringContaining(':cluster/')]);
     const fn = template.Resources.ConsumerScalerLambdaFunction?.Properties as { Role: unknown };
-    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['ConsumerScalerRole', 'Arn'] });
+    expect(fn.Role).toEqual(roleArnOf('ConsumerScalerRole'));
   });
 
   it('lets rollout report job results and find its cluster, nothing else', () => {
@@ -210,7 +307,7 @@ describe('sls package', () => {
     expect(byAction.get('eks:DescribeCluster')).toEqual([expect.stringContaining(':cluster/')]);
     expect(byAction.get('logs:PutLogEvents')).toEqual([expect.stringContaining('-rollout:*')]);
     const fn = template.Resources.RolloutLambdaFunction?.Properties as { Role: unknown; Timeout: number };
-    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['RolloutRole', 'Arn'] });
+    expect(fn.Role).toEqual(roleArnOf('RolloutRole'));
     expect(fn.Timeout).toBe(900);
   });
 
@@ -234,5 +331,164 @@ describe('sls package', () => {
     };
     expect(alarm.AlarmName).toBe('m2-eks-pipeline-citest-shop-queue-backlog');
     expect(JSON.stringify(alarm.Metrics)).toContain('ApproximateNumberOfMessagesVisible');
+  });
+
+  it.each(functionKeys)("keeps the role of %s away from every other function's resources", (key) => {
+    const grants = grantsOf(roleOf[key]);
+    expect(grants.length).toBeGreaterThan(0);
+    for (const { actions, resource } of grants) {
+      if (resource === '"*"') {
+        for (const action of actions)
+          expect(starOnlyActions[action], `${key}: ${action} on "*"`).toContain(key);
+        continue;
+      }
+      const owners = ownedResources.filter((o) => o.pattern.test(resource));
+      expect(
+        owners.map((o) => o.what),
+        `${key}: ${resource} belongs to nothing known`,
+      ).not.toEqual([]);
+      for (const owner of owners) expect(owner.owners, `${key} may not touch ${owner.what}`).toContain(key);
+    }
+    // Its own log group is the only one it writes to.
+    const logResources = grants
+      .filter((g) => g.actions.some((a) => a.startsWith('logs:')))
+      .map((g) => g.resource);
+    expect(logResources.length).toBeGreaterThan(0);
+    for (const r of logResources) expect(r).toContain(`/aws/lambda/m2-eks-pipeline-citest-${key}:*`);
+  });
+
+  it.each(ownedResources)('finds $what in some role, so its ownership row is not dead', ({ pattern }) => {
+    const named = functionKeys
+      .flatMap((key) => grantsOf(roleOf[key]))
+      .filter((g) => pattern.test(g.resource));
+    expect(named.length).toBeGreaterThan(0);
+  });
+
+  it("names the shop's queues as the example overlay's consumers expect, each fitting its batch", () => {
+    const consumers = overlayConsumers();
+    const queues = resourcesOfType('AWS::SQS::Queue').filter(([id]) => /^Shop\w+Queue$/.test(id));
+    expect(queues.map(([, q]) => q.Properties.QueueName).sort()).toEqual(
+      consumers.map((c) => c.queueName).sort(),
+    );
+    for (const [id, queue] of queues) {
+      const consumer = consumers.find((c) => c.queueName === queue.Properties.QueueName);
+      // A batch may hold a message until its pod's grace period ends; only then may it reappear.
+      expect(queue.Properties.VisibilityTimeout, id).toBe(consumer?.gracePeriodSeconds);
+      expect(queue.Properties.VisibilityTimeout, id).toBeGreaterThan(
+        consumer?.worstCaseBatchSeconds ?? Infinity,
+      );
+      expect(queue.Properties.SqsManagedSseEnabled, id).toBe(true);
+    }
+  });
+
+  it('dead-letters every shop queue to its own encrypted 14-day queue after 5 receives', () => {
+    const queues = resourcesOfType('AWS::SQS::Queue').filter(([id]) => /^Shop\w+Queue$/.test(id));
+    expect(queues).toHaveLength(4);
+    for (const [id, queue] of queues) {
+      const dlqId = id.replace(/Queue$/, 'Dlq');
+      expect(queue.Properties.RedrivePolicy, id).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+        maxReceiveCount: 5,
+      });
+      expect(template.Resources[dlqId]?.Properties).toEqual({
+        QueueName: `${queue.Properties.QueueName}-dlq`,
+        MessageRetentionPeriod: 1209600,
+        SqsManagedSseEnabled: true,
+      });
+    }
+  });
+
+  it("sends every alarm but the scaler's backlog wake-up to the alert topic", () => {
+    const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
+    const operatorAlarms = alarms.filter(([id]) => id !== 'ShopQueueBacklogAlarm');
+    expect(operatorAlarms.length).toBeGreaterThan(0);
+    for (const [id, alarm] of operatorAlarms) {
+      expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
+    }
+    // The wake-up is normal work, and it must not count the dead letters that have alarms of their own.
+    const backlog = template.Resources.ShopQueueBacklogAlarm?.Properties as {
+      AlarmActions?: unknown;
+      Metrics: unknown;
+    };
+    expect(backlog.AlarmActions).toBeUndefined();
+    expect(JSON.stringify(backlog.Metrics)).toContain("QueueName != 'example-shop-export-processor-dlq'");
+    expect(template.Resources.AlertTopic?.Type).toBe('AWS::SNS::Topic');
+    expect(template.Resources.AlertEmailSubscription?.Condition).toBe('SubscribeAlertEmail');
+    expect(template.Parameters?.AlertEmailAddress?.Default).toBe('');
+  });
+
+  it('alarms on the errors of every function and on every dead-letter queue', () => {
+    const watched = resourcesOfType('AWS::CloudWatch::Alarm').map(([, a]) => JSON.stringify(a.Properties));
+    for (const key of functionKeys) {
+      expect(watched, key).toContainEqual(
+        expect.stringMatching(new RegExp(`"MetricName":"Errors".*"Value":"m2-eks-pipeline-citest-${key}"`)),
+      );
+    }
+    const deadLetterQueues = [
+      'ImageVariantsFailureQueue',
+      ...resourcesOfType('AWS::SQS::Queue')
+        .filter(([, q]) => q.Properties.RedrivePolicy !== undefined)
+        .map(
+          ([, q]) =>
+            (q.Properties.RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': string[] } })
+              .deadLetterTargetArn['Fn::GetAtt'][0],
+        ),
+    ];
+    expect(deadLetterQueues).toHaveLength(5);
+    for (const queue of deadLetterQueues) {
+      expect(watched, queue).toContainEqual(
+        expect.stringContaining(
+          `"MetricName":"ApproximateNumberOfMessagesVisible","Dimensions":[{"Name":"QueueName","Value":{"Fn::GetAtt":["${queue}","QueueName"]}}]`,
+        ),
+      );
+    }
+  });
+
+  describe('the operations dashboard', () => {
+    const widgets = (): { properties: { metrics: unknown[][] } }[] => {
+      const body = template.Resources.OperationsDashboard?.Properties.DashboardBody as { 'Fn::Sub': string };
+      // The body must be JSON once CloudFormation has substituted the region.
+      const parsed = JSON.parse(body['Fn::Sub'].replaceAll(/\$\{AWS::Region\}/g, 'us-east-1')) as {
+        widgets: { properties: { metrics: unknown[][] } }[];
+      };
+      return parsed.widgets;
+    };
+    const lines = (): unknown[][] => widgets().flatMap((w) => w.properties.metrics);
+    const expressions = (): string[] =>
+      lines().flatMap((line) =>
+        line.flatMap((item) =>
+          typeof item === 'object' && item !== null && 'expression' in item ? [String(item.expression)] : [],
+        ),
+      );
+
+    it.each(Object.values(metricNames).flatMap((names) => Object.values(names)))('shows %s', (name) => {
+      expect(expressions()).toContainEqual(
+        expect.stringContaining(`SEARCH('Namespace="M2EksPipeline" MetricName="${name}"'`),
+      );
+    });
+
+    it('shows errors, duration and throttles of every function', () => {
+      for (const metric of ['Errors', 'Duration', 'Throttles']) {
+        for (const key of functionKeys) {
+          expect(lines()).toContainEqual([
+            'AWS/Lambda',
+            metric,
+            'FunctionName',
+            `m2-eks-pipeline-citest-${key}`,
+            { label: key },
+          ]);
+        }
+      }
+    });
+
+    it('shows the depth of every shop queue and dead-letter queue', () => {
+      const queueNames = resourcesOfType('AWS::SQS::Queue')
+        .map(([, q]) => String(q.Properties.QueueName))
+        .filter((name) => name.startsWith('example-shop-') || name.endsWith('-failures'));
+      expect(queueNames).toHaveLength(9);
+      for (const name of queueNames) {
+        expect(lines()).toContainEqual(['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', name]);
+      }
+    });
   });
 });
