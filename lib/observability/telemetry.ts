@@ -12,7 +12,7 @@ export interface Log {
 
 /**
  * The metric calls lib/ makes (CloudWatch EMF through Powertools in Lambda). Names come from
- * {@link metricNames}. Metrics with dimensions go out at once as their own EMF line, the others
+ * `metricNames` (metricNames.ts). Metrics with dimensions go out at once as their own EMF line, the others
  * are buffered until the handler's logMetrics middleware flushes them.
  */
 export interface MetricSink {
@@ -27,9 +27,31 @@ export interface MetricSink {
 
 export const serviceName = 'm2-eks-pipeline';
 
+type MetricsDiagnostics = NonNullable<NonNullable<ConstructorParameters<typeof Metrics>[0]>['logger']>;
+
+/**
+ * Where Powertools Metrics sends its own notices: through the JSON logger rather than as plain
+ * text. "No application metrics to publish" is demoted to debug — an invocation whose metrics all
+ * had dimensions (sent at once as single metrics: a refused image request, a scaler run that
+ * changed nothing) leaves the buffer empty, and a WARN on every such invocation would be noise.
+ */
+export function metricsDiagnostics(l: Logger): MetricsDiagnostics {
+  return {
+    debug: (message: string) => l.debug(message),
+    info: (message: string) => l.info(message),
+    warn: (message: string) =>
+      message.startsWith('No application metrics to publish') ? l.debug(message) : l.warn(message),
+    error: (message: string) => l.error(message),
+  };
+}
+
 /** Module singletons, created at cold start and shared by handlers. */
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: metricNamespace, serviceName });
+export const metrics = new Metrics({
+  namespace: metricNamespace,
+  serviceName,
+  logger: metricsDiagnostics(logger),
+});
 
 /**
  * The options every handler gives `injectLambdaContext`: keys appended during an invocation are

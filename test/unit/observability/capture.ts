@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { vi } from 'vitest';
 import { metricNamespace } from '../../../lib/observability/metricNames.ts';
-import { serviceName } from '../../../lib/observability/telemetry.ts';
+import { metricsDiagnostics, serviceName } from '../../../lib/observability/telemetry.ts';
 
 /** One CloudWatch EMF document as Powertools Metrics prints it. */
 export interface EmfLine {
@@ -89,8 +89,9 @@ export function captureOutput(): CapturedOutput {
 export function powertools(): { logger: Logger; metrics: Metrics } {
   vi.stubEnv('POWERTOOLS_DEV', undefined);
   vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+  const logger = new Logger({ serviceName, logLevel: 'DEBUG' });
   return {
-    logger: new Logger({ serviceName, logLevel: 'DEBUG' }),
-    metrics: new Metrics({ namespace: metricNamespace, serviceName }),
+    logger,
+    metrics: new Metrics({ namespace: metricNamespace, serviceName, logger: metricsDiagnostics(logger) }),
   };
 }

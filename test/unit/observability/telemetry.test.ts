@@ -105,6 +105,29 @@ describe('powertoolsMetricSink', () => {
   });
 });
 
+describe('metricsDiagnostics', () => {
+  it('prints Powertools Metrics notices as JSON log records, an empty flush only at debug', () => {
+    // Prepare
+    const out = captureOutput();
+    const { metrics } = powertools();
+    const sink = powertoolsMetricSink(metrics);
+
+    // Act: a dimensioned value leaves the buffer empty; an empty dimension value is refused.
+    sink.count('ScaleEvents', 1, { direction: 'up' });
+    metrics.publishStoredMetrics();
+    sink.count('TargetErrors', 1, { reason: '' });
+
+    // Assess
+    expect(out.lines.every((line) => line.startsWith('{'))).toBe(true);
+    expect(
+      out.logRecords().map((r) => [r.level, String(r.message).split(' ').slice(0, 3).join(' ')]),
+    ).toEqual([
+      ['DEBUG', 'No application metrics'],
+      ['WARN', 'The dimension reason'],
+    ]);
+  });
+});
+
 describe('withFields', () => {
   it('adds the fields to every level, lets a line override them and leaves the parent log without them', () => {
     // Prepare
