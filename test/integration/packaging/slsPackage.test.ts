@@ -1,14 +1,14 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../../lib/scaling/target.ts';
+import { render } from '../../unit/manifests/render.ts';
 
 const run = promisify(execFile);
 
@@ -138,13 +138,10 @@ function overlayConsumers(): {
   worstCaseBatchSeconds: number;
   gracePeriodSeconds: number;
 }[] {
-  const rendered = execFileSync('kubectl', ['kustomize', 'k8s-manifests/overlays/example-shop'], {
-    encoding: 'utf8',
-  });
-  return parseAllDocuments(rendered)
-    .map((d) => d.toJS() as V1Deployment & { kind?: string })
-    .filter((o) => o.kind === 'Deployment')
-    .flatMap((d) => {
+  return render('overlays/example-shop')
+    .objects.filter((o) => o.kind === 'Deployment')
+    .flatMap((o) => {
+      const d = o as unknown as V1Deployment;
       const annotations = d.metadata?.annotations ?? {};
       const queueUrl = annotations[targetAnnotations.queueUrl];
       if (queueUrl === undefined) return [];
