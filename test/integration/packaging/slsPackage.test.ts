@@ -480,6 +480,17 @@ describe('sls package', () => {
       }
     });
 
+    it('puts desired and ready replicas of each deployment on one graph', () => {
+      const replicaGraphs = widgets().filter((w) => {
+        const text = JSON.stringify(w.properties.metrics);
+        return (
+          text.includes(metricNames.consumerScaler.desiredReplicas) &&
+          text.includes(metricNames.consumerScaler.readyReplicas)
+        );
+      });
+      expect(replicaGraphs).toHaveLength(1);
+    });
+
     it('shows the depth of every shop queue and dead-letter queue', () => {
       const queueNames = resourcesOfType('AWS::SQS::Queue')
         .map(([, q]) => String(q.Properties.QueueName))
