@@ -18,7 +18,8 @@ const run = promisify(execFile);
  * AWS::Lambda::Url, AWS::Lambda::EventInvokeConfig and AWS::S3::BucketPolicy; the alarms are checked
  * in the packaged template by the slsPackage test instead. Nothing is invoked: moto runs no Lambda code.
  */
-const stage = `dt-${Date.now().toString(36)}`;
+// ≤ 32 characters: role names are m2-eks-pipeline-<stage>-consumer-scaler (IAM allows 64).
+const stage = `deploytest-${Date.now().toString(36)}`;
 const service = 'm2-eks-pipeline';
 const shopName = `${stage}-shop`;
 const mediaBucketName = `m2-${stage}-media`;
