@@ -14,9 +14,10 @@ const run = promisify(execFile);
  * use, nor with a second run on the same moto.
  *
  * moto creates functions, roles, log groups, queues, buckets, rules, the topic and the dashboard, and
- * skips (with a warning, stack still CREATE_COMPLETE) AWS::CloudWatch::Alarm, AWS::SNS::Subscription,
- * AWS::Lambda::Url, AWS::Lambda::EventInvokeConfig and AWS::S3::BucketPolicy; the alarms are checked
- * in the packaged template by the slsPackage test instead. Nothing is invoked: moto runs no Lambda code.
+ * skips (with a warning, stack still CREATE_COMPLETE) AWS::CloudWatch::Alarm, AWS::Lambda::Url,
+ * AWS::Lambda::EventInvokeConfig, AWS::S3::BucketPolicy and AWS::SNS::Subscription (not deployed here:
+ * no alertEmail); the slsPackage test checks those in the template. Nothing is invoked: moto runs no
+ * Lambda code.
  */
 // ≤ 32 characters: role names are m2-eks-pipeline-<stage>-consumer-scaler (IAM allows 64).
 const stage = `deploytest-${Date.now().toString(36)}`;
@@ -43,8 +44,8 @@ let env: NodeJS.ProcessEnv;
 let scalerArn: string;
 let removed = false;
 
-/** `npx sls <command>` for this stage with the environment's endpoint and credentials; returns seconds taken. */
-async function sls(command: 'deploy' | 'remove'): Promise<number> {
+/** `npx sls <command>` for this stage with the environment's endpoint and credentials; logs the time taken. */
+async function sls(command: 'deploy' | 'remove'): Promise<void> {
   const started = performance.now();
   await run(
     'npx',
@@ -60,7 +61,6 @@ async function sls(command: 'deploy' | 'remove'): Promise<number> {
   );
   const seconds = (performance.now() - started) / 1000;
   console.log(`sls ${command} --stage ${stage}: ${seconds.toFixed(1)} s`);
-  return seconds;
 }
 
 /** aws-cli (as the README uses it) for the services the project has no SDK client of; JSON out. */
