@@ -1,5 +1,8 @@
+import { join } from 'node:path';
 import { CreateBucketCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
+
+const motoLauncher = join(import.meta.dirname, 'moto-server.py');
 
 /** What the embedded AWS endpoint looks like to clients; exported into `.local/env`. */
 export const awsEnv = {
@@ -20,7 +23,8 @@ async function motoResponds(): Promise<boolean> {
 export async function upAws(): Promise<void> {
   if (runningPid('moto') === undefined) {
     const port = new URL(awsEnv.AWS_ENDPOINT_URL).port;
-    startDaemon('moto', 'moto_server', ['-H', '127.0.0.1', '-p', port]);
+    // moto-server.py = moto_server + a fix for SendMessage's O(queue depth) cost (see the file).
+    startDaemon('moto', 'python3', [motoLauncher, '-H', '127.0.0.1', '-p', port]);
   }
   try {
     await waitFor('moto_server', motoResponds, 30_000);
