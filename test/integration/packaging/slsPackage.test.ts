@@ -1,10 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../../lib/scaling/target.ts';
@@ -31,9 +31,13 @@ interface Template {
 let dir: string;
 let template: Template;
 
+/** Package directories this file made (about 25 MB each), removed after the tests. */
+const packageDirs: string[] = [];
+
 /** `sls package` offline (dummy credentials, no endpoint), exactly as a user runs it on a fresh clone. */
 async function packageService(extraArgs: readonly string[] = []): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'm2-sls-'));
+  packageDirs.push(out);
   const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
   await run('npx', ['sls', 'package', '--stage', 'citest', '--package', out, ...extraArgs], {
     env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
@@ -58,6 +62,10 @@ beforeAll(async () => {
   dir = dirname(file);
   template = JSON.parse(readFileSync(file, 'utf8')) as Template;
 }, 300_000);
+
+afterAll(() => {
+  for (const d of packageDirs) rmSync(d, { recursive: true, force: true });
+});
 
 const statementsOf = (roleId: string): Statement[] => {
   const role = template.Resources[roleId];
