@@ -71,12 +71,12 @@ const selectorFor = (name: string): string => `${runSelector},app=${name}`;
 
 describe('consumerScaler on the embedded stack', () => {
   it('scales to the expected count in one invocation for a burst', async () => {
-    // Prepare: 1,000 messages, 25 per pod → 40 replicas (max 100), starting from zero. (10,000
-    // would take moto 5.2 about 20 minutes to accept: each SendMessage recounts the whole queue.
-    // The 10,000-message case is in the policy's table tests and the bench:scaler T1 trace.)
+    // Prepare: 10,000 product updates, 250 per pod → 40 replicas (max 100), starting from zero.
+    // (Sending them takes seconds because scripts/local/moto-server.py removes moto's per-message
+    // recount of the whole queue.)
     const queueUrl = await newQueue();
-    await sendMessages(client, queueUrl, 1_000);
-    await createConsumer(admin, namespace, { name: 'burst', queueUrl, replicas: 0, messagesPerPod: 25 });
+    await sendMessages(client, queueUrl, 10_000);
+    await createConsumer(admin, namespace, { name: 'burst', queueUrl, replicas: 0, messagesPerPod: 250 });
     process.env.SCALER_TARGET_SELECTOR = selectorFor('burst');
     process.env.SCALER_MAX_RUN_SECONDS = '0';
     process.env.EKS_ASSUME_ROLE_ARN = roleArns.consumerScaler;
@@ -105,7 +105,7 @@ describe('consumerScaler on the embedded stack', () => {
     expect(await replicasOf(admin, namespace, 'burst')).toBe(40);
     const deployment = await readDeployment(admin, { namespace, name: 'burst' });
     expect(deployment.metadata?.annotations?.[stateAnnotations.lastReason]).toContain(
-      'backlog 1000 (visible 1000, in flight 0) / 25 per pod → 40; scale up 0 → 40',
+      'backlog 10000 (visible 10000, in flight 0) / 250 per pod → 40; scale up 0 → 40',
     );
   });
 
