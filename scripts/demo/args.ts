@@ -1,0 +1,77 @@
+/** What `npm run demo -- …` was asked to do. */
+export interface DemoArgs {
+  /** Leave the embedded environment up afterwards (it is always left up if it ran before the demo). */
+  readonly keep: boolean;
+  /** Messages put on the consumer queue for the burst. */
+  readonly messages: number;
+  /** Product photographs uploaded; undefined = every photograph of the set. */
+  readonly photos: number | undefined;
+  /** Where the report, plots and function logs go. */
+  readonly outDir: string;
+  readonly help: boolean;
+}
+
+export const demoUsage = `usage: npm run demo [-- options]
+  --keep            leave the embedded environment running afterwards
+  --messages N      messages in the queue burst (default 10000)
+  --photos N        product photographs to upload (default: all 17)
+  --out DIR         where report.html, plots and function logs go (default out)
+  --help            this text`;
+
+/** Thrown for a command line the demo cannot run with; the message says which option. */
+export class DemoArgsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoArgsError';
+  }
+}
+
+const wholeNumber = (option: string, raw: string | undefined, min: number, max: number): number => {
+  const value = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isInteger(value) || value < min || value > max)
+    throw new DemoArgsError(`${option} takes a whole number from ${min} to ${max}, not ${raw ?? 'nothing'}`);
+  return value;
+};
+
+/**
+ * Parses the demo's command line (`process.argv.slice(2)`); `--opt value` and `--opt=value` both work.
+ *
+ * @example parseDemoArgs(['--keep', '--messages', '500']) // { keep: true, messages: 500, … }
+ */
+export function parseDemoArgs(argv: readonly string[]): DemoArgs {
+  let keep = false;
+  let help = false;
+  let messages = 10_000;
+  let photos: number | undefined;
+  let outDir = 'out';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
+    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
+    switch (flag) {
+      case '--keep':
+        keep = true;
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--messages':
+        messages = wholeNumber('--messages', value(), 10, 100_000);
+        break;
+      case '--photos':
+        photos = wholeNumber('--photos', value(), 1, 100);
+        break;
+      case '--out': {
+        const dir = value();
+        if (dir === undefined || dir === '' || dir.startsWith('--'))
+          throw new DemoArgsError('--out takes a directory');
+        outDir = dir;
+        break;
+      }
+      default:
+        throw new DemoArgsError(`unknown option ${arg}\n${demoUsage}`);
+    }
+  }
+  return { keep, messages, photos, outDir, help };
+}

@@ -1,0 +1,442 @@
+/**
+ * `npm run demo [-- --keep --messages N --photos N --out DIR]`: the README's first command. Brings up
+ * the embedded AWS + EKS (building the Kubernetes binaries on the first run), puts the example shop
+ * on it, and runs every function as its real handler in a warm "Lambda container" of its own
+ * (lambdaHost.ts): product photographs through imageVariants, a queue burst through consumerScaler,
+ * a good and a broken release through rollout. Writes out/report.html and prints a summary table.
+ *
+ * Idempotent: every run starts from a fresh example-shop namespace, purged queues and no variants of
+ * its photographs. Stops what it started, unless --keep; an environment that already ran before the
+ * demo (a developer's `npm run local:up`) is reused and left running.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Listr, type ListrTask, PRESET_TIMER } from 'listr2';
+import { metricNames } from '../../lib/observability/metricNames.ts';
+import { down } from '../local/down.ts';
+import { k8sRunning } from '../local/k8s.ts';
+import { localDir, runningPid } from '../local/proc.ts';
+import { up } from '../local/up.ts';
+import { DemoArgsError, demoUsage, parseDemoArgs } from './args.ts';
+import { burstScalerEnv, runBurst } from './burst.ts';
+import { MetricTally } from './emf.ts';
+import { functionSettings } from './functionEnv.ts';
+import { ensurePhotos, runImages } from './images.ts';
+import { type FunctionName, LambdaHost } from './lambdaHost.ts';
+import { renderPlots } from './plots.ts';
+import {
+  bytesText,
+  type DemoData,
+  formatTotals,
+  releaseLine,
+  renderReportHtml,
+  type StepTiming,
+  summaryRows,
+  textTable,
+} from './report.ts';
+import { type ReleaseRun, runRelease } from './rollouts.ts';
+import {
+  adminApps,
+  resetExampleShop,
+  resetShopQueues,
+  type ShopQueue,
+  shopNamespace,
+  webDeployment,
+} from './shop.ts';
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+const buildScript = join(repoRoot, 'scripts', 'local', 'build-k8s.sh');
+const k8sBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
+/** The consumer Deployment the burst scales (the busiest queue of a Magento shop: attribute updates). */
+const burstDeployment = 'm2-consumer-product-updates';
+
+interface Hosts {
+  readonly imageVariants: LambdaHost;
+  readonly consumerScaler: LambdaHost;
+  readonly rollout: LambdaHost;
+}
+
+interface DemoContext {
+  alreadyRunning: boolean;
+  hosts?: Hosts;
+  tallies: Record<FunctionName, MetricTally>;
+  queues: ShopQueue[];
+  steps: StepTiming[];
+  environment: string;
+  images?: DemoData['images'];
+  burst?: DemoData['burst'];
+  releases: ReleaseRun[];
+  versions: Record<string, string>;
+}
+
+const elapsed = (since: number): string => {
+  const s = Math.floor((Date.now() - since) / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+};
+
+function binDir(): string {
+  return execFileSync('bash', [buildScript, '--print-bin-dir'], { encoding: 'utf8' }).trim();
+}
+
+/** Runs build-k8s.sh, its output going to `line`; rejects when it fails. */
+function buildK8s(line: (text: string) => void): Promise<void> {
+  const child = spawn('bash', [buildScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', line);
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`bash scripts/local/build-k8s.sh exited with ${code}`)),
+    );
+  });
+}
+
+function versions(): Record<string, string> {
+  const tryRun = (cmd: string, args: string[]): string | undefined => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    } catch {
+      return undefined; // A version we cannot read is left out of the report.
+    }
+  };
+  const entries: [string, string | undefined][] = [
+    ['commit', tryRun('git', ['-C', repoRoot, 'rev-parse', '--short', 'HEAD'])],
+    ['node', process.version],
+    ['cluster binaries', basename(binDir())],
+    ['moto', tryRun('python3', ['-c', 'import moto; print(moto.__version__)'])],
+  ];
+  return Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parseDemoArgs>;
+  try {
+    args = parseDemoArgs(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof DemoArgsError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  if (args.help) {
+    console.log(demoUsage);
+    return 0;
+  }
+  const started = Date.now();
+  const outDir = resolve(args.outDir);
+  const logDir = join(outDir, 'logs');
+  rmSync(logDir, { recursive: true, force: true });
+  mkdirSync(logDir, { recursive: true });
+
+  // A plain line per event where nobody watches a terminal (CI logs, pipes); the live view otherwise.
+  const plain = !process.stdout.isTTY || (process.env.CI !== undefined && process.env.CI !== 'false');
+  const listrOptions = {
+    concurrent: false,
+    exitOnError: true,
+    registerSignalListeners: false,
+    renderer: 'default',
+    rendererOptions: { timer: PRESET_TIMER, collapseSubtasks: false },
+    fallbackRenderer: 'simple',
+    fallbackRendererOptions: { timer: PRESET_TIMER },
+    fallbackRendererCondition: plain,
+  } as const;
+  const taskOptions = { outputBar: 6, persistentOutput: true } as const;
+
+  const ctx: DemoContext = {
+    alreadyRunning: false,
+    tallies: {
+      imageVariants: new MetricTally(),
+      consumerScaler: new MetricTally(),
+      rollout: new MetricTally(),
+      imageServe: new MetricTally(),
+    },
+    queues: [],
+    steps: [],
+    environment: '',
+    releases: [],
+    versions: {},
+  };
+  /** Wraps a task so its wall time lands in the report's step table. */
+  const timed =
+    (step: string, task: ListrTask<DemoContext>['task']): ListrTask<DemoContext>['task'] =>
+    async (c, t) => {
+      const t0 = Date.now();
+      try {
+        return await task(c, t);
+      } finally {
+        c.steps.push({ step, seconds: (Date.now() - t0) / 1000 });
+      }
+    };
+
+  const releaseTask = (
+    label: string,
+    imageTag: string,
+    extra: Record<string, unknown>,
+  ): ListrTask<DemoContext> => ({
+    title: `Rollout: ${label} (${imageTag})`,
+    rendererOptions: taskOptions,
+    task: timed(`rollout ${label}`, async (c, task) => {
+      const hosts = c.hosts;
+      if (hosts === undefined) throw new Error('the function hosts are not running');
+      const run = await runRelease(
+        label,
+        { namespace: shopNamespace, imageTag, timeoutSeconds: 300, ...extra },
+        {
+          host: hosts.rollout,
+          tally: c.tallies.rollout,
+          apps: adminApps(),
+          namespace: shopNamespace,
+          webDeployment,
+          codePipelineEndpoint: requiredEnv('AWS_ENDPOINT_URL_CODEPIPELINE'),
+          progress: (line) => {
+            task.output = line;
+          },
+        },
+      );
+      c.releases.push(run);
+      const failure = run.report?.body.failureDetails;
+      task.title = `Rollout: ${label} (${imageTag}) — ${releaseLine(run)}`;
+      if (failure !== undefined) task.output = `CodePipeline was told: ${failure.type}: ${failure.message}`;
+      if (run.error !== undefined) throw new Error(`rollout function failed: ${run.error}`);
+    }),
+  });
+
+  const tasks = new Listr<DemoContext, 'default', 'simple'>(
+    [
+      {
+        title: 'Kubernetes binaries',
+        rendererOptions: taskOptions,
+        task: timed('kubernetes binaries', async (_c, task) => {
+          const dir = binDir();
+          const missing = k8sBinaries.filter((b) => !existsSync(join(dir, b)));
+          if (missing.length === 0) {
+            task.title = `Kubernetes binaries: cached in ${dir}`;
+            return;
+          }
+          const t0 = Date.now();
+          const title = 'Building Kubernetes from Go modules (first run only, about 9 minutes on 2 cores)';
+          task.title = `${title} — 0:00`;
+          const tick = setInterval(() => {
+            task.title = `${title} — ${elapsed(t0)} elapsed`;
+          }, 1000);
+          try {
+            await buildK8s((line) => {
+              task.output = line;
+            });
+          } finally {
+            clearInterval(tick);
+          }
+          task.title = `Kubernetes binaries: built in ${elapsed(t0)} into ${dir}`;
+        }),
+      },
+      {
+        title: 'Embedded AWS (moto) + EKS (kube-apiserver, KWOK nodes)',
+        rendererOptions: taskOptions,
+        task: timed('environment up', async (c, task) => {
+          // Either half already running means someone else's `local:up`: reuse it and leave it running.
+          c.alreadyRunning = runningPid('moto') !== undefined || k8sRunning();
+          const t0 = Date.now();
+          Object.assign(process.env, await up());
+          c.versions = versions();
+          c.environment = c.alreadyRunning
+            ? `embedded environment already running in ${localDir}: reused, left running`
+            : `embedded environment started in ${localDir} (${((Date.now() - t0) / 1000).toFixed(1)} s)${args.keep ? ', left running (--keep)' : ', stopped afterwards'}`;
+          task.title = `Embedded AWS + EKS: ${c.alreadyRunning ? 'already running, reused' : `up in ${((Date.now() - t0) / 1000).toFixed(1)} s`}`;
+          task.output = `AWS ${process.env.AWS_ENDPOINT_URL}, EKS ${process.env.EKS_ENDPOINT_OVERRIDE}; function logs in ${relative(process.cwd(), logDir)}/`;
+          const host = (name: FunctionName, extraEnv: Record<string, string> = {}) => {
+            const settings = functionSettings(name);
+            return new LambdaHost(name, {
+              env: { ...settings.env, ...extraEnv },
+              timeoutMs: settings.timeoutMs,
+              memoryMb: settings.memoryMb,
+              logDir,
+              onLogLine: c.tallies[name].onLogLine,
+            });
+          };
+          c.hosts = {
+            imageVariants: host('imageVariants'),
+            consumerScaler: host('consumerScaler', { ...burstScalerEnv }),
+            rollout: host('rollout'),
+          };
+        }),
+      },
+      {
+        title: 'Example shop from k8s-manifests (namespace example-shop) and its SQS queues',
+        rendererOptions: taskOptions,
+        task: timed('example shop', async (c, task) => {
+          await resetExampleShop((line) => {
+            task.output = line;
+          });
+          c.queues = await resetShopQueues();
+          task.title = `Example shop applied (namespace ${shopNamespace}; m2-http at 3 replicas); ${c.queues.length} queues created and purged`;
+        }),
+      },
+      {
+        title: 'Product photographs → S3 → imageVariants',
+        rendererOptions: taskOptions,
+        task: timed('images', async (c, task) => {
+          const hosts = c.hosts;
+          if (hosts === undefined) throw new Error('the function hosts are not running');
+          const progress = (line: string) => {
+            task.output = line;
+          };
+          await ensurePhotos(progress);
+          const settings = functionSettings('imageVariants');
+          const result = await runImages({
+            host: hosts.imageVariants,
+            tally: c.tallies.imageVariants,
+            bucket: requiredValue(settings.env.MEDIA_BUCKET, 'MEDIA_BUCKET'),
+            layout: {
+              originalsPrefix: requiredValue(settings.env.ORIGINALS_PREFIX, 'ORIGINALS_PREFIX'),
+              derivedPrefix: requiredValue(settings.env.DERIVED_PREFIX, 'DERIVED_PREFIX'),
+            },
+            region: requiredEnv('AWS_REGION'),
+            photoCacheDir: join(localDir, 'demo', 'photos'),
+            count: args.photos,
+            progress,
+          });
+          c.images = result;
+          const originalBytes = result.originals.reduce((s, o) => s + o.bytes, 0);
+          const formats = formatTotals(result.variants)
+            .filter((f) => f.vsJpeg !== undefined)
+            .map((f) => `${f.format} ${((f.vsJpeg ?? 0) * 100).toFixed(0)} % vs JPEG`)
+            .join(', ');
+          task.title = `Product photographs → imageVariants: ${result.originals.length} originals (${bytesText(originalBytes)}) → ${result.metrics.generated} variants (${bytesText(result.metrics.variantBytes)}); ${formats}`;
+          if (result.failures.length > 0)
+            throw new Error(`imageVariants did not generate: ${result.failures.join('; ')}`);
+        }),
+      },
+      {
+        title: `Queue burst: ${args.messages} messages → consumerScaler scales ${burstDeployment}`,
+        rendererOptions: taskOptions,
+        task: timed('queue burst', async (c, task) => {
+          const hosts = c.hosts;
+          if (hosts === undefined) throw new Error('the function hosts are not running');
+          const queue = c.queues.find((q) => q.deployment === burstDeployment);
+          if (queue === undefined) throw new Error(`the example shop has no queue for ${burstDeployment}`);
+          const result = await runBurst({
+            messages: args.messages,
+            namespace: shopNamespace,
+            deployment: burstDeployment,
+            queueUrl: queue.queueUrl,
+            scaler: hosts.consumerScaler,
+            progress: (line) => {
+              task.output = line;
+            },
+          });
+          c.burst = { messages: args.messages, deployment: burstDeployment, result };
+          const s = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(0)} s`);
+          task.title = `Queue burst: ${args.messages} messages — peak ${result.peakReplicas} replicas, drained at ${s(result.drainedAtS)}, back to zero at ${s(result.zeroAtS)}`;
+          if (result.timedOut) throw new Error('the burst timed out before the Deployment was back at zero');
+        }),
+      },
+      releaseTask('new image', '2.4.8', { migrate: 'auto' }),
+      // The broken release skips the migration gate: a crash-looping image would fail its migration
+      // Job first (and then nothing else changes); what this release shows is the web rollback.
+      releaseTask('broken image', '2.4.8-crashloop', { migrate: 'never', timeoutSeconds: 120 }),
+    ],
+    listrOptions,
+  );
+
+  let failure: unknown;
+  const onSignal = () => {
+    failure ??= new Error('interrupted');
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let cleaned = false;
+  async function cleanup(): Promise<void> {
+    if (cleaned) return;
+    cleaned = true;
+    const hosts = ctx.hosts;
+    if (hosts !== undefined) await Promise.all(Object.values(hosts).map((h: LambdaHost) => h.close()));
+    if (!ctx.alreadyRunning && !args.keep && (runningPid('moto') !== undefined || k8sRunning())) await down();
+  }
+
+  try {
+    await tasks.run(ctx);
+  } catch (error) {
+    failure = error;
+  }
+
+  const data: DemoData = {
+    startedAt: new Date(started),
+    wallS: (Date.now() - started) / 1000,
+    versions: ctx.versions,
+    environment: ctx.environment,
+    steps: ctx.steps,
+    images: ctx.images,
+    ...(ctx.burst === undefined ? {} : { burst: ctx.burst }),
+    releases: ctx.releases,
+  };
+  const finish = new Listr<DemoContext, 'default', 'simple'>(
+    [
+      {
+        title: 'Report',
+        task: async (_c, task) => {
+          const plots = await renderPlots(data, join(outDir, 'plots'));
+          const file = join(outDir, 'report.html');
+          writeFileSync(file, renderReportHtml(data, plots));
+          task.title = `Report: ${relative(process.cwd(), file)} (plots in ${relative(process.cwd(), join(outDir, 'plots'))}/)`;
+        },
+      },
+      {
+        title: 'Stop what the demo started',
+        task: async (_c, task) => {
+          const stopEnv = !ctx.alreadyRunning && !args.keep;
+          await cleanup();
+          task.title = ctx.alreadyRunning
+            ? 'Function hosts stopped; the embedded environment was running before the demo and stays up'
+            : stopEnv
+              ? 'Function hosts and the embedded environment stopped'
+              : `Function hosts stopped; the embedded environment stays up (--keep): source ${join(localDir, 'env')}`;
+        },
+      },
+    ],
+    { ...listrOptions, exitOnError: false },
+  );
+  await finish.run(ctx).catch((error: unknown) => {
+    failure ??= error;
+  });
+
+  const rows = summaryRows({ ...data, wallS: (Date.now() - started) / 1000 });
+  console.log(`\n${textTable(rows)}\n`);
+  console.log(
+    `step timings: ${ctx.steps.map((s) => `${s.step} ${s.seconds.toFixed(1)} s`).join(' · ')}; total ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
+  const rolloutMetric = ctx.tallies.rollout.values(metricNames.rollout.duration);
+  if (rolloutMetric.length > 0)
+    console.log(
+      `rollout's RolloutDuration metric: ${rolloutMetric.map((m) => `${m.dimensions.outcome ?? '?'} ${(m.value / 1000).toFixed(1)} s`).join(', ')}`,
+    );
+  if (failure !== undefined) {
+    console.error(`\ndemo failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    console.error(`function logs: ${relative(process.cwd(), logDir)}/`);
+    return 1;
+  }
+  return 0;
+}
+
+function requiredEnv(name: string): string {
+  return requiredValue(process.env[name], name);
+}
+
+function requiredValue(value: string | undefined, name: string): string {
+  if (value === undefined || value === '')
+    throw new Error(`${name} is not set (is the embedded environment up?)`);
+  return value;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,404 @@
+import type { TopLevelSpec } from 'vega-lite';
+import type { ImagesResult, VariantRow } from './images.ts';
+import type { ReleaseRun } from './rollouts.ts';
+
+/** The part of the burst step's result the report shows (runBurst's BurstResult has at least this). */
+export interface BurstFigures {
+  readonly samples: readonly {
+    readonly atS: number;
+    readonly visible: number;
+    readonly inFlight: number;
+    readonly specReplicas: number;
+    readonly readyReplicas: number;
+    readonly consumed: number;
+  }[];
+  /** consumerScaler invocations (alarm wake-ups and backstop schedules). */
+  readonly scalerCalls: readonly { readonly trigger: string; readonly error?: string | undefined }[];
+  readonly firstScaleUpS?: number | undefined;
+  readonly peakReplicas: number;
+  readonly drainedAtS?: number | undefined;
+  readonly zeroAtS?: number | undefined;
+  readonly totalS: number;
+  readonly timedOut?: boolean;
+  /** What the step changed or compressed for the demo (e.g. a shorter cooldown). */
+  readonly notes?: readonly string[];
+}
+
+export interface StepTiming {
+  readonly step: string;
+  readonly seconds: number;
+  readonly note?: string;
+}
+
+/** Everything one demo run found out; the report and the summary table are made from this. */
+export interface DemoData {
+  readonly startedAt: Date;
+  readonly wallS: number;
+  readonly versions: Readonly<Record<string, string>>;
+  readonly environment: string;
+  readonly steps: readonly StepTiming[];
+  readonly images?: ImagesResult | undefined;
+  readonly burst?: { readonly messages: number; readonly deployment: string; readonly result: BurstFigures };
+  readonly releases: readonly ReleaseRun[];
+}
+
+export interface FormatTotal {
+  readonly format: string;
+  readonly count: number;
+  readonly bytes: number;
+  /** Relative to JPEG at the same sizes (negative = smaller); undefined for JPEG itself. */
+  readonly vsJpeg: number | undefined;
+}
+
+const formatOrder = ['jpeg', 'webp', 'avif'];
+
+/** Bytes per output format over the same originals × sizes, and each format's size relative to JPEG. */
+export function formatTotals(variants: readonly VariantRow[]): FormatTotal[] {
+  const by = new Map<string, { count: number; bytes: number }>();
+  for (const v of variants) {
+    const t = by.get(v.format) ?? { count: 0, bytes: 0 };
+    by.set(v.format, { count: t.count + 1, bytes: t.bytes + v.bytes });
+  }
+  const jpeg = by.get('jpeg')?.bytes;
+  return [...by.entries()]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([format, t]) => ({
+      format,
+      ...t,
+      vsJpeg: format === 'jpeg' || jpeg === undefined || jpeg === 0 ? undefined : t.bytes / jpeg - 1,
+    }));
+}
+
+const rank = (format: string): number => {
+  const i = formatOrder.indexOf(format);
+  return i === -1 ? formatOrder.length : i;
+};
+
+export const bytesText = (bytes: number): string =>
+  bytes >= 1e6
+    ? `${(bytes / 1e6).toFixed(1)} MB`
+    : bytes >= 1e3
+      ? `${(bytes / 1e3).toFixed(1)} KB`
+      : `${bytes} B`;
+const pct = (fraction: number): string => `${fraction > 0 ? '+' : ''}${(fraction * 100).toFixed(0)} %`;
+const secs = (s: number | undefined): string => (s === undefined ? '—' : `${s.toFixed(1)} s`);
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length === 0
+    ? 0
+    : sorted.length % 2
+      ? (sorted[mid] ?? 0)
+      : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+
+/** The one-line verdict of a release, e.g. "succeeded in 41 s, web never below 3/3". */
+export function releaseLine(r: ReleaseRun): string {
+  const verdict = r.verdict ?? r.outcome;
+  const capacity =
+    r.samples.length === 0
+      ? 'no availability samples'
+      : `web available min ${r.minAvailable}/${r.desired}${r.minAvailable >= r.desired ? ' (zero downtime)' : ' (CAPACITY DROPPED)'}`;
+  const jobs = r.jobIds.length > 1 ? `, ${r.jobIds.length} jobs (continuations)` : '';
+  return `${verdict} in ${r.wallS.toFixed(0)} s${jobs}; ${capacity}`;
+}
+
+/** Rows of the summary table: [step, what happened]. */
+export function summaryRows(data: DemoData): [string, string][] {
+  const rows: [string, string][] = [['environment', data.environment]];
+  const images = data.images;
+  if (images !== undefined) {
+    const originalBytes = images.originals.reduce((s, o) => s + o.bytes, 0);
+    const variantBytes = images.variants.reduce((s, v) => s + v.bytes, 0);
+    rows.push([
+      'images',
+      `${images.originals.length} originals (${bytesText(originalBytes)}) → ${images.metrics.generated} variants (${bytesText(variantBytes)}); median ${(median(images.originals.map((o) => o.durationMs)) / 1000).toFixed(1)} s per original${images.failures.length > 0 ? `; ${images.failures.length} FAILED` : ''}`,
+    ]);
+    const formats = formatTotals(images.variants)
+      .map(
+        (f) =>
+          `${f.format} ${bytesText(f.bytes)}${f.vsJpeg === undefined ? '' : ` (${pct(f.vsJpeg)} vs JPEG)`}`,
+      )
+      .join(', ');
+    if (formats !== '') rows.push(['image formats', formats]);
+  }
+  if (data.burst !== undefined) {
+    const b = data.burst.result;
+    rows.push([
+      'queue burst',
+      `${data.burst.messages} messages on ${data.burst.deployment}'s queue: first scale-up ${secs(b.firstScaleUpS)}, peak ${b.peakReplicas} replicas, drained ${secs(b.drainedAtS)}, back to zero ${secs(b.zeroAtS)}; ${scalerCallsText(b)}${b.timedOut ? ' — TIMED OUT' : ''}`,
+    ]);
+  }
+  for (const r of data.releases) {
+    rows.push([`rollout ${r.label}`, `${r.imageTag}: ${releaseLine(r)}`]);
+    const failure = r.report?.body.failureDetails;
+    if (failure !== undefined)
+      rows.push(['  CodePipeline was told', `${failure.type}: ${oneLine(failure.message, 160)}`]);
+  }
+  rows.push(['total wall time', `${data.wallS.toFixed(0)} s`]);
+  return rows;
+}
+
+/** e.g. "7 consumerScaler invocations (1 alarm, 6 schedule)". */
+export function scalerCallsText(b: BurstFigures): string {
+  const by = new Map<string, number>();
+  for (const c of b.scalerCalls) by.set(c.trigger, (by.get(c.trigger) ?? 0) + 1);
+  const errors = b.scalerCalls.filter((c) => c.error !== undefined).length;
+  const parts = [...by.entries()].map(([t, n]) => `${n} ${t}`).join(', ');
+  return `${b.scalerCalls.length} consumerScaler invocations${parts === '' ? '' : ` (${parts})`}${errors > 0 ? `, ${errors} failed` : ''}`;
+}
+
+const oneLine = (text: string, max: number): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+/** A plain-text table (two columns, the first padded), for the terminal and CI logs. */
+export function textTable(rows: readonly (readonly [string, string])[], width = 110): string {
+  const keyWidth = Math.max(...rows.map(([k]) => k.length));
+  const valueWidth = Math.max(20, width - keyWidth - 3);
+  const lines: string[] = [];
+  for (const [key, value] of rows) {
+    const wrapped = wrap(value, valueWidth);
+    wrapped.forEach((part, i) => {
+      lines.push(`${(i === 0 ? key : '').padEnd(keyWidth)} │ ${part}`);
+    });
+  }
+  const rule = `${'─'.repeat(keyWidth)}─┼─${'─'.repeat(Math.min(valueWidth, Math.max(...lines.map((l) => l.length)) - keyWidth - 3))}`;
+  return [lines[0], rule, ...lines.slice(1)].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const words = text.split(' ');
+  const out: string[] = [];
+  let line = '';
+  for (const word of words) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  out.push(line);
+  return out;
+}
+
+/** The three plots of the report, as vega-lite specs. */
+export function plotSpecs(data: DemoData): {
+  queue: TopLevelSpec;
+  rollouts: TopLevelSpec;
+  images: TopLevelSpec;
+} {
+  const samples = data.burst?.result.samples ?? [];
+  const queueValues = samples.flatMap((s) => [
+    { atS: s.atS, series: 'messages visible', value: s.visible },
+    { atS: s.atS, series: 'messages in flight', value: s.inFlight },
+  ]);
+  const replicaValues = samples.flatMap((s) => [
+    { atS: s.atS, series: 'replicas (spec)', value: s.specReplicas },
+    { atS: s.atS, series: 'replicas (Ready)', value: s.readyReplicas },
+  ]);
+  const queue: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `Queue burst: depth vs consumer replicas (${data.burst?.deployment ?? 'no burst'})`,
+    width: 640,
+    height: 280,
+    layer: [
+      {
+        data: { values: queueValues },
+        mark: { type: 'line', interpolate: 'monotone' },
+        encoding: {
+          x: { field: 'atS', type: 'quantitative', title: 'seconds since the burst' },
+          y: { field: 'value', type: 'quantitative', title: 'messages' },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: replicaValues },
+        mark: { type: 'line', interpolate: 'step-after', strokeDash: [4, 2] },
+        encoding: {
+          x: { field: 'atS', type: 'quantitative' },
+          y: { field: 'value', type: 'quantitative', title: 'replicas' },
+          color: { field: 'series', type: 'nominal', title: null },
+        },
+      },
+    ],
+    resolve: { scale: { y: 'independent' } },
+  };
+
+  const rolloutValues = data.releases.flatMap((r) =>
+    r.samples.map((s) => ({
+      atS: s.atS,
+      release: `${r.label} (${r.imageTag})`,
+      available: s.available,
+      updated: s.updated,
+    })),
+  );
+  const desired = Math.max(0, ...data.releases.map((r) => r.desired));
+  const rollouts: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Rollouts: available web replicas (m2-http) during each release',
+    width: 640,
+    height: 240,
+    layer: [
+      {
+        data: { values: rolloutValues },
+        mark: { type: 'line', interpolate: 'step-after' },
+        encoding: {
+          x: { field: 'atS', type: 'quantitative', title: 'seconds since the CodePipeline job' },
+          y: { field: 'available', type: 'quantitative', title: 'available replicas', scale: { zero: true } },
+          color: { field: 'release', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: [{ desired, label: `desired ${desired}` }] },
+        mark: { type: 'rule', strokeDash: [6, 3], color: 'gray' },
+        encoding: { y: { field: 'desired', type: 'quantitative' } },
+      },
+    ],
+  };
+
+  const sizeOrder = [
+    ...new Map((data.images?.variants ?? []).map((v) => [v.preset, v.width * v.height])).entries(),
+  ]
+    .sort(([, a], [, b]) => a - b)
+    .map(([preset]) => preset);
+  const images: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: 'Image variants: mean size per format at each storefront size',
+    width: 640,
+    height: 260,
+    data: { values: (data.images?.variants ?? []).map((v) => ({ ...v, kb: v.bytes / 1000 })) },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'preset', type: 'nominal', sort: sizeOrder, title: 'size (Luma preset)' },
+      xOffset: { field: 'format', type: 'nominal', sort: formatOrder },
+      y: { aggregate: 'mean', field: 'kb', type: 'quantitative', title: 'mean KB per variant' },
+      color: { field: 'format', type: 'nominal', sort: formatOrder },
+    },
+  };
+  return { queue, rollouts, images };
+}
+
+const escapeHtml = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+
+const table = (head: readonly string[], rows: readonly (readonly string[])[]): string =>
+  `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+
+/** The SVGs of {@link plotSpecs}, rendered. */
+export interface ReportPlots {
+  readonly queue: string;
+  readonly rollouts: string;
+  readonly images: string;
+}
+
+/** out/report.html: one self-contained page (inline SVG plots, no external assets). */
+export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
+  const sections: string[] = [];
+  sections.push(`<h2>Summary</h2>${table(['step', 'result'], summaryRows(data))}`);
+  sections.push(
+    `<h2>Step timings</h2>${table(
+      ['step', 'seconds', 'note'],
+      data.steps.map((s) => [s.step, s.seconds.toFixed(1), s.note ?? '']),
+    )}`,
+  );
+
+  const images = data.images;
+  sections.push('<h2>Product images → imageVariants</h2>');
+  if (images !== undefined) {
+    sections.push(
+      `<p>Each photograph was uploaded as an original to the media bucket and S3's ObjectCreated notification delivered to imageVariants (moto does not invoke Lambda, so the demo plays S3's part). The function's own EMF metrics: VariantsGenerated ${images.metrics.generated}, VariantBytes ${escapeHtml(bytesText(images.metrics.variantBytes))}, OriginalBytes ${escapeHtml(bytesText(images.metrics.originalBytes))}.</p>`,
+      table(
+        ['format', 'variants', 'bytes', 'vs JPEG at the same sizes'],
+        formatTotals(images.variants).map((f) => [
+          f.format,
+          String(f.count),
+          bytesText(f.bytes),
+          f.vsJpeg === undefined ? '—' : pct(f.vsJpeg),
+        ]),
+      ),
+      plots.images,
+      table(
+        ['original', 'megapixels', 'bytes', 'variants', 'variant bytes', 'time'],
+        images.originals.map((o) => {
+          const mine = images.variants.filter((v) => v.original === o.name);
+          return [
+            o.name,
+            o.megapixels.toFixed(1),
+            bytesText(o.bytes),
+            o.status === 'generated' ? String(mine.length) : o.status,
+            bytesText(mine.reduce((s, v) => s + v.bytes, 0)),
+            `${(o.durationMs / 1000).toFixed(2)} s`,
+          ];
+        }),
+      ),
+    );
+  } else sections.push('<p>Not run.</p>');
+
+  sections.push('<h2>Queue burst → consumerScaler</h2>');
+  if (data.burst !== undefined) {
+    const b = data.burst.result;
+    sections.push(
+      `<p>${data.burst.messages} messages on the queue of <code>${escapeHtml(data.burst.deployment)}</code>; a simulated consumer drains it at a rate proportional to the Ready pods while consumerScaler (as its own IAM role, through the EKS auth webhook) scales the Deployment.</p>`,
+      table(
+        [
+          'first scale-up',
+          'peak replicas',
+          'queue drained',
+          'back to zero',
+          'scaler invocations',
+          'duration',
+        ],
+        [
+          [
+            secs(b.firstScaleUpS),
+            String(b.peakReplicas),
+            secs(b.drainedAtS),
+            secs(b.zeroAtS),
+            scalerCallsText(b),
+            `${secs(b.totalS)}${b.timedOut ? ' (timed out)' : ''}`,
+          ],
+        ],
+      ),
+      (b.notes ?? []).length === 0
+        ? ''
+        : `<ul>${(b.notes ?? []).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
+    );
+  } else sections.push('<p>Not run.</p>');
+  sections.push(plots.queue);
+
+  sections.push('<h2>Rollouts → rollout</h2>');
+  for (const r of data.releases) {
+    const failure = r.report?.body.failureDetails;
+    const summary = r.report?.body.executionDetails?.summary;
+    sections.push(
+      `<h3>${escapeHtml(r.label)}: <code>${escapeHtml(r.imageTag)}</code></h3><p>${escapeHtml(releaseLine(r))}. CodePipeline job(s): ${r.jobIds.map((j) => `<code>${escapeHtml(j)}</code>`).join(', ')}; ${escapeHtml(r.report?.operation ?? 'nothing reported')}.</p>`,
+      summary === undefined ? '' : `<p>Execution summary: ${escapeHtml(summary)}</p>`,
+      failure === undefined
+        ? ''
+        : `<p>Failure report CodePipeline received (<code>${escapeHtml(failure.type)}</code>):</p><pre>${escapeHtml(failure.message)}</pre>`,
+      r.error === undefined ? '' : `<p>Function error: <code>${escapeHtml(r.error)}</code></p>`,
+    );
+  }
+  if (data.releases.length === 0) sections.push('<p>Not run.</p>');
+  sections.push(plots.rollouts);
+
+  const versions = Object.entries(data.versions)
+    .map(([k, v]) => `${escapeHtml(k)} ${escapeHtml(v)}`)
+    .join(' · ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>m2-eks-pipeline demo — ${escapeHtml(data.startedAt.toISOString())}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;white-space:pre-wrap}svg{max-width:100%;height:auto;display:block;margin:1em 0}
+.meta{color:#666}
+</style></head><body>
+<h1>m2-eks-pipeline demo</h1>
+<p class="meta">${escapeHtml(data.startedAt.toISOString())} · ${data.wallS.toFixed(0)} s · ${escapeHtml(data.environment)}<br>${versions}</p>
+${sections.join('\n')}
+</body></html>
+`;
+}

@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import type { AppsV1Api } from '@kubernetes/client-node';
+import { metricNames } from '../../lib/observability/metricNames.ts';
+import type { MetricTally } from './emf.ts';
+import { codePipelineJobEvent } from './events.ts';
+import type { LambdaHost } from './lambdaHost.ts';
+
+/** The web Deployment at one instant of a release. */
+export interface AvailabilitySample {
+  readonly atS: number;
+  readonly available: number;
+  readonly desired: number;
+  readonly updated: number;
+}
+
+/** What the CodePipeline stand-in recorded for a job (its GET /_results). */
+export interface RecordedJobResult {
+  readonly jobId: string;
+  readonly operation: 'PutJobSuccessResult' | 'PutJobFailureResult';
+  readonly body: {
+    readonly continuationToken?: string;
+    readonly outputVariables?: Record<string, string>;
+    readonly executionDetails?: { readonly summary?: string };
+    readonly failureDetails?: { readonly type: string; readonly message: string };
+  };
+}
+
+export interface ReleaseRun {
+  readonly label: string;
+  readonly imageTag: string;
+  /** Every job of the release: the first, then one per continuation. */
+  readonly jobIds: readonly string[];
+  /** The last invocation's outcome as the handler returned it. */
+  readonly outcome: string;
+  /** The verdict from the function's RolloutDuration metric: succeeded, rolled-back or failed. */
+  readonly verdict: string | undefined;
+  /** The function's own RolloutDuration metric, ms. */
+  readonly rolloutMs: number | undefined;
+  readonly wallS: number;
+  readonly samples: readonly AvailabilitySample[];
+  readonly desired: number;
+  readonly minAvailable: number;
+  /** What CodePipeline was told for the last job. */
+  readonly report: RecordedJobResult | undefined;
+  readonly error?: string;
+}
+
+export interface ReleaseOptions {
+  readonly host: LambdaHost;
+  readonly tally: MetricTally;
+  readonly apps: AppsV1Api;
+  readonly namespace: string;
+  readonly webDeployment: string;
+  /** The CodePipeline stand-in (AWS_ENDPOINT_URL_CODEPIPELINE). */
+  readonly codePipelineEndpoint: string;
+  readonly progress: (line: string) => void;
+  readonly sampleEveryMs?: number;
+}
+
+/** Reads back what the rollout reported for `jobId`, as CodePipeline would show it. */
+export async function recordedJobResult(
+  endpoint: string,
+  jobId: string,
+): Promise<RecordedJobResult | undefined> {
+  const res = await fetch(`${endpoint}/_results?jobId=${encodeURIComponent(jobId)}`);
+  if (!res.ok) throw new Error(`GET ${endpoint}/_results answered ${res.status}`);
+  return ((await res.json()) as RecordedJobResult[])[0];
+}
+
+/**
+ * Samples the web Deployment every `everyMs` with the admin's credentials until stopped, and says
+ * what it sees through `progress` once a second.
+ */
+function sampleAvailability(options: ReleaseOptions, started: number) {
+  const samples: AvailabilitySample[] = [];
+  let stopped = false;
+  let lastSaid = 0;
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const d = await options.apps.readNamespacedDeployment({
+          name: options.webDeployment,
+          namespace: options.namespace,
+        });
+        const sample = {
+          atS: (Date.now() - started) / 1000,
+          available: d.status?.availableReplicas ?? 0,
+          desired: d.spec?.replicas ?? 0,
+          updated: d.status?.updatedReplicas ?? 0,
+        };
+        samples.push(sample);
+        if (sample.atS - lastSaid >= 1) {
+          lastSaid = sample.atS;
+          options.progress(
+            `${sample.atS.toFixed(0)} s: ${options.webDeployment} available ${sample.available}/${sample.desired}, updated ${sample.updated}`,
+          );
+        }
+      } catch {
+        // A missed sample (apiserver busy) is a gap in the plot, not a failure of the release.
+      }
+      await new Promise((resolve) => setTimeout(resolve, options.sampleEveryMs ?? 200));
+    }
+  })();
+  return {
+    stop: async (): Promise<AvailabilitySample[]> => {
+      stopped = true;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+/**
+ * Runs one release as CodePipeline's Lambda action would: invokes the rollout handler with a job
+ * for `params`, and while the function hands over with a continuation token, invokes it again with
+ * a new job carrying that token. Samples web availability throughout.
+ */
+export async function runRelease(
+  label: string,
+  params: { readonly namespace: string; readonly imageTag: string } & Record<string, unknown>,
+  options: ReleaseOptions,
+): Promise<ReleaseRun> {
+  const started = Date.now();
+  const since = options.tally.mark();
+  const sampler = sampleAvailability(options, started);
+  const jobIds: string[] = [];
+  let continuationToken: string | undefined;
+  let outcome = 'not run';
+  let error: string | undefined;
+  let report: RecordedJobResult | undefined;
+  let samples: AvailabilitySample[] = [];
+  try {
+    for (let invocation = 1; invocation <= 20; invocation++) {
+      const jobId = randomUUID();
+      jobIds.push(jobId);
+      options.progress(
+        `${label}: CodePipeline job ${jobId.slice(0, 8)}…${continuationToken ? ' (continuation)' : ''} → rollout`,
+      );
+      const result = await options.host.invoke<{ outcome: string }>(
+        codePipelineJobEvent(jobId, params, continuationToken),
+      );
+      report = await recordedJobResult(options.codePipelineEndpoint, jobId);
+      if (result.error !== undefined) {
+        error = `${result.error.name}: ${result.error.message}`;
+        outcome = 'function error';
+        break;
+      }
+      outcome = result.result?.outcome ?? 'no result';
+      continuationToken = report?.body.continuationToken;
+      if (outcome !== 'continued' || continuationToken === undefined) break;
+    }
+  } finally {
+    // The samples end when the release does.
+    samples = await sampler.stop();
+  }
+  const durations = options.tally.values(metricNames.rollout.duration, since);
+  const last = durations.at(-1);
+  const desired = Math.max(0, ...samples.map((s) => s.desired));
+  return {
+    label,
+    imageTag: params.imageTag,
+    jobIds,
+    outcome,
+    verdict: last?.dimensions.outcome,
+    rolloutMs: last?.value,
+    wallS: (Date.now() - started) / 1000,
+    samples,
+    desired,
+    minAvailable: samples.length === 0 ? 0 : Math.min(...samples.map((s) => s.available)),
+    report,
+    ...(error === undefined ? {} : { error }),
+  };
+}

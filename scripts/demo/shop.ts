@@ -1,0 +1,126 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateQueueCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { queueNameOf } from '../../lib/scaling/target.ts';
+import { exampleShopQueues } from '../local/example-shop.ts';
+
+const run = promisify(execFile);
+const manifests = join(import.meta.dirname, '..', '..', 'k8s-manifests');
+
+/** The shop the demo works on: the example-shop overlay of k8s-manifests. */
+export const shopNamespace = 'example-shop';
+export const webDeployment = 'm2-http';
+/** The demo's own server-side-apply field manager. */
+const fieldManager = 'm2-demo';
+
+async function kubectl(args: readonly string[]): Promise<string> {
+  const { stdout } = await run('kubectl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` until it returns something other than undefined, or throws after `timeoutMs`. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`, { cause: last });
+    await sleep(500);
+  }
+}
+
+/** The admin's Deployments API (KUBECONFIG = the embedded admin kubeconfig), for watching from outside. */
+export function adminApps(): AppsV1Api {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  return kc.makeApiClient(AppsV1Api);
+}
+
+/**
+ * Puts a fresh example shop on the cluster: platform RBAC, then the overlay into an empty namespace.
+ *
+ * Why delete the namespace instead of re-applying over what is there: a previous demo (or a developer)
+ * rolled the Deployments to other images and scaled the consumers, and those fields now belong to the
+ * rollout's and the scaler's field managers; a server-side apply of the overlay's pinned image would
+ * hit a field conflict, and `--force-conflicts` would silently take the fields over while leftover
+ * state (the shop Lease's release history, migration Jobs, scaled consumers) stayed. An empty
+ * namespace makes every run start from exactly the overlay, like a first run.
+ */
+export async function resetExampleShop(progress: (line: string) => void): Promise<void> {
+  await kubectl([
+    'apply',
+    '--server-side',
+    `--field-manager=${fieldManager}`,
+    '-k',
+    join(manifests, 'platform'),
+  ]);
+  const existing = await kubectl(['get', 'namespace', shopNamespace, '--ignore-not-found', '-o', 'name']);
+  if (existing.trim() !== '') {
+    progress(
+      `deleting namespace ${shopNamespace} left by an earlier run, so the shop starts from the overlay`,
+    );
+    await kubectl(['delete', 'namespace', shopNamespace, '--wait=true', '--timeout=180s']);
+  }
+  progress(`applying k8s-manifests/overlays/example-shop (namespace ${shopNamespace})`);
+  await kubectl([
+    'apply',
+    '--server-side',
+    `--field-manager=${fieldManager}`,
+    '-k',
+    join(manifests, 'overlays', 'example-shop'),
+  ]);
+  progress('waiting for every Deployment to be Available (m2-http: 3 replicas, minReadySeconds 10)');
+  const apps = adminApps();
+  await until(
+    'the example shop to be Available',
+    async () => {
+      const list = await apps.listNamespacedDeployment({ namespace: shopNamespace });
+      const web = list.items.find((d) => d.metadata?.name === webDeployment);
+      return list.items.length > 0 && list.items.every(settled) && (web?.status?.availableReplicas ?? 0) >= 3
+        ? true
+        : undefined;
+    },
+    180_000,
+  );
+}
+
+const settled = (d: V1Deployment): boolean =>
+  (d.status?.updatedReplicas ?? 0) === (d.spec?.replicas ?? 1) &&
+  (d.status?.availableReplicas ?? 0) === (d.spec?.replicas ?? 1);
+
+/** A consumer Deployment and its queue in moto. */
+export interface ShopQueue {
+  readonly deployment: string;
+  readonly queueUrl: string;
+}
+
+/**
+ * Creates the shop's queues (those the consumer Deployments' annotations name) if missing and purges
+ * them, so a run never starts with messages a previous one left.
+ */
+export async function resetShopQueues(
+  sqs = new SQSClient({ useQueueUrlAsEndpoint: false }),
+): Promise<ShopQueue[]> {
+  const queues: ShopQueue[] = [];
+  for (const { deployment, queueUrl } of exampleShopQueues()) {
+    const created = await sqs.send(new CreateQueueCommand({ QueueName: queueNameOf(queueUrl) }));
+    if (created.QueueUrl === undefined) throw new Error(`CreateQueue returned no URL for ${queueUrl}`);
+    await sqs.send(new PurgeQueueCommand({ QueueUrl: created.QueueUrl }));
+    queues.push({ deployment, queueUrl: created.QueueUrl });
+  }
+  return queues;
+}
