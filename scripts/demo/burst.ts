@@ -297,6 +297,8 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     // consumerScaler invocations, as EventBridge would deliver them.
     const scalerCalls: ScalerCall[] = [];
     const pending = new Set<Promise<void>>();
+    // Set when the step returns: an invocation finishing later is neither recorded nor shown.
+    let closed = false;
     const invokeScaler = (trigger: ScalerCall['trigger'], event: unknown) => {
       const atS = at();
       const call = scaler
@@ -307,6 +309,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
         }>(event)
         .then(
           (invocation) => {
+            if (closed) return;
             const changes = (invocation.result?.changes ?? [])
               .filter((c) => c.namespace === namespace && c.deployment === deployment)
               .map(({ from, to }) => ({ from, to }));
@@ -335,6 +338,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
             );
           },
           (error: unknown) => {
+            if (closed) return;
             // The host itself failed (not the handler): recorded like a function error.
             scalerCalls.push({ atS, trigger, durationMs: 0, changes: [], error: errorText(error) });
             progress(`t=${seconds(at())}s  consumerScaler (${trigger}) failed: ${errorText(error)}`);
@@ -352,14 +356,14 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       let errors = 0;
       const deleteDue = async (all: boolean) => {
         const now = performance.now();
-        while (processing.length > 0 && (all || (processing[0]?.due ?? Infinity) <= now)) {
-          const batch = processing.shift();
-          if (batch === undefined) break;
-          const out = await sqs.send(
-            new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.entries }),
-          );
-          consumed += out.Successful?.length ?? 0;
-        }
+        const ready = processing.filter((b) => all || b.due <= now);
+        processing.splice(0, ready.length);
+        const deleted = await Promise.all(
+          ready.map((b) =>
+            sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: b.entries })),
+          ),
+        );
+        for (const out of deleted) consumed += out.Successful?.length ?? 0;
       };
       while (!stop.signal.aborted) {
         try {
@@ -374,22 +378,27 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
           });
           last = now;
           carry = quota.carry;
-          for (let left = quota.take; left > 0; ) {
-            const out = await sqs.send(
-              new ReceiveMessageCommand({
-                QueueUrl: queueUrl,
-                MaxNumberOfMessages: Math.min(10, left),
-                VisibilityTimeout: 60,
-                WaitTimeSeconds: 0,
-              }),
-            );
-            const received = (out.Messages ?? []).flatMap((m, i) =>
-              m.ReceiptHandle === undefined ? [] : [{ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle }],
-            );
-            if (received.length === 0) break;
-            processing.push({ due: performance.now() + processingMs, entries: received });
-            left -= received.length;
-          }
+          // The pods receive at the same time, ten messages per call at most.
+          const calls = Array.from({ length: Math.ceil(quota.take / 10) }, (_, i) =>
+            Math.min(10, quota.take - i * 10),
+          );
+          const batches = await Promise.all(
+            calls.map(async (max) => {
+              const out = await sqs.send(
+                new ReceiveMessageCommand({
+                  QueueUrl: queueUrl,
+                  MaxNumberOfMessages: max,
+                  VisibilityTimeout: 60,
+                  WaitTimeSeconds: 0,
+                }),
+              );
+              return (out.Messages ?? []).flatMap((m, i) =>
+                m.ReceiptHandle === undefined ? [] : [{ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle }],
+              );
+            }),
+          );
+          const due = performance.now() + processingMs;
+          for (const entries of batches) if (entries.length > 0) processing.push({ due, entries });
           await deleteDue(false);
           errors = 0;
         } catch (error) {
@@ -404,18 +413,24 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
 
     const sender = async () => {
       const started = performance.now();
-      for (let sent = 0; sent < messages && !stop.signal.aborted; sent += 10) {
-        const entries = Array.from({ length: Math.min(10, messages - sent) }, (_, i) => ({
-          Id: `m${i}`,
-          MessageBody: JSON.stringify({ product_ids: [sent + i + 1], attributes: { status: 1 } }),
-        }));
-        const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
-        if ((out.Failed ?? []).length > 0) {
-          throw new Error(
-            `SendMessageBatch to ${queueUrl} failed for ${out.Failed?.length} entries: ${out.Failed?.[0]?.Message}`,
-          );
+      // A few batches at a time, as a catalogue import's workers would send them.
+      let next = 0;
+      const worker = async () => {
+        for (let sent = next; sent < messages && !stop.signal.aborted; sent = next) {
+          next += 10;
+          const entries = Array.from({ length: Math.min(10, messages - sent) }, (_, i) => ({
+            Id: `m${i}`,
+            MessageBody: JSON.stringify({ product_ids: [sent + i + 1], attributes: { status: 1 } }),
+          }));
+          const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+          if ((out.Failed ?? []).length > 0) {
+            throw new Error(
+              `SendMessageBatch to ${queueUrl} failed for ${out.Failed?.length} entries: ${out.Failed?.[0]?.Message}`,
+            );
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: 4 }, worker));
       sendSeconds = Math.round((performance.now() - started) / 100) / 10;
       progress(
         `t=${seconds(at())}s  sent ${messages.toLocaleString('en-US')} messages in ${seconds(sendSeconds)} s`,
@@ -499,15 +514,24 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    if (failure !== undefined) throw failure;
-    options.signal?.throwIfAborted();
+    if (failure !== undefined || options.signal?.aborted) {
+      // Leave the queue empty, so an invocation still running scales the Deployment back down.
+      closed = true;
+      await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+      if (failure !== undefined) throw failure;
+      options.signal?.throwIfAborted();
+    }
 
-    // An invocation still running finishes (bounded by the function's timeout) so its changes are recorded.
-    if (pending.size > 0) {
+    // On success an invocation still running is awaited (it stops soon after the scale to zero),
+    // so its changes are recorded; bounded by the function's timeout. After a timeout it is not.
+    if (pending.size > 0 && !timedOut) {
       progress(`t=${seconds(at())}s  waiting for ${pending.size} consumerScaler invocation(s) to finish`);
       const deadline = new Promise<void>((r) => setTimeout(r, scalerTimeoutMs).unref());
       await Promise.race([Promise.all(pending), deadline]);
     }
+    if (pending.size > 0)
+      note(`${pending.size} consumerScaler invocation(s) still running at the end (not recorded)`);
+    closed = true;
     const left = await queueDepth();
     if (left.visible + left.inFlight > 0)
       await purge(`${left.visible + left.inFlight} messages left at the end`);
