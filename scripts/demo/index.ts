@@ -383,6 +383,8 @@ async function main(): Promise<number> {
           const plots = await renderPlots(data, join(outDir, 'plots'));
           const file = join(outDir, 'report.html');
           writeFileSync(file, renderReportHtml(data, plots));
+          // The figures behind the report, for comparing runs.
+          writeFileSync(join(outDir, 'demo.json'), `${JSON.stringify(data, null, 2)}\n`);
           task.title = `Report: ${relative(process.cwd(), file)} (plots in ${relative(process.cwd(), join(outDir, 'plots'))}/)`;
         },
       },

@@ -225,36 +225,63 @@ export function plotSpecs(data: DemoData): {
     resolve: { scale: { y: 'independent' } },
   };
 
+  const releaseName = (r: ReleaseRun) => `${r.label} (${r.imageTag}): ${r.verdict ?? r.outcome}`;
+  const releaseOrder = data.releases.map(releaseName);
   const rolloutValues = data.releases.flatMap((r) =>
-    r.samples.map((s) => ({
-      atS: s.atS,
-      release: `${r.label} (${r.imageTag})`,
-      available: s.available,
-      updated: s.updated,
-    })),
+    r.samples.flatMap((s) => {
+      const release = releaseName(r);
+      return [
+        { release, atS: s.atS, series: 'available', value: s.available },
+        { release, atS: s.atS, series: 'pods of the new template', value: s.updated },
+        { release, atS: s.atS, series: 'all pods (incl. surge)', value: s.total },
+      ];
+    }),
   );
   const desired = Math.max(0, ...data.releases.map((r) => r.desired));
   const rollouts: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Rollouts: available web replicas (m2-http) during each release',
-    width: 640,
-    height: 240,
-    layer: [
-      {
-        data: { values: rolloutValues },
-        mark: { type: 'line', interpolate: 'step-after' },
-        encoding: {
-          x: { field: 'atS', type: 'quantitative', title: 'seconds since the CodePipeline job' },
-          y: { field: 'available', type: 'quantitative', title: 'available replicas', scale: { zero: true } },
-          color: { field: 'release', type: 'nominal', title: null },
+    title: `Rollouts: m2-http replicas during each release (available never below the desired ${desired})`,
+    data: { values: rolloutValues },
+    facet: {
+      row: {
+        field: 'release',
+        type: 'nominal',
+        title: null,
+        sort: releaseOrder,
+        header: { labelOrient: 'top', labelAnchor: 'start', labelFontWeight: 'bold', labelFontSize: 12 },
+      },
+    },
+    spec: {
+      width: 640,
+      height: 150,
+      layer: [
+        {
+          mark: { type: 'line', interpolate: 'step-after' },
+          encoding: {
+            x: { field: 'atS', type: 'quantitative', title: 'seconds since the CodePipeline job' },
+            y: { field: 'value', type: 'quantitative', title: 'replicas', scale: { zero: true } },
+            color: {
+              field: 'series',
+              type: 'nominal',
+              title: null,
+              sort: ['available', 'pods of the new template', 'all pods (incl. surge)'],
+              legend: { orient: 'top', labelLimit: 300 },
+            },
+            strokeDash: {
+              field: 'series',
+              type: 'nominal',
+              legend: { orient: 'top', labelLimit: 300 },
+              sort: ['available', 'pods of the new template', 'all pods (incl. surge)'],
+            },
+          },
         },
-      },
-      {
-        data: { values: [{ desired, label: `desired ${desired}` }] },
-        mark: { type: 'rule', strokeDash: [6, 3], color: 'gray' },
-        encoding: { y: { field: 'desired', type: 'quantitative' } },
-      },
-    ],
+        {
+          mark: { type: 'rule', strokeDash: [2, 2], color: 'gray' },
+          encoding: { y: { datum: desired } },
+        },
+      ],
+    },
+    resolve: { scale: { x: 'independent' } },
   };
 
   const sizeOrder = [
@@ -270,7 +297,13 @@ export function plotSpecs(data: DemoData): {
     data: { values: (data.images?.variants ?? []).map((v) => ({ ...v, kb: v.bytes / 1000 })) },
     mark: 'bar',
     encoding: {
-      x: { field: 'preset', type: 'nominal', sort: sizeOrder, title: 'size (Luma preset)' },
+      x: {
+        field: 'preset',
+        type: 'nominal',
+        sort: sizeOrder,
+        title: 'storefront size (Luma preset)',
+        axis: { labelAngle: 0 },
+      },
       xOffset: { field: 'format', type: 'nominal', sort: formatOrder },
       y: { aggregate: 'mean', field: 'kb', type: 'quantitative', title: 'mean KB per variant' },
       color: { field: 'format', type: 'nominal', sort: formatOrder },

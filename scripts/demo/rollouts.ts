@@ -10,7 +10,10 @@ export interface AvailabilitySample {
   readonly atS: number;
   readonly available: number;
   readonly desired: number;
+  /** Pods of the new template. */
   readonly updated: number;
+  /** All pods (old and new, Ready or not): above `desired` while a surge pod exists. */
+  readonly total: number;
 }
 
 /** What the CodePipeline stand-in recorded for a job (its GET /_results). */
@@ -87,6 +90,7 @@ function sampleAvailability(options: ReleaseOptions, started: number) {
           available: d.status?.availableReplicas ?? 0,
           desired: d.spec?.replicas ?? 0,
           updated: d.status?.updatedReplicas ?? 0,
+          total: d.status?.replicas ?? 0,
         };
         samples.push(sample);
         if (sample.atS - lastSaid >= 1) {
