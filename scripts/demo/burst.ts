@@ -177,6 +177,15 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
     maxAttempts: 3,
   });
+  // moto changes a queue's message list without a lock: two deletes at once can bring a deleted
+  // message back, two receives can hand out the same one, a send during a delete can be lost. So
+  // the calls that change the queue (send, receive, delete, purge) go one at a time; reads need not.
+  let queueChanges: Promise<unknown> = Promise.resolve();
+  const changeQueue = <T>(change: () => Promise<T>): Promise<T> => {
+    const next = queueChanges.then(change, change);
+    queueChanges = next.catch(() => undefined);
+    return next;
+  };
   // The observer reads (and prepares) the Deployment as the admin; the scaler acts as its own role.
   const kubeconfig = process.env.KUBECONFIG;
   const cluster = await connectCluster({ kind: 'kubeconfig', ...(kubeconfig ? { path: kubeconfig } : {}) });
@@ -212,7 +221,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
   }
 
   async function purge(why: string): Promise<void> {
-    await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }));
+    await changeQueue(() => sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })));
     note(`purged ${queueNameOf(queueUrl)}: ${why}`);
   }
 
@@ -360,7 +369,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
         processing.splice(0, ready.length);
         const deleted = await Promise.all(
           ready.map((b) =>
-            sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: b.entries })),
+            changeQueue(() =>
+              sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: b.entries })),
+            ),
           ),
         );
         for (const out of deleted) consumed += out.Successful?.length ?? 0;
@@ -378,19 +389,21 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
           });
           last = now;
           carry = quota.carry;
-          // The pods receive at the same time, ten messages per call at most.
+          // Ten messages per receive at most.
           const calls = Array.from({ length: Math.ceil(quota.take / 10) }, (_, i) =>
             Math.min(10, quota.take - i * 10),
           );
           const batches = await Promise.all(
             calls.map(async (max) => {
-              const out = await sqs.send(
-                new ReceiveMessageCommand({
-                  QueueUrl: queueUrl,
-                  MaxNumberOfMessages: max,
-                  VisibilityTimeout: 60,
-                  WaitTimeSeconds: 0,
-                }),
+              const out = await changeQueue(() =>
+                sqs.send(
+                  new ReceiveMessageCommand({
+                    QueueUrl: queueUrl,
+                    MaxNumberOfMessages: max,
+                    VisibilityTimeout: 60,
+                    WaitTimeSeconds: 0,
+                  }),
+                ),
               );
               return (out.Messages ?? []).flatMap((m, i) =>
                 m.ReceiptHandle === undefined ? [] : [{ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle }],
@@ -413,7 +426,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
 
     const sender = async () => {
       const started = performance.now();
-      // A few batches at a time, as a catalogue import's workers would send them.
+      // Two senders, as a catalogue import's workers would send (each call still goes alone to moto).
       let next = 0;
       const worker = async () => {
         for (let sent = next; sent < messages && !stop.signal.aborted; sent = next) {
@@ -422,7 +435,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
             Id: `m${i}`,
             MessageBody: JSON.stringify({ product_ids: [sent + i + 1], attributes: { status: 1 } }),
           }));
-          const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+          const out = await changeQueue(() =>
+            sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
+          );
           if ((out.Failed ?? []).length > 0) {
             throw new Error(
               `SendMessageBatch to ${queueUrl} failed for ${out.Failed?.length} entries: ${out.Failed?.[0]?.Message}`,
@@ -430,7 +445,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
           }
         }
       };
-      await Promise.all(Array.from({ length: 4 }, worker));
+      await Promise.all(Array.from({ length: 2 }, worker));
       sendSeconds = Math.round((performance.now() - started) / 100) / 10;
       progress(
         `t=${seconds(at())}s  sent ${messages.toLocaleString('en-US')} messages in ${seconds(sendSeconds)} s`,
@@ -517,7 +532,7 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     if (failure !== undefined || options.signal?.aborted) {
       // Leave the queue empty, so an invocation still running scales the Deployment back down.
       closed = true;
-      await sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
+      await changeQueue(() => sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))).catch(() => undefined);
       if (failure !== undefined) throw failure;
       options.signal?.throwIfAborted();
     }
