@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Listr, type ListrTask, PRESET_TIMER } from 'listr2';
+import { ConflictError } from '../../lib/k8s/errors.ts';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import { down } from '../local/down.ts';
 import { k8sRunning } from '../local/k8s.ts';
@@ -318,16 +319,28 @@ async function main(): Promise<number> {
           if (hosts === undefined) throw new Error('the function hosts are not running');
           const queue = c.queues.find((q) => q.deployment === burstDeployment);
           if (queue === undefined) throw new Error(`the example shop has no queue for ${burstDeployment}`);
-          const result = await runBurst({
-            messages: args.messages,
-            namespace: shopNamespace,
-            deployment: burstDeployment,
-            queueUrl: queue.queueUrl,
-            scaler: hosts.consumerScaler,
-            progress: (line) => {
-              task.output = line;
-            },
-          });
+          const burst = () =>
+            runBurst({
+              messages: args.messages,
+              namespace: shopNamespace,
+              deployment: burstDeployment,
+              queueUrl: queue.queueUrl,
+              scaler: hosts.consumerScaler,
+              progress: (line) => {
+                task.output = line;
+              },
+            });
+          let result: Awaited<ReturnType<typeof runBurst>>;
+          try {
+            result = await burst();
+          } catch (error) {
+            // runBurst writes the Deployment's scale with a resourceVersion precondition while the
+            // Deployment controller may be writing the same object; it leaves the queue empty when it
+            // fails, so one more attempt starts from the same state.
+            if (!(error instanceof ConflictError)) throw error;
+            task.output = `write conflict on ${burstDeployment} (${error.message}); starting the burst again`;
+            result = await burst();
+          }
           c.burst = { messages: args.messages, deployment: burstDeployment, result };
           const s = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(0)} s`);
           task.title = `Queue burst: ${args.messages} messages — peak ${result.peakReplicas} replicas, drained at ${s(result.drainedAtS)}, back to zero at ${s(result.zeroAtS)}`;
