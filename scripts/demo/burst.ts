@@ -7,34 +7,32 @@
  * Runs against whatever `source .local/env` points at (moto + the embedded cluster); the caller
  * owns the consumerScaler LambdaHost (created with `burstScalerEnv`).
  */
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  PurgeQueueCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../lib/k8s/clusterClient.ts';
 import { connectCluster } from '../../lib/k8s/connection.ts';
 import { patchDeployment, readDeployment } from '../../lib/k8s/deployments.ts';
 import { NotFoundError } from '../../lib/k8s/errors.ts';
+import type { ObjectRef } from '../../lib/k8s/objectRef.ts';
 import { readScale, writeScale } from '../../lib/k8s/scale.ts';
 import { targetAnnotations } from '../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../lib/scaling/target.ts';
+import { SimulatedConsumer } from './burst/consumer.ts';
+import { BurstSetupError } from './burst/errors.ts';
 import {
-  type AlarmState,
   alarmStateChangeEvent,
-  alarmTransition,
-  consumeQuota,
   defaultRatePerReadyPod,
   formatSample,
   formatTimeline,
+  initialTriggerClock,
   scheduledEvent,
   seconds,
   summarizeBurst,
+  triggersDue,
 } from './burst/model.ts';
+import { BurstQueue } from './burst/queue.ts';
 import type { LambdaHost } from './lambdaHost.ts';
+
+export { BurstSetupError } from './burst/errors.ts';
 
 export interface BurstSample {
   readonly atS: number;
@@ -113,22 +111,19 @@ export const burstScalerEnv: Readonly<Record<string, string>> = Object.freeze({
   SCALER_SCALE_DOWN_WINDOW_SECONDS: '30',
 });
 
-/** The consumer's Lambda timeout (serverless.yml): the longest an invocation can still take at the end. */
+/** consumerScaler's Lambda timeout (serverless.yml): the longest a running invocation can still take. */
 const scalerTimeoutMs = 70_000;
-
-/** The burst step could not run: the queue or the Deployment is missing or does not match. */
-export class BurstSetupError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'BurstSetupError';
-  }
-}
 
 /** The replicas the observer last read from the Deployment. */
 interface ReplicaReading {
   readonly spec: number;
   readonly ready: number;
 }
+
+const replicasOf = (d: V1Deployment): ReplicaReading => ({
+  spec: d.spec?.replicas ?? 1,
+  ready: d.status?.readyReplicas ?? 0,
+});
 
 /** Sleeps, but wakes at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -147,437 +142,356 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 const errorText = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** What consumerScaler's handler returns (functions/consumerScaler.ts). */
+interface ScalerRunResult {
+  readonly passes?: number;
+  readonly stoppedBecause?: string;
+  readonly changes?: readonly { namespace: string; deployment: string; from: number; to: number }[];
+}
+
 /**
  * Runs the burst and returns its timeline. Throws BurstSetupError when the queue or Deployment is
  * missing; consumerScaler's own errors are recorded in `scalerCalls` and shown, never thrown.
- * Rejects with the signal's reason when `signal` aborts (after stopping its loops).
+ * Rejects with the signal's reason when `signal` aborts (after stopping its loops and emptying
+ * the queue). Never runs longer than `timeoutS` plus the wait for a running invocation (≤ 70 s).
  *
  * @example
  * const scaler = new LambdaHost('consumerScaler', { env: { EKS_ASSUME_ROLE_ARN: role, ...burstScalerEnv }, timeoutMs: 70_000, logDir });
  * const result = await runBurst({ messages: 10_000, namespace: 'example-shop', deployment: 'm2-consumer-product-updates', queueUrl, scaler, progress: (l) => (task.output = l) });
  */
 export async function runBurst(options: BurstOptions): Promise<BurstResult> {
-  const { messages, namespace, deployment, queueUrl, scaler, progress } = options;
-  const ratePerReadyPod = options.ratePerReadyPod ?? defaultRatePerReadyPod;
-  const timeoutS = options.timeoutS ?? 360;
-  const cooldownSeconds = options.cooldownSeconds ?? 30;
-  const scheduleIntervalS = options.scheduleIntervalS ?? 60;
-  const processingMs = options.processingMs ?? 1000;
-  if (!Number.isInteger(messages) || messages < 1)
-    throw new RangeError(`messages must be ≥ 1, not ${messages}`);
-
-  const ref = { namespace, name: deployment };
-  const notes: string[] = [];
-  const note = (line: string) => {
-    notes.push(line);
-    progress(line);
+  const settings = {
+    ratePerReadyPod: options.ratePerReadyPod ?? defaultRatePerReadyPod,
+    timeoutS: options.timeoutS ?? 360,
+    cooldownSeconds: options.cooldownSeconds ?? 30,
+    scheduleIntervalS: options.scheduleIntervalS ?? 60,
+    processingMs: options.processingMs ?? 1000,
   };
-  const sqs = new SQSClient({
-    // Queue URLs in the manifests are AWS-shaped; with an endpoint override the requests must go there.
-    useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
-    maxAttempts: 3,
-  });
-  // moto changes a queue's message list without a lock: two deletes at once can bring a deleted
-  // message back, two receives can hand out the same one, a send during a delete can be lost. So
-  // the calls that change the queue (send, receive, delete, purge) go one at a time; reads need not.
-  let queueChanges: Promise<unknown> = Promise.resolve();
-  const changeQueue = <T>(change: () => Promise<T>): Promise<T> => {
-    const next = queueChanges.then(change, change);
-    queueChanges = next.catch(() => undefined);
-    return next;
-  };
-  // The observer reads (and prepares) the Deployment as the admin; the scaler acts as its own role.
-  const kubeconfig = process.env.KUBECONFIG;
-  const cluster = await connectCluster({ kind: 'kubeconfig', ...(kubeconfig ? { path: kubeconfig } : {}) });
+  if (!Number.isInteger(options.messages) || options.messages < 1)
+    throw new RangeError(`messages must be a whole number ≥ 1, not ${options.messages}`);
+  if (!(settings.scheduleIntervalS > 0) || !(settings.ratePerReadyPod > 0))
+    throw new RangeError('scheduleIntervalS and ratePerReadyPod must be > 0');
 
+  const queue = new BurstQueue(options.queueUrl);
   try {
-    await prepare();
-    return await run();
+    // The observer reads (and prepares) the Deployment as the admin; the scaler acts as its own role.
+    const kubeconfig = process.env.KUBECONFIG;
+    const cluster = await connectCluster({ kind: 'kubeconfig', ...(kubeconfig ? { path: kubeconfig } : {}) });
+    const notes: string[] = [];
+    const note = (line: string) => {
+      notes.push(line);
+      options.progress(line);
+    };
+    await prepare(options, settings, queue, cluster, note);
+    return await burst(options, settings, queue, cluster, notes, note);
   } finally {
-    sqs.destroy();
+    queue.destroy();
   }
+}
 
-  async function queueDepth(): Promise<{ visible: number; inFlight: number }> {
-    try {
-      const out = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return {
-        visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
-        inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
-      };
-    } catch (error) {
-      if (error instanceof Error && /QueueDoesNotExist|NonExistentQueue/.test(error.name)) {
-        throw new BurstSetupError(
-          `queue ${queueUrl} does not exist (run scripts/local/example-shop.ts to create the shop's queues)`,
-          { cause: error },
-        );
-      }
-      throw error;
+type Settings = Required<
+  Pick<
+    BurstOptions,
+    'ratePerReadyPod' | 'timeoutS' | 'cooldownSeconds' | 'scheduleIntervalS' | 'processingMs'
+  >
+>;
+
+/** Checks queue and Deployment belong together, sets the demo cooldown, starts from an empty queue and zero replicas. */
+async function prepare(
+  options: BurstOptions,
+  settings: Settings,
+  queue: BurstQueue,
+  cluster: ClusterClient,
+  note: (line: string) => void,
+): Promise<void> {
+  const { namespace, deployment, queueUrl } = options;
+  const ref: ObjectRef = { namespace, name: deployment };
+  const depth = await queue.depth();
+  let target: V1Deployment;
+  try {
+    target = await readDeployment(cluster, ref);
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new BurstSetupError(`Deployment ${namespace}/${deployment} does not exist`, { cause: error });
     }
+    throw error;
   }
-
-  async function purge(why: string): Promise<void> {
-    await changeQueue(() => sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl })));
-    note(`purged ${queueNameOf(queueUrl)}: ${why}`);
-  }
-
-  /** Checks queue and Deployment, sets the demo cooldown, starts from an empty queue and zero replicas. */
-  async function prepare(): Promise<void> {
-    const depth = await queueDepth();
-    let target: Awaited<ReturnType<typeof readDeployment>>;
-    try {
-      target = await readDeployment(cluster, ref);
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new BurstSetupError(`Deployment ${namespace}/${deployment} does not exist`, { cause: error });
-      }
-      throw error;
-    }
-    const declared = target.metadata?.annotations?.[targetAnnotations.queueUrl];
-    if (declared === undefined || queueNameOf(declared) !== queueNameOf(queueUrl)) {
-      throw new BurstSetupError(
-        `Deployment ${namespace}/${deployment} scales on ${declared ?? 'no queue'} (${targetAnnotations.queueUrl}), not on ${queueUrl}`,
-      );
-    }
-    if (depth.visible + depth.inFlight > 0) {
-      await purge(`it held ${depth.visible + depth.inFlight} messages from before`);
-    }
-    await patchDeployment(
-      cluster,
-      ref,
-      { metadata: { annotations: { [targetAnnotations.cooldownSeconds]: String(cooldownSeconds) } } },
-      'merge',
+  const annotations = target.metadata?.annotations ?? {};
+  const declared = annotations[targetAnnotations.queueUrl];
+  if (declared === undefined || queueNameOf(declared) !== queueNameOf(queueUrl)) {
+    throw new BurstSetupError(
+      `Deployment ${namespace}/${deployment} scales on ${declared ?? 'no queue'} (${targetAnnotations.queueUrl}), not on ${queueUrl}`,
     );
-    const declaredCooldown = target.metadata?.annotations?.[targetAnnotations.cooldownSeconds];
+  }
+  if (depth.visible + depth.inFlight > 0) {
+    await queue.purge();
     note(
-      `${deployment}: cooldown annotation ${declaredCooldown ?? 'unset'} s → ${cooldownSeconds} s for the demo (declared on the Deployment, no redeploy)`,
+      `purged ${queueNameOf(queueUrl)}: it held ${count(depth.visible + depth.inFlight)} messages from before`,
     );
+  }
+  await patchDeployment(
+    cluster,
+    ref,
+    { metadata: { annotations: { [targetAnnotations.cooldownSeconds]: String(settings.cooldownSeconds) } } },
+    'merge',
+  );
+  note(
+    `${deployment}: cooldown annotation ${annotations[targetAnnotations.cooldownSeconds] ?? 'unset'} s → ${settings.cooldownSeconds} s for the demo (declared on the Deployment, no redeploy)`,
+  );
+  if (options.startFromZero ?? true) {
     const scale = await readScale(cluster, ref);
-    if (scale.replicas > 0 && (options.startFromZero ?? true)) {
+    if (scale.replicas > 0) {
       await writeScale(cluster, ref, 0, scale.resourceVersion);
       note(
         `${deployment}: ${scale.replicas} → 0 replicas first, so the burst starts from a drained consumer`,
       );
     }
-    await waitForReplicas(cluster, { spec: 0, ready: 0 }, 30_000);
-    note(
-      `${messages.toLocaleString('en-US')} messages → ${queueNameOf(queueUrl)}; consumer ${ratePerReadyPod} msg/s per Ready pod; ` +
-        `consumerScaler woken by the backlog alarm (ALARM on visible ≥ 1) and the backstop schedule every ${scheduleIntervalS} s`,
-    );
+    await waitForNoPods(cluster, ref, 30_000);
   }
+  note(
+    `${count(options.messages)} messages → ${queueNameOf(queueUrl)}; consumer ${settings.ratePerReadyPod} msg/s per Ready pod; ` +
+      `consumerScaler woken by the backlog alarm (ALARM on visible ≥ 1) and the backstop schedule every ${settings.scheduleIntervalS} s`,
+  );
+}
 
-  async function waitForReplicas(c: ClusterClient, want: ReplicaReading, deadlineMs: number): Promise<void> {
-    const until = Date.now() + deadlineMs;
-    for (;;) {
-      const d = await readDeployment(c, ref);
-      const spec = d.spec?.replicas ?? 1;
-      const ready = d.status?.readyReplicas ?? 0;
-      if (spec === want.spec && ready === want.ready) return;
-      if (Date.now() > until) {
-        throw new BurstSetupError(
-          `${namespace}/${deployment} did not reach ${want.ready}/${want.spec} ready replicas within ${deadlineMs / 1000} s (${ready}/${spec})`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 250));
+/** Polls until the Deployment has neither desired nor Ready replicas (KWOK removes a pod within a second). */
+async function waitForNoPods(cluster: ClusterClient, ref: ObjectRef, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = replicasOf(await readDeployment(cluster, ref));
+    if (r.spec === 0 && r.ready === 0) return;
+    if (Date.now() > until) {
+      throw new BurstSetupError(
+        `${ref.namespace}/${ref.name} still has ${r.ready}/${r.spec} ready replicas ${timeoutMs / 1000} s after scaling to 0`,
+      );
     }
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
 
-  async function run(): Promise<BurstResult> {
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    const t0 = performance.now();
-    const wall0 = Date.now();
-    const at = () => Math.round((performance.now() - t0) / 100) / 10;
+/** The step itself: sender, simulated consumer and the once-a-second sampler, until zero or timeout. */
+async function burst(
+  options: BurstOptions,
+  settings: Settings,
+  queue: BurstQueue,
+  cluster: ClusterClient,
+  notes: string[],
+  note: (line: string) => void,
+): Promise<BurstResult> {
+  const { messages, namespace, deployment, queueUrl, scaler, progress } = options;
+  const ref: ObjectRef = { namespace, name: deployment };
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const t0 = performance.now();
+  const wall0 = Date.now();
+  const at = () => Math.round((performance.now() - t0) / 100) / 10;
+  const line = (atS: number, text: string) => progress(`t=${seconds(atS)}s  ${text}`);
 
-    let replicas: ReplicaReading = { spec: 0, ready: 0 };
-    let consumed = 0;
-    let sendSeconds: number | undefined;
-    let failure: unknown;
-    const fail = (error: unknown) => {
-      failure ??= error;
-      stop.abort();
+  let replicas: ReplicaReading = { spec: 0, ready: 0 };
+  let sendSeconds: number | undefined;
+  let timedOut = false;
+  let failure: unknown;
+  const fail = (error: unknown) => {
+    failure ??= error;
+    stop.abort();
+  };
+
+  // consumerScaler invocations, delivered as EventBridge would.
+  const scalerCalls: ScalerCall[] = [];
+  const pending = new Set<Promise<void>>();
+  // Set when the step returns: an invocation finishing later is neither recorded nor shown.
+  let closed = false;
+  const invokeScaler = (trigger: ScalerCall['trigger'], event: unknown) => {
+    const atS = at();
+    const record = (call: ScalerCall) => {
+      if (closed) return;
+      scalerCalls.push(call);
+      const what =
+        call.error ??
+        (call.changes.length === 0 ? 'no change' : call.changes.map((c) => `${c.from} → ${c.to}`).join(', '));
+      line(
+        at(),
+        `consumerScaler (${trigger} at ${seconds(atS)} s) done in ${(call.durationMs / 1000).toFixed(1)} s: ${what}`,
+      );
     };
+    const call = scaler.invoke<ScalerRunResult>(event).then(
+      ({ durationMs, result, error }) =>
+        record({
+          atS,
+          trigger,
+          durationMs,
+          changes: (result?.changes ?? [])
+            .filter((c) => c.namespace === namespace && c.deployment === deployment)
+            .map(({ from, to }) => ({ from, to })),
+          ...(error === undefined ? {} : { error: `${error.name}: ${error.message}` }),
+          ...(result?.passes === undefined ? {} : { passes: result.passes }),
+          ...(result?.stoppedBecause === undefined ? {} : { stoppedBecause: result.stoppedBecause }),
+        }),
+      // The host itself failed (not the handler): recorded like a function error.
+      (error: unknown) => record({ atS, trigger, durationMs: 0, changes: [], error: errorText(error) }),
+    );
+    pending.add(call);
+    void call.finally(() => pending.delete(call));
+  };
 
-    // consumerScaler invocations, as EventBridge would deliver them.
-    const scalerCalls: ScalerCall[] = [];
-    const pending = new Set<Promise<void>>();
-    // Set when the step returns: an invocation finishing later is neither recorded nor shown.
-    let closed = false;
-    const invokeScaler = (trigger: ScalerCall['trigger'], event: unknown) => {
-      const atS = at();
-      const call = scaler
-        .invoke<{
-          passes?: number;
-          stoppedBecause?: string;
-          changes?: { namespace: string; deployment: string; from: number; to: number }[];
-        }>(event)
-        .then(
-          (invocation) => {
-            if (closed) return;
-            const changes = (invocation.result?.changes ?? [])
-              .filter((c) => c.namespace === namespace && c.deployment === deployment)
-              .map(({ from, to }) => ({ from, to }));
-            const error =
-              invocation.error === undefined
-                ? undefined
-                : `${invocation.error.name}: ${invocation.error.message}`;
-            scalerCalls.push({
-              atS,
-              trigger,
-              durationMs: invocation.durationMs,
-              changes,
-              ...(error === undefined ? {} : { error }),
-              ...(invocation.result?.passes === undefined ? {} : { passes: invocation.result.passes }),
-              ...(invocation.result?.stoppedBecause === undefined
-                ? {}
-                : { stoppedBecause: invocation.result.stoppedBecause }),
-            });
-            const what =
-              error ??
-              (changes.length === 0 ? 'no change' : changes.map((c) => `${c.from} → ${c.to}`).join(', '));
-            progress(
-              `t=${seconds(at())}s  consumerScaler (${trigger} at ${seconds(atS)} s) done in ${(
-                invocation.durationMs / 1000
-              ).toFixed(1)} s: ${what}`,
-            );
-          },
-          (error: unknown) => {
-            if (closed) return;
-            // The host itself failed (not the handler): recorded like a function error.
-            scalerCalls.push({ atS, trigger, durationMs: 0, changes: [], error: errorText(error) });
-            progress(`t=${seconds(at())}s  consumerScaler (${trigger}) failed: ${errorText(error)}`);
-          },
-        );
-      pending.add(call);
-      void call.finally(() => pending.delete(call));
+  const consumer = new SimulatedConsumer(queue, {
+    ratePerReadyPod: settings.ratePerReadyPod,
+    processingMs: settings.processingMs,
+  });
+  // Every 250 ms: the Deployment's replicas, then the Ready pods' share of messages.
+  const consumerLoop = async () => {
+    for (let errors = 0; !stop.signal.aborted; await pause(250, stop.signal)) {
+      try {
+        replicas = replicasOf(await readDeployment(cluster, ref));
+        await consumer.tick(replicas.ready);
+        errors = 0;
+      } catch (error) {
+        // A transient error costs a tick; a lasting one ends the step with it.
+        if (++errors >= 20) return fail(error);
+      }
+    }
+    await consumer.finish().catch(() => undefined);
+  };
+
+  // Two senders, as a catalogue import's workers would send (each call still reaches moto alone).
+  const sender = async () => {
+    const started = performance.now();
+    let next = 0;
+    const worker = async () => {
+      for (let first = next; first < messages && !stop.signal.aborted; first = next) {
+        next += 10;
+        const ids = Array.from({ length: Math.min(10, messages - first) }, (_, i) => first + i + 1);
+        await queue.send(ids.map((id) => JSON.stringify({ product_ids: [id], attributes: { status: 1 } })));
+      }
     };
+    await Promise.all([worker(), worker()]);
+    sendSeconds = Math.round((performance.now() - started) / 100) / 10;
+    line(at(), `sent ${count(messages)} messages in ${seconds(sendSeconds)} s`);
+  };
 
-    // The simulated consumer: every 250 ms, Ready pods × rate messages, each deleted after processingMs.
-    const consumerLoop = async () => {
-      let carry = 0;
-      let last = performance.now();
-      const processing: { due: number; entries: { Id: string; ReceiptHandle: string }[] }[] = [];
-      let errors = 0;
-      const deleteDue = async (all: boolean) => {
-        const now = performance.now();
-        const ready = processing.filter((b) => all || b.due <= now);
-        processing.splice(0, ready.length);
-        const deleted = await Promise.all(
-          ready.map((b) =>
-            changeQueue(() =>
-              sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: b.entries })),
-            ),
-          ),
-        );
-        for (const out of deleted) consumed += out.Successful?.length ?? 0;
-      };
-      while (!stop.signal.aborted) {
-        try {
-          const d = await readDeployment(cluster, ref);
-          replicas = { spec: d.spec?.replicas ?? 1, ready: d.status?.readyReplicas ?? 0 };
-          const now = performance.now();
-          const quota = consumeQuota({
-            readyPods: replicas.ready,
-            elapsedMs: now - last,
-            ratePerReadyPod,
-            carry,
-          });
-          last = now;
-          carry = quota.carry;
-          // Ten messages per receive at most.
-          const calls = Array.from({ length: Math.ceil(quota.take / 10) }, (_, i) =>
-            Math.min(10, quota.take - i * 10),
+  // Once a second: a sample, the alarm's evaluation, the schedule; stops at zero or at the timeout.
+  const samples: BurstSample[] = [];
+  let clock = initialTriggerClock(settings.scheduleIntervalS);
+  const sampler = async () => {
+    for (let tick = 1, errors = 0; !stop.signal.aborted; tick++) {
+      try {
+        const depth = await queue.depth();
+        const sample: BurstSample = {
+          atS: at(),
+          ...depth,
+          specReplicas: replicas.spec,
+          readyReplicas: replicas.ready,
+          consumed: consumer.consumed,
+        };
+        const previous = samples.at(-1);
+        samples.push(sample);
+        if (previous !== undefined && previous.specReplicas !== sample.specReplicas) {
+          line(
+            sample.atS,
+            `${deployment}: desired replicas ${previous.specReplicas} → ${sample.specReplicas}`,
           );
-          const batches = await Promise.all(
-            calls.map(async (max) => {
-              const out = await changeQueue(() =>
-                sqs.send(
-                  new ReceiveMessageCommand({
-                    QueueUrl: queueUrl,
-                    MaxNumberOfMessages: max,
-                    VisibilityTimeout: 60,
-                    WaitTimeSeconds: 0,
-                  }),
-                ),
-              );
-              return (out.Messages ?? []).flatMap((m, i) =>
-                m.ReceiptHandle === undefined ? [] : [{ Id: `m${i}`, ReceiptHandle: m.ReceiptHandle }],
-              );
+        }
+        progress(formatSample(sample));
+
+        const due = triggersDue(clock, sample, settings.scheduleIntervalS);
+        clock = due.clock;
+        const eventTime = new Date(wall0 + sample.atS * 1000);
+        if (due.alarm?.state === 'ALARM') {
+          line(
+            sample.atS,
+            `backlog alarm → ALARM (${count(depth.visible)} visible): invoking consumerScaler`,
+          );
+          invokeScaler(
+            'alarm',
+            alarmStateChangeEvent({
+              state: 'ALARM',
+              previousState: due.alarm.previousState,
+              at: eventTime,
+              previousAt: new Date(wall0 + due.alarm.previousAtS * 1000),
+              value: depth.visible,
+              previousValue: due.alarm.previousValue,
             }),
           );
-          const due = performance.now() + processingMs;
-          for (const entries of batches) if (entries.length > 0) processing.push({ due, entries });
-          await deleteDue(false);
-          errors = 0;
-        } catch (error) {
-          // A transient error costs a tick; a lasting one ends the step with it.
-          if (++errors >= 20) return fail(error);
+        } else if (due.alarm !== undefined) {
+          line(sample.atS, 'backlog alarm → OK (the rule matches ALARM only: no invocation)');
         }
-        await pause(250, stop.signal);
+        if (due.schedule) {
+          line(sample.atS, 'backstop schedule: invoking consumerScaler');
+          invokeScaler('schedule', scheduledEvent(eventTime));
+        }
+
+        const drained = sendSeconds !== undefined && depth.visible === 0 && depth.inFlight === 0;
+        if (drained && replicas.spec === 0 && replicas.ready === 0) return stop.abort();
+        if (sample.atS >= settings.timeoutS) {
+          timedOut = true;
+          return stop.abort();
+        }
+        errors = 0;
+      } catch (error) {
+        if (error instanceof BurstSetupError || ++errors >= 10) return fail(error);
       }
-      // Messages being processed are finished, as a consumer's preStop lets its batch finish.
-      await deleteDue(true).catch(() => undefined);
-    };
-
-    const sender = async () => {
-      const started = performance.now();
-      // Two senders, as a catalogue import's workers would send (each call still goes alone to moto).
-      let next = 0;
-      const worker = async () => {
-        for (let sent = next; sent < messages && !stop.signal.aborted; sent = next) {
-          next += 10;
-          const entries = Array.from({ length: Math.min(10, messages - sent) }, (_, i) => ({
-            Id: `m${i}`,
-            MessageBody: JSON.stringify({ product_ids: [sent + i + 1], attributes: { status: 1 } }),
-          }));
-          const out = await changeQueue(() =>
-            sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries })),
-          );
-          if ((out.Failed ?? []).length > 0) {
-            throw new Error(
-              `SendMessageBatch to ${queueUrl} failed for ${out.Failed?.length} entries: ${out.Failed?.[0]?.Message}`,
-            );
-          }
-        }
-      };
-      await Promise.all(Array.from({ length: 2 }, worker));
-      sendSeconds = Math.round((performance.now() - started) / 100) / 10;
-      progress(
-        `t=${seconds(at())}s  sent ${messages.toLocaleString('en-US')} messages in ${seconds(sendSeconds)} s`,
-      );
-    };
-
-    // Once a second: a sample, the alarm's evaluation, the schedule.
-    const samples: BurstSample[] = [];
-    let alarm: AlarmState = 'OK';
-    let alarmSince = new Date(wall0);
-    let nextScheduleS = scheduleIntervalS;
-    let timedOut = false;
-    const sampler = async () => {
-      let errors = 0;
-      for (let tick = 1; !stop.signal.aborted; tick++) {
-        try {
-          const depth = await queueDepth();
-          const sample: BurstSample = {
-            atS: at(),
-            visible: depth.visible,
-            inFlight: depth.inFlight,
-            specReplicas: replicas.spec,
-            readyReplicas: replicas.ready,
-            consumed,
-          };
-          const previous = samples.at(-1);
-          samples.push(sample);
-          if (previous !== undefined && previous.specReplicas !== sample.specReplicas) {
-            progress(
-              `t=${seconds(sample.atS)}s  ${deployment}: desired replicas ${previous.specReplicas} → ${sample.specReplicas}`,
-            );
-          }
-          progress(formatSample(sample));
-
-          const changed = alarmTransition(alarm, depth.visible);
-          if (changed !== undefined) {
-            const now = new Date(wall0 + sample.atS * 1000);
-            const event = alarmStateChangeEvent({
-              state: changed,
-              previousState: alarm,
-              at: now,
-              previousAt: alarmSince,
-              value: depth.visible,
-            });
-            alarm = changed;
-            alarmSince = now;
-            // The EventBridge rule matches ALARM only: the return to OK wakes nobody.
-            if (changed === 'ALARM') {
-              progress(
-                `t=${seconds(sample.atS)}s  backlog alarm → ALARM (${depth.visible} visible): invoking consumerScaler`,
-              );
-              invokeScaler('alarm', event);
-            } else {
-              progress(
-                `t=${seconds(sample.atS)}s  backlog alarm → OK (the rule matches ALARM only: no invocation)`,
-              );
-            }
-          }
-          if (sample.atS >= nextScheduleS) {
-            nextScheduleS += scheduleIntervalS;
-            progress(`t=${seconds(sample.atS)}s  backstop schedule: invoking consumerScaler`);
-            invokeScaler('schedule', scheduledEvent(new Date(wall0 + sample.atS * 1000)));
-          }
-
-          const drained = sendSeconds !== undefined && depth.visible === 0 && depth.inFlight === 0;
-          if (drained && replicas.spec === 0 && replicas.ready === 0) return stop.abort();
-          if (sample.atS >= timeoutS) {
-            timedOut = true;
-            return stop.abort();
-          }
-          errors = 0;
-        } catch (error) {
-          if (error instanceof BurstSetupError || ++errors >= 10) return fail(error);
-        }
-        await pause(Math.max(0, tick * 1000 - (performance.now() - t0)), stop.signal);
-      }
-    };
-
-    try {
-      await Promise.all([sender().catch(fail), consumerLoop(), sampler()]);
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
+      await pause(Math.max(0, tick * 1000 - (performance.now() - t0)), stop.signal);
     }
-    if (failure !== undefined || options.signal?.aborted) {
-      // Leave the queue empty, so an invocation still running scales the Deployment back down.
-      closed = true;
-      await changeQueue(() => sqs.send(new PurgeQueueCommand({ QueueUrl: queueUrl }))).catch(() => undefined);
-      if (failure !== undefined) throw failure;
-      options.signal?.throwIfAborted();
-    }
+  };
 
-    // On success an invocation still running is awaited (it stops soon after the scale to zero),
-    // so its changes are recorded; bounded by the function's timeout. After a timeout it is not.
-    if (pending.size > 0 && !timedOut) {
-      progress(`t=${seconds(at())}s  waiting for ${pending.size} consumerScaler invocation(s) to finish`);
-      const deadline = new Promise<void>((r) => setTimeout(r, scalerTimeoutMs).unref());
-      await Promise.race([Promise.all(pending), deadline]);
-    }
-    if (pending.size > 0)
-      note(`${pending.size} consumerScaler invocation(s) still running at the end (not recorded)`);
-    closed = true;
-    const left = await queueDepth();
-    if (left.visible + left.inFlight > 0)
-      await purge(`${left.visible + left.inFlight} messages left at the end`);
-
-    const totalS = at();
-    const timeline = summarizeBurst(samples, sendSeconds ?? totalS);
-    if (timedOut) {
-      note(
-        `timed out after ${timeoutS} s: ${
-          timeline.drainedAtS === undefined
-            ? 'the queue was not drained'
-            : `drained at ${timeline.drainedAtS} s`
-        }, replicas ${replicas.ready}/${replicas.spec} — not back at zero`,
-      );
-    }
-    progress(formatTimeline({ ...timeline, totalS }));
-    return {
-      namespace,
-      deployment,
-      queueUrl,
-      messages,
-      sendSeconds: sendSeconds ?? totalS,
-      samples,
-      scalerCalls: [...scalerCalls].sort((a, b) => a.atS - b.atS),
-      ...timeline,
-      totalS,
-      cooldownSeconds,
-      scheduleIntervalS,
-      ratePerReadyPod,
-      timedOut,
-      notes,
-    };
+  try {
+    await Promise.all([sender().catch(fail), consumerLoop(), sampler()]);
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
   }
+  if (failure !== undefined || options.signal?.aborted) {
+    // Leave the queue empty, so an invocation still running scales the Deployment back down.
+    closed = true;
+    await queue.purge().catch(() => undefined);
+    if (failure !== undefined) throw failure;
+    options.signal?.throwIfAborted();
+  }
+
+  // On success an invocation still running is awaited (it stops soon after the scale to zero),
+  // so its changes are recorded; bounded by the function's timeout. After a timeout it is not.
+  if (pending.size > 0 && !timedOut) {
+    line(at(), `waiting for ${pending.size} consumerScaler invocation(s) to finish`);
+    const deadline = new Promise<void>((resolve) => setTimeout(resolve, scalerTimeoutMs).unref());
+    await Promise.race([Promise.all(pending), deadline]);
+  }
+  if (pending.size > 0)
+    note(`${pending.size} consumerScaler invocation(s) still running at the end (not recorded)`);
+  closed = true;
+  const left = await queue.depth();
+  if (left.visible + left.inFlight > 0) {
+    await queue.purge();
+    note(`purged ${queueNameOf(queueUrl)}: ${count(left.visible + left.inFlight)} messages left at the end`);
+  }
+
+  const totalS = at();
+  const timeline = summarizeBurst(samples, sendSeconds ?? totalS);
+  if (timedOut) {
+    note(
+      `timed out after ${settings.timeoutS} s: ${
+        timeline.drainedAtS === undefined
+          ? 'the queue was not drained'
+          : `drained at ${timeline.drainedAtS} s`
+      }, replicas ${replicas.ready}/${replicas.spec} — not back at zero`,
+    );
+  }
+  progress(formatTimeline({ ...timeline, totalS }));
+  return {
+    namespace,
+    deployment,
+    queueUrl,
+    messages,
+    sendSeconds: sendSeconds ?? totalS,
+    samples,
+    scalerCalls: [...scalerCalls].sort((a, b) => a.atS - b.atS),
+    ...timeline,
+    totalS,
+    cooldownSeconds: settings.cooldownSeconds,
+    scheduleIntervalS: settings.scheduleIntervalS,
+    ratePerReadyPod: settings.ratePerReadyPod,
+    timedOut,
+    notes,
+  };
 }

@@ -75,6 +75,74 @@ export function alarmTransition(current: AlarmState, visible: number): AlarmStat
   return next === current ? undefined : next;
 }
 
+/** Where the emulated EventBridge sources stand: the alarm's state and the schedule's next slot. */
+export interface TriggerClock {
+  readonly alarm: AlarmState;
+  /** When (s into the step) the alarm entered its state, and the datapoint that put it there. */
+  readonly alarmSinceS: number;
+  readonly alarmValue: number;
+  /** The schedule fires at the first reading at or after this (s into the step). */
+  readonly nextScheduleS: number;
+}
+
+export const initialTriggerClock = (scheduleIntervalS: number): TriggerClock => ({
+  alarm: 'OK',
+  alarmSinceS: 0,
+  alarmValue: 0,
+  nextScheduleS: scheduleIntervalS,
+});
+
+/** What one reading sets off. */
+export interface DueTriggers {
+  readonly clock: TriggerClock;
+  /** The alarm changed state (an event only reaches consumerScaler for ALARM: the rule matches that). */
+  readonly alarm?: {
+    readonly state: AlarmState;
+    readonly previousState: AlarmState;
+    readonly previousAtS: number;
+    readonly previousValue: number;
+  };
+  /** The backstop schedule is due. */
+  readonly schedule: boolean;
+}
+
+/**
+ * Plays EventBridge's two sources on one queue reading: the backlog alarm evaluated on it, and the
+ * rate(N s) schedule. After a stall the schedule fires once and resumes at its next slot (missed
+ * slots are not replayed in a burst).
+ */
+export function triggersDue(
+  clock: TriggerClock,
+  reading: { readonly atS: number; readonly visible: number },
+  scheduleIntervalS: number,
+): DueTriggers {
+  if (!(scheduleIntervalS > 0))
+    throw new RangeError(`scheduleIntervalS must be > 0, not ${scheduleIntervalS}`);
+  const changed = alarmTransition(clock.alarm, reading.visible);
+  const schedule = reading.atS >= clock.nextScheduleS;
+  let nextScheduleS = clock.nextScheduleS;
+  while (nextScheduleS <= reading.atS) nextScheduleS += scheduleIntervalS;
+  return {
+    clock: {
+      ...(changed === undefined
+        ? { alarm: clock.alarm, alarmSinceS: clock.alarmSinceS, alarmValue: clock.alarmValue }
+        : { alarm: changed, alarmSinceS: reading.atS, alarmValue: reading.visible }),
+      nextScheduleS,
+    },
+    ...(changed === undefined
+      ? {}
+      : {
+          alarm: {
+            state: changed,
+            previousState: clock.alarm,
+            previousAtS: clock.alarmSinceS,
+            previousValue: clock.alarmValue,
+          },
+        }),
+    schedule,
+  };
+}
+
 /** "2026-11-28T06:00:00Z": EventBridge's `time` (whole seconds). */
 const eventTime = (at: Date): string => `${at.toISOString().slice(0, 19)}Z`;
 /** "2026-11-28T06:00:00.000+0000": CloudWatch's state timestamp. */

@@ -11,8 +11,11 @@ import {
   consumeQuota,
   formatSample,
   formatTimeline,
+  initialTriggerClock,
   scheduledEvent,
   summarizeBurst,
+  type TriggerClock,
+  triggersDue,
 } from '../../../scripts/demo/burst/model.ts';
 import { type BurstSample, burstScalerEnv } from '../../../scripts/demo/burst.ts';
 
@@ -123,6 +126,74 @@ describe('alarmTransition', () => {
     ['ALARM', 0, 'OK'],
   ] as const)('goes from %s with %i visible to %s', (current, visible, next) => {
     expect(alarmTransition(current, visible)).toBe(next);
+  });
+});
+
+describe('triggersDue', () => {
+  /** Plays readings through the emulated EventBridge; lists what fired when. */
+  function play(readings: readonly [atS: number, visible: number][], intervalS = 60): string[] {
+    let clock: TriggerClock = initialTriggerClock(intervalS);
+    const fired: string[] = [];
+    for (const [atS, visible] of readings) {
+      const due = triggersDue(clock, { atS, visible }, intervalS);
+      clock = due.clock;
+      if (due.alarm !== undefined) fired.push(`${atS}: ${due.alarm.previousState}→${due.alarm.state}`);
+      if (due.schedule) fired.push(`${atS}: schedule`);
+    }
+    return fired;
+  }
+
+  it('raises the alarm on the first visible message and clears it when the queue is empty', () => {
+    expect(
+      play([
+        [0.2, 0],
+        [1, 50],
+        [2, 9000],
+        [150, 3],
+        [151, 0],
+        [152, 0],
+      ]),
+    ).toEqual(['1: OK→ALARM', '150: schedule', '151: ALARM→OK']);
+  });
+
+  it('fires the schedule once per interval, on the first reading at or after each slot', () => {
+    expect(
+      play([
+        [59.9, 0],
+        [60.1, 0],
+        [61, 0],
+        [119, 0],
+        [120, 0],
+        [180.4, 0],
+      ]),
+    ).toEqual(['60.1: schedule', '120: schedule', '180.4: schedule']);
+  });
+
+  it('fires a missed schedule once after a stall and resumes at its next slot', () => {
+    expect(
+      play([
+        [10, 0],
+        [200, 0],
+        [239, 0],
+        [240, 0],
+      ]),
+    ).toEqual(['200: schedule', '240: schedule']);
+  });
+
+  it('remembers when and with what the alarm entered its state, for the next event', () => {
+    // Prepare
+    let clock = initialTriggerClock(60);
+    clock = triggersDue(clock, { atS: 1, visible: 40 }, 60).clock;
+
+    // Act
+    const due = triggersDue(clock, { atS: 150, visible: 0 }, 60);
+
+    // Assess
+    expect(due.alarm).toEqual({ state: 'OK', previousState: 'ALARM', previousAtS: 1, previousValue: 40 });
+  });
+
+  it('throws for an interval that would never advance', () => {
+    expect(() => triggersDue(initialTriggerClock(0), { atS: 1, visible: 0 }, 0)).toThrow(RangeError);
   });
 });
 
