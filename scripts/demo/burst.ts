@@ -13,7 +13,7 @@ import { connectCluster } from '../../lib/k8s/connection.ts';
 import { patchDeployment, readDeployment } from '../../lib/k8s/deployments.ts';
 import { NotFoundError } from '../../lib/k8s/errors.ts';
 import type { ObjectRef } from '../../lib/k8s/objectRef.ts';
-import { readScale, writeScale } from '../../lib/k8s/scale.ts';
+import { updateScale } from '../../lib/k8s/scale.ts';
 import { targetAnnotations } from '../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../lib/scaling/target.ts';
 import { SimulatedConsumer } from './burst/consumer.ts';
@@ -241,11 +241,11 @@ async function prepare(
     `${deployment}: cooldown annotation ${annotations[targetAnnotations.cooldownSeconds] ?? 'unset'} s → ${settings.cooldownSeconds} s for the demo (declared on the Deployment, no redeploy)`,
   );
   if (options.startFromZero ?? true) {
-    const scale = await readScale(cluster, ref);
-    if (scale.replicas > 0) {
-      await writeScale(cluster, ref, 0, scale.resourceVersion);
+    // Read–decide–write with retries: the Deployment controller writes the same object (status).
+    const update = await updateScale(cluster, ref, () => 0);
+    if (update.changed) {
       note(
-        `${deployment}: ${scale.replicas} → 0 replicas first, so the burst starts from a drained consumer`,
+        `${deployment}: ${update.previousReplicas} → 0 replicas first, so the burst starts from a drained consumer`,
       );
     }
     await waitForNoPods(cluster, ref, 30_000);
