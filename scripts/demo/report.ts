@@ -145,7 +145,7 @@ export function scalerCallsText(b: BurstFigures): string {
   for (const c of b.scalerCalls) by.set(c.trigger, (by.get(c.trigger) ?? 0) + 1);
   const errors = b.scalerCalls.filter((c) => c.error !== undefined).length;
   const parts = [...by.entries()].map(([t, n]) => `${n} ${t}`).join(', ');
-  return `${b.scalerCalls.length} consumerScaler invocations${parts === '' ? '' : ` (${parts})`}${errors > 0 ? `, ${errors} failed` : ''}`;
+  return `${b.scalerCalls.length} consumerScaler invocation${b.scalerCalls.length === 1 ? '' : 's'}${parts === '' ? '' : ` (${parts})`}${errors > 0 ? `, ${errors} failed` : ''}`;
 }
 
 const oneLine = (text: string, max: number): string => {
