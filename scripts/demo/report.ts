@@ -69,6 +69,10 @@ export function formatTotals(variants: readonly VariantRow[]): FormatTotal[] {
     }));
 }
 
+/** Bytes a format saves against JPEG over the same variants (0 for JPEG itself). */
+const savedVsJpeg = (f: FormatTotal): number =>
+  f.vsJpeg === undefined ? 0 : Math.round(f.bytes / (1 + f.vsJpeg) - f.bytes);
+
 const rank = (format: string): number => {
   const i = formatOrder.indexOf(format);
   return i === -1 ? formatOrder.length : i;
@@ -117,7 +121,7 @@ export function summaryRows(data: DemoData): [string, string][] {
     const formats = formatTotals(images.variants)
       .map(
         (f) =>
-          `${f.format} ${bytesText(f.bytes)}${f.vsJpeg === undefined ? '' : ` (${pct(f.vsJpeg)} vs JPEG)`}`,
+          `${f.format} ${bytesText(f.bytes)}${f.vsJpeg === undefined ? '' : ` (${pct(f.vsJpeg)} vs JPEG, ${bytesText(savedVsJpeg(f))} saved)`}`,
       )
       .join(', ');
     if (formats !== '') rows.push(['image formats', formats]);
@@ -133,7 +137,7 @@ export function summaryRows(data: DemoData): [string, string][] {
     rows.push([`rollout ${r.label}`, `${r.imageTag}: ${releaseLine(r)}`]);
     const failure = r.report?.body.failureDetails;
     if (failure !== undefined)
-      rows.push(['  CodePipeline was told', `${failure.type}: ${oneLine(failure.message, 160)}`]);
+      rows.push(['  CodePipeline was told', `${failure.type}: ${oneLine(failure.message, 400)}`]);
   }
   rows.push(['total wall time', `${data.wallS.toFixed(0)} s`]);
   return rows;
@@ -344,12 +348,13 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
     sections.push(
       `<p>Each photograph was uploaded as an original to the media bucket and S3's ObjectCreated notification delivered to imageVariants (moto does not invoke Lambda, so the demo plays S3's part). The function's own EMF metrics: VariantsGenerated ${images.metrics.generated}, VariantBytes ${escapeHtml(bytesText(images.metrics.variantBytes))}, OriginalBytes ${escapeHtml(bytesText(images.metrics.originalBytes))}.</p>`,
       table(
-        ['format', 'variants', 'bytes', 'vs JPEG at the same sizes'],
+        ['format', 'variants', 'bytes', 'vs JPEG at the same sizes', 'saved vs JPEG'],
         formatTotals(images.variants).map((f) => [
           f.format,
           String(f.count),
           bytesText(f.bytes),
           f.vsJpeg === undefined ? '—' : pct(f.vsJpeg),
+          f.vsJpeg === undefined ? '—' : bytesText(savedVsJpeg(f)),
         ]),
       ),
       plots.images,
@@ -409,6 +414,9 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
     sections.push(
       `<h3>${escapeHtml(r.label)}: <code>${escapeHtml(r.imageTag)}</code></h3><p>${escapeHtml(releaseLine(r))}. CodePipeline job(s): ${r.jobIds.map((j) => `<code>${escapeHtml(j)}</code>`).join(', ')}; ${escapeHtml(r.report?.operation ?? 'nothing reported')}.</p>`,
       summary === undefined ? '' : `<p>Execution summary: ${escapeHtml(summary)}</p>`,
+      r.report?.body.outputVariables === undefined
+        ? ''
+        : `<p>Output variables:</p>${table(['name', 'value'], Object.entries(r.report.body.outputVariables))}`,
       failure === undefined
         ? ''
         : `<p>Failure report CodePipeline received (<code>${escapeHtml(failure.type)}</code>):</p><pre>${escapeHtml(failure.message)}</pre>`,

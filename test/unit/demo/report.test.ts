@@ -81,7 +81,7 @@ describe('summaryRows and textTable', () => {
     const text = Object.fromEntries(rows);
     expect(text.images).toBe('2 originals (3.0 MB) → 12 variants (44.0 KB); median 1.3 s per original');
     expect(text['image formats']).toBe(
-      'jpeg 22.0 KB, webp 13.2 KB (-40 % vs JPEG), avif 8.8 KB (-60 % vs JPEG)',
+      'jpeg 22.0 KB, webp 13.2 KB (-40 % vs JPEG, 8.8 KB saved), avif 8.8 KB (-60 % vs JPEG, 13.2 KB saved)',
     );
     expect(text['queue burst']).toContain('peak 10 replicas, drained 3.5 s, back to zero 4.0 s');
     expect(text['queue burst']).toContain('3 consumerScaler invocations (1 alarm, 2 schedule), 1 failed');
