@@ -75,3 +75,23 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   }
   return { keep, messages, photos, outDir, help };
 }
+
+/**
+ * How long the first-run build of the Kubernetes binaries should take with `cores` CPUs: 526 s
+ * measured on 2 cores (scripts/local/README.md); the Go compiler uses every core, so more cores
+ * help until linking and module downloads dominate (counted as a floor of a third).
+ */
+export function buildEstimateSeconds(cores: number): number {
+  const measured = 526;
+  const serial = measured / 3;
+  return Math.round(serial + ((measured - serial) * 2) / Math.max(1, Math.min(cores, 16)));
+}
+
+/** "about 4 min left", or "should finish any moment" once past the estimate. */
+export function buildRemaining(estimateS: number, elapsedS: number): string {
+  const left = estimateS - elapsedS;
+  if (left <= 30) return 'should finish any moment';
+  return left >= 90
+    ? `about ${Math.round(left / 60)} min left`
+    : `about ${Math.round(left / 10) * 10} s left`;
+}

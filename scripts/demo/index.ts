@@ -11,6 +11,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Listr, type ListrTask, PRESET_TIMER } from 'listr2';
@@ -20,7 +21,7 @@ import { down } from '../local/down.ts';
 import { k8sRunning } from '../local/k8s.ts';
 import { localDir, runningPid } from '../local/proc.ts';
 import { up } from '../local/up.ts';
-import { DemoArgsError, demoUsage, parseDemoArgs } from './args.ts';
+import { buildEstimateSeconds, buildRemaining, DemoArgsError, demoUsage, parseDemoArgs } from './args.ts';
 import { burstScalerEnv, runBurst } from './burst.ts';
 import { MetricTally } from './emf.ts';
 import { functionSettings } from './functionEnv.ts';
@@ -219,10 +220,11 @@ async function main(): Promise<number> {
             return;
           }
           const t0 = Date.now();
-          const title = 'Building Kubernetes from Go modules (first run only, about 9 minutes on 2 cores)';
+          const estimateS = buildEstimateSeconds(availableParallelism());
+          const title = `Building Kubernetes from Go modules (first run only, about ${Math.round(estimateS / 60)} minutes here; 9 on 2 cores)`;
           task.title = `${title} — 0:00`;
           const tick = setInterval(() => {
-            task.title = `${title} — ${elapsed(t0)} elapsed`;
+            task.title = `${title} — ${elapsed(t0)} elapsed, ${buildRemaining(estimateS, (Date.now() - t0) / 1000)}`;
           }, 1000);
           try {
             await buildK8s((line) => {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DemoArgsError, parseDemoArgs } from '../../../scripts/demo/args.ts';
+import {
+  buildEstimateSeconds,
+  buildRemaining,
+  DemoArgsError,
+  parseDemoArgs,
+} from '../../../scripts/demo/args.ts';
 
 describe('parseDemoArgs', () => {
   it('defaults to 10,000 messages, every photograph, out/, stopping the environment', () => {
@@ -44,5 +49,27 @@ describe('parseDemoArgs', () => {
     // Assess
     expect(parse).toThrow(DemoArgsError);
     expect(parse).toThrow(message);
+  });
+});
+
+describe('buildEstimateSeconds and buildRemaining', () => {
+  it('estimates the measured 526 s on 2 cores, less with more cores, never below the serial part', () => {
+    // Act / Assess
+    expect(buildEstimateSeconds(2)).toBe(526);
+    expect(buildEstimateSeconds(1)).toBeGreaterThan(526);
+    expect(buildEstimateSeconds(8)).toBeLessThan(buildEstimateSeconds(4));
+    expect(buildEstimateSeconds(64)).toBe(buildEstimateSeconds(16));
+    expect(buildEstimateSeconds(16)).toBeGreaterThan(526 / 3);
+  });
+
+  it.each([
+    [526, 0, 'about 9 min left'],
+    [526, 436, 'about 90 s left'],
+    [526, 470, 'about 60 s left'],
+    [526, 500, 'should finish any moment'],
+    [526, 900, 'should finish any moment'],
+  ])('says what is left of %i s after %i s: %s', (estimate, elapsedS, text) => {
+    // Act / Assess
+    expect(buildRemaining(estimate, elapsedS)).toBe(text);
   });
 });
