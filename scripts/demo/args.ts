@@ -91,7 +91,5 @@ export function buildEstimateSeconds(cores: number): number {
 export function buildRemaining(estimateS: number, elapsedS: number): string {
   const left = estimateS - elapsedS;
   if (left <= 30) return 'should finish any moment';
-  return left > 90
-    ? `about ${Math.round(left / 60)} min left`
-    : `about ${Math.round(left / 10) * 10} s left`;
+  return left > 90 ? `about ${Math.round(left / 60)} min left` : `about ${Math.round(left / 10) * 10} s left`;
 }
