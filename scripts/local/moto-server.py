@@ -1,4 +1,4 @@
-"""moto_server for the embedded environment, with performance fixes and no change of behaviour.
+"""moto_server for the embedded environment, with fixes for SQS at the depths the demo and tests use.
 
 moto 5.2 (up to 5.2.5 at least) makes a 10,000-message queue unusably slow — the demo's burst and the
 scaler's tests need one:
@@ -8,6 +8,10 @@ scaler's tests need one:
   sending N messages costs O(N²) (10,000 took about 20 minutes) and receiving 10 messages from a
   10,000-message queue took seconds. Neither call uses the counts, so while they run on this thread
   the counts read as 0; everywhere else (GetQueueAttributes, …) they are computed exactly as before.
+- ``Queue.delete_message`` rebuilds the queue's message list without the queue's lock, so two
+  concurrent deletes (or a delete racing a send) put deleted messages back: with 8 parallel consumers
+  draining 5,000 messages, about 1,000 reappeared. It now holds the lock ``add_message`` already uses.
+  This one is a correctness fix: requests are still served concurrently, only the list edit is serial.
 - Every visibility check calls ``unix_time_millis()``, which goes through naive-datetime arithmetic
   (about 6 µs); the same number from ``time.time()`` costs a tenth of that.
 
@@ -56,6 +60,16 @@ for _count in (
 
 _without_counts("send_message")
 _without_counts("is_message_valid_based_on_retention_period")
+
+_queue_delete_message = Queue.delete_message
+
+
+def _delete_message_locked(self: Queue, receipt_handle: str) -> None:
+    with self._messages_lock:
+        _queue_delete_message(self, receipt_handle)
+
+
+Queue.delete_message = _delete_message_locked  # type: ignore[method-assign]
 
 _unix_time_millis = models.unix_time_millis
 
