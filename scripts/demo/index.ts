@@ -336,9 +336,9 @@ async function main(): Promise<number> {
           try {
             result = await burst();
           } catch (error) {
-            // runBurst writes the Deployment's scale with a resourceVersion precondition while the
-            // Deployment controller may be writing the same object; it leaves the queue empty when it
-            // fails, so one more attempt starts from the same state.
+            // The consumer Deployment is written by the Deployment controller, the scaler and this
+            // step at once; a conflict that still escapes runBurst is not a verdict on the scaler. The
+            // step leaves the queue empty when it fails, so one more attempt starts from the same state.
             if (!(error instanceof ConflictError)) throw error;
             task.output = `write conflict on ${burstDeployment} (${error.message}); starting the burst again`;
             result = await burst();
