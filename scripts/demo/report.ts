@@ -1,17 +1,11 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { BurstSample } from './burst.ts';
 import type { ImagesResult, VariantRow } from './images.ts';
 import type { ReleaseRun } from './rollouts.ts';
 
 /** The part of the burst step's result the report shows (runBurst's BurstResult has at least this). */
 export interface BurstFigures {
-  readonly samples: readonly {
-    readonly atS: number;
-    readonly visible: number;
-    readonly inFlight: number;
-    readonly specReplicas: number;
-    readonly readyReplicas: number;
-    readonly consumed: number;
-  }[];
+  readonly samples: readonly BurstSample[];
   /** consumerScaler invocations (alarm wake-ups and backstop schedules). */
   readonly scalerCalls: readonly { readonly trigger: string; readonly error?: string | undefined }[];
   readonly firstScaleUpS?: number | undefined;
