@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -41,6 +44,11 @@ const allQueueNames = [...shopQueueNames, ...shopQueueNames.map((q) => `${q}-dlq
 const topicSuffix = `:${service}-${stage}-alerts`;
 
 let env: NodeJS.ProcessEnv;
+/**
+ * The OS temp dir sls runs with, removed afterwards: serverless-esbuild 1.57 leaves its zip staging
+ * directory (≈ 25 MB per function) in it on every package (floydspace/serverless-esbuild#589).
+ */
+const slsTmp = mkdtempSync(join(tmpdir(), 'm2-sls-deploy-'));
 let scalerArn: string;
 let removed = false;
 
@@ -141,7 +149,7 @@ async function scalerRuleNames(): Promise<string[]> {
 
 beforeAll(async () => {
   const { MEDIA_BUCKET: _shared, ...rest } = { ...process.env, ...embeddedEnv() };
-  env = { ...rest, AWS_REGION: rest.AWS_REGION ?? 'us-east-1' };
+  env = { ...rest, AWS_REGION: rest.AWS_REGION ?? 'us-east-1', TMPDIR: slsTmp };
   await sls('deploy');
   const scaler = await aws<{ Configuration: { FunctionArn: string } }>([
     'lambda',
@@ -155,6 +163,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Only when the removal test did not run (filtered out, or an earlier failure): leave moto as found.
   if (!removed) await sls('remove');
+  rmSync(slsTmp, { recursive: true, force: true });
 }, 600_000);
 
 describe('sls deploy against the embedded AWS', () => {

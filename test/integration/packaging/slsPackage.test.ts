@@ -37,10 +37,13 @@ const packageDirs: string[] = [];
 /** `sls package` offline (dummy credentials, no endpoint), exactly as a user runs it on a fresh clone. */
 async function packageService(extraArgs: readonly string[] = []): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'm2-sls-'));
-  packageDirs.push(out);
+  // sls's own temp dir: serverless-esbuild 1.57 leaves its zip staging directory (≈ 25 MB per
+  // function) in the OS temp dir on every package (floydspace/serverless-esbuild#589).
+  const staging = mkdtempSync(join(tmpdir(), 'm2-sls-tmp-'));
+  packageDirs.push(out, staging);
   const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
   await run('npx', ['sls', 'package', '--stage', 'citest', '--package', out, ...extraArgs], {
-    env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+    env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', TMPDIR: staging },
     timeout: 240_000,
   });
   return join(out, 'cloudformation-template-update-stack.json');
