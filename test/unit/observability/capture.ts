@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import { metricNamespace } from '../../../lib/observability/metricNames.ts';
 import { metricsDiagnostics, serviceName } from '../../../lib/observability/telemetry.ts';
@@ -94,4 +95,17 @@ export function powertools(): { logger: Logger; metrics: Metrics } {
     logger,
     metrics: new Metrics({ namespace: metricNamespace, serviceName, logger: metricsDiagnostics(logger) }),
   };
+}
+
+/** The Lambda context Powertools' injectLambdaContext reads (function name/ARN, memory, request id). */
+export function lambdaContext(functionKey: string, memoryMb: number, remainingMs: number): Context {
+  const functionName = `m2-eks-pipeline-dev-${functionKey}`;
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: String(memoryMb),
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
+    getRemainingTimeInMillis: () => remainingMs,
+  } as unknown as Context;
 }

@@ -1,12 +1,12 @@
 import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import type { Context, LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
+import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadImageServeConfig } from '../../../lib/config/imageServeConfig.ts';
 import { parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { signatureFor } from '../../../lib/images/urlSigning.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
-import { captureOutput } from './capture.ts';
+import { captureOutput, lambdaContext } from './capture.ts';
 
 const names = metricNames.imageServe;
 const service = 'm2-eks-pipeline';
@@ -18,14 +18,7 @@ const goodSignature = signatureFor(
   parseImageUrl(path, query, loadImageServeConfig(env).settings.rules).signedMessage,
 );
 const badSignature = 'A'.repeat(goodSignature.length);
-const context = {
-  functionName: 'm2-eks-pipeline-dev-imageServe',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:m2-eks-pipeline-dev-imageServe',
-  memoryLimitInMB: '1024',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  getRemainingTimeInMillis: () => 10_000,
-} as unknown as Context;
+const context = lambdaContext('imageServe', 1024, 10_000);
 
 const request = (signature: string) =>
   ({

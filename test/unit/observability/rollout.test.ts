@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { CodePipelineClient, PutJobFailureResultCommand } from '@aws-sdk/client-codepipeline';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { powertoolsLog, powertoolsMetricSink } from '../../../lib/observability/telemetry.ts';
 import { defaultRolloutSettings, type RolloutPorts, runRollout } from '../../../lib/rollout/executor.ts';
 import { FakeClock, FakeCluster, FakeJobResults } from '../rollout/fakes.ts';
-import { type CapturedOutput, captureOutput, powertools } from './capture.ts';
+import { type CapturedOutput, captureOutput, lambdaContext, powertools } from './capture.ts';
 
 const names = metricNames.rollout;
 const namespace = 'shop-a';
@@ -170,14 +169,7 @@ describe('the rollout handler', () => {
     readFileSync(new URL('../../../events/codepipeline-job.json', import.meta.url), 'utf8'),
   );
   const credentials: Record<string, string> = event['CodePipeline.job'].data.artifactCredentials;
-  const context = {
-    functionName: 'm2-eks-pipeline-dev-rollout',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:m2-eks-pipeline-dev-rollout',
-    memoryLimitInMB: '512',
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    getRemainingTimeInMillis: () => 15 * 60_000,
-  } as unknown as Context;
+  const context = lambdaContext('rollout', 512, 15 * 60_000);
   /** Lines that quote any of the artifact credentials. */
   const leaks = (out: CapturedOutput) =>
     out.lines.filter((line) => Object.values(credentials).some((secret) => line.includes(secret)));

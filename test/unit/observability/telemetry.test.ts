@@ -1,6 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   lambdaContextOptions,
@@ -8,16 +7,9 @@ import {
   powertoolsMetricSink,
   withFields,
 } from '../../../lib/observability/telemetry.ts';
-import { captureOutput, powertools } from './capture.ts';
+import { captureOutput, lambdaContext, powertools } from './capture.ts';
 
-const context = {
-  functionName: 'm2-eks-pipeline-dev-rollout',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:m2-eks-pipeline-dev-rollout',
-  memoryLimitInMB: '512',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = lambdaContext('rollout', 512, 60_000);
 
 afterEach(() => {
   vi.restoreAllMocks();
