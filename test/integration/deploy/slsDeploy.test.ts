@@ -176,7 +176,7 @@ describe('sls deploy against the embedded AWS', () => {
         name,
       ]);
       expect(fn.Configuration.Role, name).toBe(`arn:aws:iam::123456789012:role/${roleNames[i]}`);
-      expect(fn.Configuration.Runtime, name).toBe('nodejs22.x');
+      expect(fn.Configuration.Runtime, name).toBe('nodejs24.x');
       const role = await aws<{ Role: { RoleName: string } }>([
         'iam',
         'get-role',
