@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { RbacAuthorizationV1Api, type V1Deployment, Watch } from '@kubernetes/client-node';
 import type { ClusterClient } from '../lib/k8s/clusterClient.ts';
@@ -165,7 +166,7 @@ async function ours(
       results: new CodePipelineJobResults(new CodePipelineClient({})),
       log: timedLog(marks),
       now: Date.now,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      sleep: (ms) => sleep(ms),
       remainingMs: () => 15 * 60_000,
     },
     defaultRolloutSettings,

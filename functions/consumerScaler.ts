@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
@@ -25,7 +26,6 @@ const signals = new SqsQueueSignals({
   ...(config.arrivalMetrics ? { cloudWatch: cloudWatchClient() } : {}),
   log,
 });
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * SQS depth alarm (EventBridge) or the 1-minute schedule → reconcile every consumer Deployment

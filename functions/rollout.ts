@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
@@ -20,7 +21,6 @@ const results = new CodePipelineJobResults(codePipelineClient());
 const log = powertoolsLog();
 const metricSink = powertoolsMetricSink();
 const readArtifactImage = s3ArtifactImageReader();
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * CodePipeline Lambda invoke action → one step of a shop rollout (see lib/rollout/executor.ts).

@@ -1,4 +1,5 @@
 import sharp, { type Metadata } from 'sharp';
+import { messageOf } from '../common/messageOf.ts';
 import { ImageRejectedError } from './errors.ts';
 import { orientedSize, type Size, sharedDecodeSize } from './geometry.ts';
 import { assertWithinLimits, type ImageLimits } from './limits.ts';
@@ -128,5 +129,3 @@ export async function decodeOriginal(
 
 const sameFamily = (decoder: string | undefined, sniffed: SourceFormat): boolean =>
   decoder === sniffed || (decoder === 'heif' && (sniffed === 'avif' || sniffed === 'heif'));
-
-export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { type Log, type MetricSink, withFields } from '../observability/telemetry.ts';
 import { chooseFormat, parseAccept } from './accept.ts';
@@ -125,7 +126,7 @@ export async function serveImage(
     }
     log.error('image request failed', {
       key,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
     deps.metrics.count(names.failed);
     return finish(serverError(), request, timing);

@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
 import { ImageRejectedError } from './errors.ts';
@@ -127,7 +128,7 @@ async function processOne(
     }
     log.error('record failed; it will be retried', {
       ...ids,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
     metrics.count(names.failed);
     return { status: 'failed', key: event.key, error };

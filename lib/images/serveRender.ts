@@ -1,5 +1,6 @@
 import sharp from 'sharp';
-import { type InspectedOriginal, messageOf, originalReadOptions } from './decode.ts';
+import { messageOf } from '../common/messageOf.ts';
+import { type InspectedOriginal, originalReadOptions } from './decode.ts';
 import { ImageRejectedError } from './errors.ts';
 import type { Placement } from './geometry.ts';
 import type { ImageLimits } from './limits.ts';

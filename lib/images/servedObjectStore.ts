@@ -1,9 +1,9 @@
 import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from '@aws-sdk/client-s3';
+import { httpStatus } from '../common/httpStatus.ts';
 import type { TransientStorageError } from './errors.ts';
 import type { ImageLimits } from './limits.ts';
 import {
   destroyBody,
-  httpStatus,
   isNotFound,
   type PutRequest,
   readOriginal,

@@ -7,6 +7,8 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { httpStatus } from '../common/httpStatus.ts';
+import { messageOf } from '../common/messageOf.ts';
 import { TransientStorageError } from './errors.ts';
 import { assertSourceSize, type ImageLimits } from './limits.ts';
 
@@ -137,18 +139,12 @@ export function storageFailure(
   error: unknown,
 ): TransientStorageError {
   const status = httpStatus(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   return new TransientStorageError(
     `${operation} s3://${bucket}/${key} failed${status ? ` (HTTP ${status})` : ''}: ${message}`,
     { bucket, key },
     { cause: error },
   );
-}
-
-/** HTTP status of an SDK v3 error, when it has one. */
-export function httpStatus(error: unknown): number | undefined {
-  const meta = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata;
-  return meta?.httpStatusCode;
 }
 
 /** True for S3's "no such key" in all its spellings (GetObject, HeadObject). */

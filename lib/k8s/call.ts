@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ConfigurationOptions,
   Observable,
@@ -26,7 +27,7 @@ export interface CallSettings {
 export const defaultCallSettings: CallSettings = Object.freeze({
   timeoutMs: 10_000,
   retry: defaultRetryPolicy,
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  sleep: (ms: number) => sleep(ms),
   random: Math.random,
   now: Date.now,
 });

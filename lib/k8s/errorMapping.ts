@@ -1,4 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
+import { messageOf } from '../common/messageOf.ts';
 import {
   AlreadyExistsError,
   ConflictError,
@@ -112,6 +113,6 @@ export function toK8sError(op: K8sOperation, error: unknown): K8sError {
   const code = networkErrorCode(error);
   if (code !== undefined)
     return new ConnectionError(op, `connection failed (${code})`, { reason: code, cause: error });
-  const detail = error instanceof Error ? error.message : String(error);
+  const detail = messageOf(error);
   return new K8sError(op, detail, { cause: error });
 }

@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messageOf.ts';
 import { acquireLease, type LeaseClaim, releaseLease, renewLease } from '../k8s/leases.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
@@ -12,7 +13,6 @@ import { type ReleaseOutcome, readReleaseOutcome, recordReleaseOutcome } from '.
 import {
   clip,
   defaultRolloutSettings,
-  messageOf,
   type RolloutPorts,
   type RolloutRun,
   type RolloutSettings,

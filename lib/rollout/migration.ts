@@ -1,4 +1,5 @@
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
+import { messageOf } from '../common/messageOf.ts';
 import { callK8s } from '../k8s/call.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { AlreadyExistsError, K8sTimeoutError } from '../k8s/errors.ts';
@@ -69,7 +70,7 @@ export async function jobLogTail(
     );
     return `pod ${pod}:\n${log}`;
   } catch (error) {
-    return `pod ${pod}: log not readable (${error instanceof Error ? error.message : String(error)})`;
+    return `pod ${pod}: log not readable (${messageOf(error)})`;
   }
 }
 

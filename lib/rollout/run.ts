@@ -59,7 +59,6 @@ export interface RolloutRun {
   failureDetail?: string;
 }
 
-export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 export const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 

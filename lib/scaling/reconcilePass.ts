@@ -1,3 +1,4 @@
+import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
 import { discoverTargets } from './discovery.ts';
@@ -85,7 +86,7 @@ async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<Q
     deps.log.error('queue depth unreadable; holding its targets', {
       queue: queueUrl,
       failure,
-      error: error instanceof Error ? error.message : String(error),
+      error: messageOf(error),
     });
     deps.metrics.count(metricNames.consumerScaler.queueReadErrors, 1, { reason: failure });
     return undefined;
@@ -94,7 +95,7 @@ async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<Q
 
 function failureOf(target: ScalingTarget, error: unknown, deps: PassDeps): TargetFailure {
   const name = error instanceof Error ? error.name : 'Error';
-  const message = error instanceof Error ? error.message : String(error);
+  const message = messageOf(error);
   deps.log.error('reconcile failed', {
     namespace: target.namespace,
     deployment: target.name,

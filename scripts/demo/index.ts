@@ -15,6 +15,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Listr, type ListrTask, PRESET_TIMER } from 'listr2';
+import { messageOf } from '../../lib/common/messageOf.ts';
 import { ConflictError } from '../../lib/k8s/errors.ts';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import { down } from '../local/down.ts';
@@ -433,7 +434,7 @@ async function main(): Promise<number> {
       `rollout's RolloutDuration metric: ${rolloutMetric.map((m) => `${m.dimensions.outcome ?? '?'} ${(m.value / 1000).toFixed(1)} s`).join(', ')}`,
     );
   if (failure !== undefined) {
-    console.error(`\ndemo failed: ${failure instanceof Error ? failure.message : String(failure)}`);
+    console.error(`\ndemo failed: ${messageOf(failure)}`);
     console.error(`function logs: ${relative(process.cwd(), logDir)}/`);
     return 1;
   }

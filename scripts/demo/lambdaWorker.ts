@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { messageOf } from '../../lib/common/messageOf.ts';
 import type { WorkerReply, WorkerRequest } from './lambdaHost.ts';
 
 const name = process.argv[2];
@@ -49,7 +50,7 @@ process.on('message', (request: WorkerRequest) => {
         reply({
           error: {
             name: error instanceof Error ? error.name : 'Error',
-            message: error instanceof Error ? error.message : String(error),
+            message: messageOf(error),
           },
         }),
     );

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
@@ -19,8 +20,6 @@ async function kubectl(args: readonly string[]): Promise<string> {
   const { stdout } = await run('kubectl', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return stdout;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns something other than undefined, or throws after `timeoutMs`. */
 export async function until<T>(

@@ -63,7 +63,9 @@ export async function stopDaemon(name: string, graceMs = 10_000): Promise<boolea
   return true;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export { sleep };
 
 /** Polls `check` until it resolves true or the deadline passes; the error names what was awaited. */
 export async function waitFor(

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
+import { messageOf } from '../../lib/common/messageOf.ts';
 import {
   clusterIdHeader,
   decodeEksToken,
@@ -109,7 +110,7 @@ export async function reviewEksToken(
   try {
     identity = await settings.callerIdentity(decoded.url, settings.clusterName);
   } catch (error) {
-    return refuse(`sts GetCallerIdentity failed: ${error instanceof Error ? error.message : String(error)}`);
+    return refuse(`sts GetCallerIdentity failed: ${messageOf(error)}`);
   }
   const principalArn = canonicalPrincipalArn(identity.arn);
   if (principalArn === undefined) return refuse(`unsupported caller ARN ${identity.arn}`);

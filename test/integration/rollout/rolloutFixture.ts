@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import type { V1CronJob, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
@@ -124,7 +125,7 @@ export function invokeRollout(
       results: jobResults(),
       log: quietLog,
       now: Date.now,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+      sleep: (ms) => sleep(ms),
       remainingMs: options.remainingMs ?? (() => 15 * 60_000),
       readArtifactImage: s3ArtifactImageReader(),
     },
