@@ -8,7 +8,7 @@
  *   broken image: `pull-error` (ImagePullBackOff) and `crashloop` (CrashLoopBackOff): time from the
  *                 image patch to the failure verdict. kubectl only fails on ProgressDeadlineExceeded,
  *                 so its Deployment gets progressDeadlineSeconds 30 (the default is 600).
- * BENCH_ROUNDS (default 3). Prints a markdown table; writes bench/results/rollout.{md,json,svg}.
+ * `--rounds N` (or BENCH_ROUNDS; default 3), `--help`. Prints a markdown table; writes bench/results/rollout.{md,json,svg}.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -25,10 +25,12 @@ import type { Log } from '../lib/observability/telemetry.ts';
 import { defaultRolloutSettings, runRollout } from '../lib/rollout/executor.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
 import { up } from '../scripts/local/up.ts';
+import { benchArgsOrExit, rolloutBench } from './lib/args.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median } from './lib/stats.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+// Before anything starts: `--help` and a bad command line end here.
+const { rounds } = benchArgsOrExit(rolloutBench);
 const resultsDir = join(import.meta.dirname, 'results');
 const manifests = join(import.meta.dirname, '..', 'k8s-manifests');
 const repository = 'bench.example/magento';
