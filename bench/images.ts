@@ -7,7 +7,8 @@
  *                  (what per-request resizers do);
  *   (c) in-memory: one decode + every encode, no I/O — the lower bound for (a).
  * Approaches run in separate processes (own peak RSS), interleaved over rounds so machine noise
- * hits all of them alike. Prints a markdown table; writes bench/results/images.{md,json,svg}.
+ * hits all of them alike. `--rounds N` (or BENCH_ROUNDS; default 3), `--avif-effort N` (or
+ * BENCH_AVIF_EFFORT), `--help`. Prints a markdown table; writes bench/results/images.{md,json,svg}.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,11 +20,13 @@ import { defaultImageLimits } from '../lib/images/limits.ts';
 import { lumaPresets } from '../lib/images/presets.ts';
 import { resizeForPreset } from '../lib/images/render.ts';
 import { awsEnv, upAws } from '../scripts/local/aws.ts';
+import { benchArgsOrExit, imagesBench } from './lib/args.ts';
 import { benchPhotos } from './lib/photos.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median, spread } from './lib/stats.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+// Before anything starts: `--help` and a bad command line end here.
+const { rounds, 'avif-effort': avifEffort } = benchArgsOrExit(imagesBench);
 const resultsDir = join(import.meta.dirname, 'results');
 const approaches = ['pipeline', 'naive', 'in-memory'] as const;
 type Approach = (typeof approaches)[number];
@@ -44,7 +47,7 @@ function runWorker(approach: Approach, photosFile: string, bucket: string, round
         ],
         {
           stdio: ['ignore', 'pipe', 'inherit'],
-          env: { ...process.env, NODE_NO_WARNINGS: '1' },
+          env: { ...process.env, BENCH_AVIF_EFFORT: String(avifEffort), NODE_NO_WARNINGS: '1' },
         },
       );
       let out = '';
@@ -141,7 +144,7 @@ async function main(): Promise<void> {
   const efforts = await avifEfforts(photos.slice(0, 4).map((p) => p.path));
 
   const lines = [
-    `### bench:images — ${photos.length} real photographs (${photos.filter((p) => p.megapixels >= 12).length} ≥ 12 MP), 7 Luma presets × 3 formats = 21 variants each, ${rounds} rounds, AVIF effort ${process.env.BENCH_AVIF_EFFORT ?? 2}`,
+    `### bench:images — ${photos.length} real photographs (${photos.filter((p) => p.megapixels >= 12).length} ≥ 12 MP), 7 Luma presets × 3 formats = 21 variants each, ${rounds} rounds, AVIF effort ${avifEffort}`,
     '',
     '| approach | median ms / original | median ms, ≥ 12 MP | noise (p90−p10)/median | peak RSS MB |',
     '|---|---:|---:|---:|---:|',

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchArgsOrExit, scalerBench } from './lib/args.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median } from './lib/stats.ts';
 import { seededRandom } from './scalerSim/random.ts';
@@ -10,10 +11,13 @@ import { platform, type RunMetrics, type Scaler, simulate } from './scalerSim/wo
 /**
  * `npm run bench:scaler`: replays traces T1–T5 (issue 5) through consumerScaler's policy, a model
  * of KEDA aws-sqs-queue + HPA with default settings, and a static deployment at max replicas, in
- * simulated time. Writes bench/out/scaler.md and one SVG per trace (queue depth and replicas).
+ * simulated time. `--seeds N` (default 5), `--help`. Writes bench/out/scaler.md and one SVG per trace
+ * (queue depth and replicas).
  */
+// Before anything runs: `--help` and a bad command line end here.
+const args = benchArgsOrExit(scalerBench);
 const outDir = join(import.meta.dirname, 'out');
-const seeds = [1, 2, 3, 4, 5];
+const seeds = Array.from({ length: args.seeds }, (_, i) => i + 1);
 
 type Make = (trace: Trace, seed: number) => Scaler;
 const scalers: readonly Make[] = [

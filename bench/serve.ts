@@ -6,7 +6,7 @@
  *   raw sharp: sharp(bytes).rotate().resize(w, h, { fit: 'outside' }).webp() for the same transform,
  *              from bytes already in memory — the lower bound of the miss's work.
  * Plus the AVIF question: on-the-fly AVIF encode time by box size against WebP.
- * BENCH_ROUNDS (default 2) repeats every request on a fresh key. Prints a markdown table; writes
+ * `--rounds N` (or BENCH_ROUNDS; default 2) repeats every request on a fresh key. Prints a markdown table; writes
  * bench/results/serve.{md,json,svg}.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,11 +18,13 @@ import { lumaPresets } from '../lib/images/presets.ts';
 import { S3ServedObjectStore } from '../lib/images/servedObjectStore.ts';
 import type { Log, MetricSink } from '../lib/observability/telemetry.ts';
 import { awsEnv, upAws } from '../scripts/local/aws.ts';
+import { benchArgsOrExit, serveBench } from './lib/args.ts';
 import { benchPhotos } from './lib/photos.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median, quantile } from './lib/stats.ts';
 
-const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+// Before anything starts: `--help` and a bad command line end here.
+const { rounds } = benchArgsOrExit(serveBench);
 const resultsDir = join(import.meta.dirname, 'results');
 /** Venia's srcset widths with its 4:5 ratio. */
 const sizes = [160, 320, 640, 960, 1280].map((width) => ({ width, height: Math.round((width * 5) / 4) }));

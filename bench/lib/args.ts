@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { defaultEncodeSettings } from '../../lib/images/render.ts';
 
 /** A whole-number option of a bench script, e.g. `--rounds 5`. */
 interface WholeNumberOption {
@@ -47,7 +48,7 @@ export const imagesBench: BenchCommand<'rounds' | 'avif-effort'> = {
     rounds: rounds(3),
     'avif-effort': {
       description: 'AVIF encoder effort of the variants',
-      default: 2,
+      default: defaultEncodeSettings.avifEffort,
       min: 0,
       max: 9,
       env: 'BENCH_AVIF_EFFORT',
