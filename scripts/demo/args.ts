@@ -1,3 +1,5 @@
+import { parseArgs } from 'node:util';
+
 /** What `npm run demo -- …` was asked to do. */
 export interface DemoArgs {
   /** Leave the embedded environment up afterwards (it is always left up if it ran before the demo). */
@@ -26,54 +28,49 @@ export class DemoArgsError extends Error {
   }
 }
 
-const wholeNumber = (option: string, raw: string | undefined, min: number, max: number): number => {
+const wholeNumber = (option: string, raw: string, min: number, max: number): number => {
   const value = Number(raw);
-  if (raw === undefined || raw.trim() === '' || !Number.isInteger(value) || value < min || value > max)
-    throw new DemoArgsError(`${option} takes a whole number from ${min} to ${max}, not ${raw ?? 'nothing'}`);
+  if (raw.trim() === '' || !Number.isInteger(value) || value < min || value > max)
+    throw new DemoArgsError(`${option} takes a whole number from ${min} to ${max}, not "${raw}"`);
   return value;
 };
 
+const demoOptions = {
+  keep: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  messages: { type: 'string' },
+  photos: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
 /**
- * Parses the demo's command line (`process.argv.slice(2)`); `--opt value` and `--opt=value` both work.
+ * Parses the demo's command line (`process.argv.slice(2)`) with `node:util` parseArgs, strict:
+ * `--opt value` and `--opt=value` both work; unknown options, positionals and missing values are refused.
  *
  * @example parseDemoArgs(['--keep', '--messages', '500']) // { keep: true, messages: 500, … }
  */
 export function parseDemoArgs(argv: readonly string[]): DemoArgs {
-  let keep = false;
-  let help = false;
-  let messages = 10_000;
-  let photos: number | undefined;
-  let outDir = 'out';
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
-    const value = (): string | undefined => (inline !== undefined ? inline : argv[++i]);
-    switch (flag) {
-      case '--keep':
-        keep = true;
-        break;
-      case '--help':
-      case '-h':
-        help = true;
-        break;
-      case '--messages':
-        messages = wholeNumber('--messages', value(), 10, 100_000);
-        break;
-      case '--photos':
-        photos = wholeNumber('--photos', value(), 1, 100);
-        break;
-      case '--out': {
-        const dir = value();
-        if (dir === undefined || dir === '' || dir.startsWith('--'))
-          throw new DemoArgsError('--out takes a directory');
-        outDir = dir;
-        break;
-      }
-      default:
-        throw new DemoArgsError(`unknown option ${arg}\n${demoUsage}`);
-    }
+  let values: ReturnType<typeof parseArgs<{ options: typeof demoOptions }>>['values'];
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: demoOptions,
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    // node:util's message names the option ("Unknown option '--force'", "Option '--out <value>' argument missing").
+    throw new DemoArgsError(`${error instanceof Error ? error.message : String(error)}\n${demoUsage}`);
   }
-  return { keep, messages, photos, outDir, help };
+  if (values.out === '') throw new DemoArgsError('--out takes a directory');
+  return {
+    keep: values.keep === true,
+    messages:
+      values.messages === undefined ? 10_000 : wholeNumber('--messages', values.messages, 10, 100_000),
+    photos: values.photos === undefined ? undefined : wholeNumber('--photos', values.photos, 1, 100),
+    outDir: values.out ?? 'out',
+    help: values.help === true,
+  };
 }
 
 /**

@@ -22,6 +22,7 @@ describe('parseDemoArgs', () => {
     [['--photos', '3'], { photos: 3 }],
     [['--out', '/tmp/demo-out'], { outDir: '/tmp/demo-out' }],
     [['--help'], { help: true }],
+    [['-h'], { help: true }],
     [['--keep', '--photos=5', '--messages', '10'], { keep: true, photos: 5, messages: 10 }],
   ])('reads %j', (argv, expected) => {
     // Act
@@ -32,16 +33,18 @@ describe('parseDemoArgs', () => {
   });
 
   it.each([
-    [['--messages'], /--messages takes a whole number/],
+    [['--messages'], /'--messages <value>' argument missing/],
     [['--messages', 'many'], /--messages takes a whole number/],
     [['--messages', '2.5'], /--messages takes a whole number/],
     [['--messages', '5'], /from 10 to 100000/],
     [['--photos', '0'], /--photos takes a whole number from 1/],
     [['--photos='], /--photos takes a whole number/],
-    [['--out'], /--out takes a directory/],
-    [['--out', '--keep'], /--out takes a directory/],
-    [['--force'], /unknown option --force/],
-    [['keep'], /unknown option keep/],
+    [['--out'], /'--out <value>' argument missing/],
+    [['--out='], /--out takes a directory/],
+    [['--out', '--keep'], /'--out' argument is ambiguous/],
+    [['--force'], /Unknown option '--force'(.|\n)*usage: npm run demo/],
+    [['keep'], /Unexpected argument 'keep'/],
+    [['--keep=yes'], /'--keep' does not take an argument/],
   ])('refuses %j', (argv, message) => {
     // Act
     const parse = () => parseDemoArgs(argv);
