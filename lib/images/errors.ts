@@ -65,3 +65,15 @@ export class ImageRequestError extends ImageError {
     this.reason = reason;
   }
 }
+
+/**
+ * The Lambda event is not the kind the function is wired to (an S3 notification, a function URL
+ * request): a wiring mistake, not a bad image or request, so the invocation fails. The message
+ * names the first problem and never quotes the event.
+ */
+export class InvalidEventError extends ImageError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidEventError';
+  }
+}

@@ -45,6 +45,16 @@ export function metricsDiagnostics(l: Logger): MetricsDiagnostics {
   };
 }
 
+/**
+ * The Powertools instances one function logs and counts through. A handler factory takes them as a
+ * dependency: the telemetry middlewares and the {@link Log}/{@link MetricSink} given to lib/ must
+ * share them, or the flush at the end of an invocation would miss what lib/ counted.
+ */
+export interface Telemetry {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
 /** Module singletons, created at cold start and shared by handlers. */
 export const logger = new Logger({ serviceName });
 export const metrics = new Metrics({
@@ -53,12 +63,8 @@ export const metrics = new Metrics({
   logger: metricsDiagnostics(logger),
 });
 
-/**
- * The options every handler gives `injectLambdaContext`: keys appended during an invocation are
- * dropped after it, and the event is never logged even if POWERTOOLS_LOGGER_LOG_EVENT is set
- * (a CodePipeline event carries artifact credentials, a function URL event signed URLs).
- */
-export const lambdaContextOptions = Object.freeze({ resetKeys: true, logEvent: false });
+/** The production {@link Telemetry}: the module singletons above. */
+export const lambdaTelemetry: Telemetry = Object.freeze({ logger, metrics });
 
 /** {@link MetricSink} over Powertools Metrics; dimensioned values go out as single-metric EMF lines. */
 export const powertoolsMetricSink = (m: Metrics = metrics): MetricSink => {
@@ -90,6 +96,12 @@ export const powertoolsLog = (l: Logger = logger): Log => ({
   info: (message, fields) => l.info(message, fields ?? {}),
   warn: (message, fields) => l.warn(message, fields ?? {}),
   error: (message, fields) => l.error(message, fields ?? {}),
+});
+
+/** The {@link Log} and {@link MetricSink} lib/ gets, over one {@link Telemetry}'s instances. */
+export const telemetryPorts = (t: Telemetry): { readonly log: Log; readonly metrics: MetricSink } => ({
+  log: powertoolsLog(t.logger),
+  metrics: powertoolsMetricSink(t.metrics),
 });
 
 /**

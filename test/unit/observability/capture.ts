@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
 import { metricNamespace } from '../../../lib/observability/metricNames.ts';
-import { metricsDiagnostics, serviceName } from '../../../lib/observability/telemetry.ts';
+import { metricsDiagnostics, serviceName, type Telemetry } from '../../../lib/observability/telemetry.ts';
 
 /** One CloudWatch EMF document as Powertools Metrics prints it. */
 export interface EmfLine {
@@ -84,28 +84,62 @@ export function captureOutput(): CapturedOutput {
 }
 
 /**
- * Fresh Powertools instances configured like the module singletons, but at DEBUG and never in dev
- * mode (POWERTOOLS_DEV would disable metrics and print through the global console).
+ * A Logger that logs every event it is allowed to, as POWERTOOLS_LOGGER_LOG_EVENT=true would make
+ * it: proves the handlers' own `logEvent: false` wins, without touching the environment.
  */
-export function powertools(): { logger: Logger; metrics: Metrics } {
-  vi.stubEnv('POWERTOOLS_DEV', undefined);
-  vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
-  const logger = new Logger({ serviceName, logLevel: 'DEBUG' });
+class EventLoggingLogger extends Logger {
+  override getLogEvent(): boolean {
+    return true;
+  }
+}
+
+/**
+ * Fresh Powertools instances configured like the module singletons, but at DEBUG. With
+ * `logEvents`, the logger logs every event unless told otherwise. Refuses to run when the
+ * environment switches Powertools to dev mode (metrics off, printing through the global console)
+ * or turns metrics off.
+ */
+export function powertools(options: { logEvents?: boolean } = {}): Telemetry {
+  if (process.env.POWERTOOLS_DEV !== undefined || process.env.POWERTOOLS_METRICS_DISABLED !== undefined) {
+    throw new Error('unset POWERTOOLS_DEV and POWERTOOLS_METRICS_DISABLED: these tests read the EMF output');
+  }
+  const logger = new (options.logEvents ? EventLoggingLogger : Logger)({ serviceName, logLevel: 'DEBUG' });
   return {
     logger,
     metrics: new Metrics({ namespace: metricNamespace, serviceName, logger: metricsDiagnostics(logger) }),
   };
 }
 
-/** The Lambda context Powertools' injectLambdaContext reads (function name/ARN, memory, request id). */
-export function lambdaContext(functionKey: string, memoryMb: number, remainingMs: number): Context {
+/** Output captured and fresh Powertools instances, for one handler built in one test. */
+export function capturedTelemetry(options: { logEvents?: boolean } = {}): {
+  out: CapturedOutput;
+  telemetry: Telemetry;
+} {
+  return { out: captureOutput(), telemetry: powertools(options) };
+}
+
+/**
+ * The Lambda context a handler receives (function name/ARN, memory, request id, time left).
+ * `remainingMs` may follow a test's clock.
+ */
+export function lambdaContext(
+  functionKey: string,
+  memoryMb: number,
+  remainingMs: number | (() => number),
+): Context {
   const functionName = `m2-eks-pipeline-dev-${functionKey}`;
   return {
+    callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
     memoryLimitInMB: String(memoryMb),
     awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-    getRemainingTimeInMillis: () => remainingMs,
-  } as unknown as Context;
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: '2026/01/01/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: typeof remainingMs === 'number' ? () => remainingMs : remainingMs,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
 }

@@ -1,19 +1,20 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
-  lambdaContextOptions,
   powertoolsLog,
   powertoolsMetricSink,
+  serviceName,
+  type Telemetry,
   withFields,
 } from '../../../lib/observability/telemetry.ts';
-import { captureOutput, lambdaContext, powertools } from './capture.ts';
+import { telemetryMiddlewares } from '../../../lib/observability/telemetryMiddlewares.ts';
+import { capturedTelemetry, captureOutput, lambdaContext, powertools } from './capture.ts';
 
 const context = lambdaContext('rollout', 512, 60_000);
 
 afterEach(() => {
   vi.restoreAllMocks();
-  vi.unstubAllEnvs();
 });
 
 describe('powertoolsMetricSink', () => {
@@ -148,34 +149,87 @@ describe('withFields', () => {
   });
 });
 
-describe('lambdaContextOptions', () => {
+describe('telemetryMiddlewares', () => {
   const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
   const event = {
     'CodePipeline.job': { id: 'job-1', data: { artifactCredentials: { secretAccessKey: secret } } },
   };
 
-  async function invokeWith(options: Parameters<typeof injectLambdaContext>[1]): Promise<string[]> {
-    vi.stubEnv('POWERTOOLS_LOGGER_LOG_EVENT', 'true');
-    const out = captureOutput();
-    const { logger } = powertools();
+  /** A handler that logs once (with a key appended for the invocation) and counts once. */
+  function handlerUnder(middlewares: (t: Telemetry) => MiddlewareObj[], fail = false) {
+    const { out, telemetry } = capturedTelemetry({ logEvents: true });
     const handler = middy(async () => {
-      logger.info('handled');
+      telemetry.logger.appendKeys({ jobId: 'job-1' });
+      telemetry.logger.info('handled');
+      telemetry.metrics.addMetric('RolloutsSucceeded', 'Count', 1);
+      if (fail) throw new Error('the rollout failed');
       return 'ok';
-    }).use(injectLambdaContext(logger, options));
-    await handler(event, context);
-    return out.lines;
+    }).use(middlewares(telemetry));
+    return { out, telemetry, handler };
   }
 
-  it('keeps the event out of the logs even when POWERTOOLS_LOGGER_LOG_EVENT asks for it', async () => {
-    const lines = await invokeWith(lambdaContextOptions);
+  it('keeps the event out of the logs even when the logger is set to log every event', async () => {
+    // Prepare
+    const { out, handler } = handlerUnder(telemetryMiddlewares);
 
-    expect(lines.some((l) => l.includes('"message":"handled"'))).toBe(true);
-    expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    // Act
+    await handler(event, context);
+
+    // Assess
+    expect(out.logRecords().map((r) => r.message)).toEqual(['handled']);
+    expect(out.lines.filter((l) => l.includes(secret))).toEqual([]);
   });
 
-  it('would log the event (and its credentials) without it — the check above can fail', async () => {
-    const lines = await invokeWith({ resetKeys: true });
+  it('would log the event (and its credentials) without them — the check above can fail', async () => {
+    // Prepare
+    const { out, handler } = handlerUnder(({ logger }) => [injectLambdaContext(logger, { resetKeys: true })]);
 
-    expect(lines.filter((l) => l.includes(secret))).toHaveLength(1);
+    // Act
+    await handler(event, context);
+
+    // Assess
+    expect(out.lines.filter((l) => l.includes(secret))).toHaveLength(1);
+  });
+
+  it('puts the Lambda context on every line and drops the keys appended during an invocation after it', async () => {
+    // Prepare
+    const { out, telemetry, handler } = handlerUnder(telemetryMiddlewares);
+
+    // Act
+    await handler(event, context);
+    telemetry.logger.info('between invocations');
+
+    // Assess
+    const [during, after] = out.logRecords();
+    expect(during).toEqual(
+      expect.objectContaining({
+        message: 'handled',
+        jobId: 'job-1',
+        function_name: context.functionName,
+        function_request_id: context.awsRequestId,
+      }),
+    );
+    expect(after?.message).toBe('between invocations');
+    expect(after).not.toHaveProperty('jobId');
+  });
+
+  it.each([
+    ['returns', false],
+    ['throws', true],
+  ])('flushes the buffered metrics when the handler %s', async (_, fail) => {
+    // Prepare
+    const { out, handler } = handlerUnder(telemetryMiddlewares, fail);
+
+    // Act
+    const outcome = await handler(event, context).then(
+      () => 'returned',
+      (error: unknown) => (error instanceof Error ? error.message : 'thrown'),
+    );
+
+    // Assess
+    expect(outcome).toBe(fail ? 'the rollout failed' : 'returned');
+    expect(out.metrics()).toEqual([
+      expect.objectContaining({ name: 'RolloutsSucceeded', value: 1, dimensions: { service: serviceName } }),
+    ]);
   });
 });
