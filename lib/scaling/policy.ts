@@ -1,3 +1,7 @@
+import { desiredTarget, explainTarget } from './desiredTarget.ts';
+import { rememberReading } from './readingMemory.ts';
+import { gateScaleDown, type ScaleDownVerdict, type ZeroVerdict } from './scaleDownGate.ts';
+import { gateScaleUp, type ScaleUpVerdict } from './scaleUpGate.ts';
 import type { ScalingBounds } from './target.ts';
 
 /** One reading of a queue: SQS approximate counts, plus the arrival rate when CloudWatch has it. */
@@ -84,10 +88,32 @@ export interface PolicyInput {
 
 export type DecisionKind = 'up' | 'down' | 'hold';
 
+/**
+ * Which rule of the policy decided: what tests and dashboards can rely on (the reason's wording is
+ * for people and may change).
+ */
+export type DecisionRule =
+  /** No reading: hold, or raise to min. */
+  | 'unreadable'
+  | 'at-target'
+  /** Scale-up gate. */
+  | 'awaiting-confirmation'
+  | 'within-tolerance'
+  | 'scale-up'
+  | 'max-surge'
+  /** Scale-down gate. */
+  | 'window-peak'
+  | 'scale-down'
+  /** Scale-to-zero gate: one pod kept (held, or the result of a scale-down), or zero. */
+  | 'zero-unconfirmed'
+  | 'zero-cooling-down'
+  | 'zero-idle';
+
 /** What to do with one target, why, and what to remember. */
 export interface Decision {
   readonly replicas: number;
   readonly kind: DecisionKind;
+  readonly rule: DecisionRule;
   readonly reason: string;
   readonly state: ScalerState;
   /**
@@ -98,196 +124,167 @@ export interface Decision {
   readonly active: boolean;
 }
 
-const clamp = (n: number, min: number, max: number): number => Math.min(max, Math.max(min, n));
-
-/** Adds a target to the window's monotonic queue, dropping expired and dominated entries. */
-function addPeak(peaks: readonly Peak[], replicas: number, now: number, windowMs: number): Peak[] {
-  const live = peaks.filter((p) => now - p.at < windowMs && p.replicas > replicas);
-  return [...live, { replicas, at: now }];
-}
-
 /**
  * The scaling policy: desired replicas for one consumer Deployment from its queue reading.
  *
- * - target = clamp(max(ceil(backlog / messagesPerPod), arrival floor, 1 if anything is in flight),
- *   min, max); backlog = visible + in flight (+ delayed when configured); arrival floor (Little's
- *   law) = ceil(arrivals/s × secondsPerMessage / floorUtilization), at most the minute's messages.
- * - Up: straight to the target (optionally at most `maxSurge` more). From zero, a backlog smaller
- *   than one pod's share waits for a second consistent reading (stale counts after a delete).
- * - Down: never below the highest target of the last `scaleDownWindowSeconds`.
+ * - Target (desiredTarget): clamp(max(ceil(backlog / messagesPerPod), arrival floor, 1 if anything
+ *   is in flight), min, max); backlog = visible + in flight (+ delayed when configured); arrival
+ *   floor (Little's law) = ceil(arrivals/s × secondsPerMessage / floorUtilization), at most the
+ *   minute's messages.
+ * - Up (gateScaleUp): straight to the target (optionally at most `maxSurge` more). From zero, a
+ *   backlog smaller than one pod's share waits for a second consistent reading (stale counts after
+ *   a delete).
+ * - Down (gateScaleDown): never below the highest target of the last `scaleDownWindowSeconds`.
  * - Changes within `tolerance` of the current replicas are ignored (unless min, floor or an
  *   in-flight message require them).
- * - Zero: only after `confirmReads` consistent empty readings and `cooldownSeconds` without any
- *   backlog, in-flight message or arrival.
+ * - Zero (gateScaleToZero): only after `confirmReads` consistent empty readings and
+ *   `cooldownSeconds` without any backlog, in-flight message or arrival.
  * - No reading (SQS failed): hold — never scale down on missing data.
  *
  * @example decideReplicas({ bounds, settings: defaultPolicySettings, current: 0, reading: { visible: 10000, inFlight: 0, delayed: 0 }, state: initialState, now: Date.now() })
  */
 export function decideReplicas(input: PolicyInput): Decision {
   const { bounds, settings, current, reading, state, now } = input;
+  if (reading === undefined) return unreadable(input);
 
-  if (reading === undefined) {
-    const replicas = Math.max(current, bounds.minReplicas);
-    return {
-      replicas,
-      kind: replicas > current ? 'up' : 'hold',
-      reason: `queue unreadable: holding ${replicas} (never scale down without a reading)`,
-      state: replicas > current ? { ...state, lastScaleAt: now } : state,
-      active: false,
-    };
-  }
-
-  const backlog = reading.visible + reading.inFlight + (settings.includeDelayed ? reading.delayed : 0);
-  const arrivals = reading.arrivalsPerSecond ?? 0;
-  const busy = backlog > 0 || arrivals > 0;
-
-  const counted =
-    state.lastReadAt === undefined || now - state.lastReadAt >= settings.readSpacingSeconds * 1000;
-  // Counters stop at `confirmReads`: beyond that they carry no information, and a state that stops
-  // changing is a state that need not be written again.
-  const cap = (n: number): number => Math.min(n, settings.confirmReads);
-  const emptyReads = busy ? 0 : cap(counted ? state.emptyReads + 1 : state.emptyReads);
-  const busyReads = busy ? cap(counted ? state.busyReads + 1 : Math.max(state.busyReads, 1)) : 0;
-  const lastActiveAt = busy ? now : (state.lastActiveAt ?? now);
-
-  const byBacklog = Math.ceil(backlog / bounds.messagesPerPod);
-  // Little's law: arrivals/s × seconds per message busy consumers — but never more than the
-  // messages of the measured minute (one 10-minute message is not a stream needing 10 pods).
-  const byArrivals =
-    bounds.secondsPerMessage === undefined
-      ? 0
-      : Math.min(
-          Math.ceil((arrivals * bounds.secondsPerMessage) / settings.floorUtilization - 1e-9),
-          Math.ceil(arrivals * 60 - 1e-9),
-        );
-  const byInFlight = reading.inFlight > 0 ? 1 : 0;
-  const raw = Math.max(byBacklog, byArrivals, byInFlight);
-  const target = clamp(raw, bounds.minReplicas, bounds.maxReplicas);
-
-  const peaks = addPeak(state.peaks ?? [], target, now, settings.scaleDownWindowSeconds * 1000);
-  const peak = peaks[0] ?? { replicas: target, at: now };
-
-  const base: ScalerState = {
-    emptyReads,
-    busyReads,
-    lastActiveAt,
-    peaks,
-    ...(counted
-      ? { lastReadAt: now }
-      : state.lastReadAt === undefined
-        ? {}
-        : { lastReadAt: state.lastReadAt }),
-    ...(state.lastScaleAt === undefined ? {} : { lastScaleAt: state.lastScaleAt }),
+  const estimate = desiredTarget(reading, bounds, settings);
+  const busy = estimate.backlog > 0 || (reading.arrivalsPerSecond ?? 0) > 0;
+  const base = rememberReading(state, { busy, target: estimate.target }, now, settings);
+  const context: DecisionContext = {
+    input,
+    target: estimate.target,
+    why: explainTarget(reading, bounds, settings, estimate),
+    base,
+    busy,
   };
-  const why = explain(reading, settings, bounds, backlog, byBacklog, byArrivals, raw, target);
 
-  if (target > current) {
-    const unconfirmed =
-      current === 0 &&
-      byBacklog <= 1 &&
-      byArrivals === 0 &&
-      busyReads < settings.confirmReads &&
-      reading.inFlight === 0;
-    if (unconfirmed) {
-      return {
-        replicas: current,
-        kind: 'hold',
-        reason: `${why}; waiting for ${settings.confirmReads} consistent readings before starting from zero`,
-        state: base,
-        active: true,
-      };
-    }
-    const required = Math.max(bounds.minReplicas, byArrivals, byInFlight);
-    if (current > 0 && current >= required && target <= current * (1 + settings.tolerance)) {
-      return {
-        replicas: current,
-        kind: 'hold',
-        reason: `${why}; within ${Math.round(settings.tolerance * 100)} % of ${current}: hold`,
-        state: base,
-        active: true,
-      };
-    }
-    const replicas = settings.maxSurge === undefined ? target : Math.min(target, current + settings.maxSurge);
-    const surge = replicas < target ? ` (max surge ${settings.maxSurge})` : '';
-    return {
-      replicas,
-      kind: 'up',
-      reason: `${why}; scale up ${current} → ${replicas}${surge}`,
-      state: { ...base, lastScaleAt: now },
-      active: true,
-    };
+  if (estimate.target > current) {
+    const verdict = gateScaleUp({
+      current,
+      estimate,
+      busyReads: base.busyReads,
+      minReplicas: bounds.minReplicas,
+      settings,
+    });
+    return scaleUpDecision(verdict, context);
   }
-
-  if (target === current) {
-    return { replicas: current, kind: 'hold', reason: `${why}; at target`, state: base, active: busy };
-  }
-
-  // target < current: scale down, within the window's peak, and to zero only when proven idle.
-  const stabilized = Math.max(target, peak.replicas);
-  if (stabilized >= current) {
+  if (estimate.target === current) {
     return {
       replicas: current,
       kind: 'hold',
-      reason: `${why}; scale-down held: peak ${peak.replicas} within the last ${settings.scaleDownWindowSeconds} s`,
+      rule: 'at-target',
+      reason: `${context.why}; at target`,
       state: base,
-      active: true,
+      active: busy,
     };
   }
-  if (stabilized > 0 && stabilized >= current * (1 - settings.tolerance)) {
-    return {
-      replicas: current,
-      kind: 'hold',
-      reason: `${why}; ${stabilized} is within ${Math.round(settings.tolerance * 100)} % of ${current}: hold`,
-      state: base,
-      // Pending only while a window peak above the target is still to expire.
-      active: busy || peak.replicas > target,
-    };
-  }
-  let replicas = stabilized;
-  let note = '';
-  if (replicas === 0) {
-    const quietSeconds = Math.floor((now - lastActiveAt) / 1000);
-    if (emptyReads < settings.confirmReads) {
-      replicas = 1;
-      note = `; zero after ${settings.confirmReads} consistent empty readings (have ${emptyReads})`;
-    } else if (quietSeconds < bounds.cooldownSeconds) {
-      replicas = 1;
-      note = `; zero after ${bounds.cooldownSeconds} s cooldown (quiet for ${quietSeconds} s)`;
-    } else {
-      note = `; idle for ${quietSeconds} s with ${emptyReads} empty readings`;
-    }
-  }
-  if (replicas >= current) {
-    return { replicas: current, kind: 'hold', reason: `${why}; hold${note}`, state: base, active: true };
-  }
+  const peak = base.peaks?.[0]?.replicas ?? estimate.target;
+  const verdict = gateScaleDown({
+    current,
+    target: estimate.target,
+    peak,
+    emptyReads: base.emptyReads,
+    quietSeconds: Math.floor((now - (base.lastActiveAt ?? now)) / 1000),
+    cooldownSeconds: bounds.cooldownSeconds,
+    settings,
+  });
+  return scaleDownDecision(verdict, peak, context);
+}
+
+/** What the decision texts and flags are made from, besides the verdict. */
+interface DecisionContext {
+  readonly input: PolicyInput;
+  readonly target: number;
+  /** How the target came about. */
+  readonly why: string;
+  /** The memory after this reading, before any scale time. */
+  readonly base: ScalerState;
+  readonly busy: boolean;
+}
+
+function unreadable({ bounds, current, state, now }: PolicyInput): Decision {
+  const replicas = Math.max(current, bounds.minReplicas);
   return {
     replicas,
-    kind: 'down',
-    reason: `${why}; scale down ${current} → ${replicas}${note}`,
-    state: { ...base, lastScaleAt: now },
-    active: busy || replicas > target,
+    kind: replicas > current ? 'up' : 'hold',
+    rule: 'unreadable',
+    reason: `queue unreadable: holding ${replicas} (never scale down without a reading)`,
+    state: replicas > current ? { ...state, lastScaleAt: now } : state,
+    active: false,
   };
 }
 
-function explain(
-  reading: QueueReading,
-  settings: PolicySettings,
-  bounds: ScalingBounds,
-  backlog: number,
-  byBacklog: number,
-  byArrivals: number,
-  raw: number,
-  target: number,
-): string {
-  const parts = [`visible ${reading.visible}`, `in flight ${reading.inFlight}`];
-  if (settings.includeDelayed) parts.push(`delayed ${reading.delayed}`);
-  let text = `backlog ${backlog} (${parts.join(', ')}) / ${bounds.messagesPerPod} per pod → ${byBacklog}`;
-  if (byArrivals > 0) {
-    text += `; arrivals ${round(reading.arrivalsPerSecond ?? 0)}/s × ${bounds.secondsPerMessage} s → floor ${byArrivals}`;
+const percent = (tolerance: number): number => Math.round(tolerance * 100);
+
+function scaleUpDecision(verdict: ScaleUpVerdict, { input, why, base }: DecisionContext): Decision {
+  const { current, settings, now } = input;
+  if (verdict.kind === 'awaiting-confirmation') {
+    const reason = `${why}; waiting for ${settings.confirmReads} consistent readings before starting from zero`;
+    return { replicas: current, kind: 'hold', rule: verdict.kind, reason, state: base, active: true };
   }
-  if (reading.inFlight > 0 && byBacklog === 0) text += '; in flight → at least 1';
-  if (target !== raw) text += `; clamped to ${target} (min ${bounds.minReplicas}, max ${bounds.maxReplicas})`;
-  return text;
+  if (verdict.kind === 'within-tolerance') {
+    const reason = `${why}; within ${percent(settings.tolerance)} % of ${current}: hold`;
+    return { replicas: current, kind: 'hold', rule: verdict.kind, reason, state: base, active: true };
+  }
+  const surge = verdict.surgeLimited ? ` (max surge ${settings.maxSurge})` : '';
+  return {
+    replicas: verdict.replicas,
+    kind: 'up',
+    rule: verdict.surgeLimited ? 'max-surge' : 'scale-up',
+    reason: `${why}; scale up ${current} → ${verdict.replicas}${surge}`,
+    state: { ...base, lastScaleAt: now },
+    active: true,
+  };
 }
 
-const round = (n: number): string => (Math.round(n * 100) / 100).toString();
+function scaleDownDecision(verdict: ScaleDownVerdict, peak: number, context: DecisionContext): Decision {
+  const { input, why, base, busy, target } = context;
+  const { current, settings, now } = input;
+  switch (verdict.kind) {
+    case 'held-by-peak': {
+      const reason = `${why}; scale-down held: peak ${verdict.peak} within the last ${settings.scaleDownWindowSeconds} s`;
+      return { replicas: current, kind: 'hold', rule: 'window-peak', reason, state: base, active: true };
+    }
+    case 'within-tolerance': {
+      const reason = `${why}; ${verdict.stabilized} is within ${percent(settings.tolerance)} % of ${current}: hold`;
+      // Pending only while a window peak above the target is still to expire.
+      const active = busy || peak > target;
+      return { replicas: current, kind: 'hold', rule: verdict.kind, reason, state: base, active };
+    }
+    case 'held-for-zero': {
+      const reason = `${why}; hold${zeroNote(verdict.zero, input)}`;
+      return {
+        replicas: current,
+        kind: 'hold',
+        rule: zeroRule(verdict.zero),
+        reason,
+        state: base,
+        active: true,
+      };
+    }
+    case 'down': {
+      const note = verdict.zero === undefined ? '' : zeroNote(verdict.zero, input);
+      return {
+        replicas: verdict.replicas,
+        kind: 'down',
+        rule: verdict.zero === undefined ? 'scale-down' : zeroRule(verdict.zero),
+        reason: `${why}; scale down ${current} → ${verdict.replicas}${note}`,
+        state: { ...base, lastScaleAt: now },
+        active: busy || verdict.replicas > target,
+      };
+    }
+  }
+}
+
+const zeroRule = (zero: ZeroVerdict): DecisionRule => `zero-${zero.kind}`;
+
+function zeroNote(zero: ZeroVerdict, { settings, bounds }: PolicyInput): string {
+  switch (zero.kind) {
+    case 'unconfirmed':
+      return `; zero after ${settings.confirmReads} consistent empty readings (have ${zero.emptyReads})`;
+    case 'cooling-down':
+      return `; zero after ${bounds.cooldownSeconds} s cooldown (quiet for ${zero.quietSeconds} s)`;
+    case 'idle':
+      return `; idle for ${zero.quietSeconds} s with ${zero.emptyReads} empty readings`;
+  }
+}

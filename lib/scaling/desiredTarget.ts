@@ -1,0 +1,88 @@
+import type { PolicySettings, QueueReading } from './policy.ts';
+import type { ScalingBounds } from './target.ts';
+
+/** The replicas one reading asks for, term by term, so a decision can say which term drove it. */
+export interface TargetEstimate {
+  /** visible + in flight (+ delayed when counted). */
+  readonly backlog: number;
+  /** ceil(backlog / messagesPerPod). */
+  readonly byBacklog: number;
+  /** The arrival-rate (Little's law) floor; 0 without secondsPerMessage. */
+  readonly byArrivals: number;
+  /** 1 while a message is in flight: never stop a consumer mid-message. */
+  readonly byInFlight: number;
+  /** The largest term, before min/max. */
+  readonly raw: number;
+  /** `raw` clamped to [minReplicas, maxReplicas]. */
+  readonly target: number;
+}
+
+const clamp = (n: number, min: number, max: number): number => Math.min(max, Math.max(min, n));
+
+/**
+ * The arrival-rate floor: arrivals/s × seconds per message busy consumers at `floorUtilization` —
+ * but never more than the messages of the measured minute (one 10-minute message is not a stream
+ * needing 10 pods). The epsilon keeps floating-point noise just above a whole number from adding a pod.
+ */
+export function arrivalFloor(
+  arrivalsPerSecond: number,
+  secondsPerMessage: number | undefined,
+  floorUtilization: number,
+): number {
+  if (secondsPerMessage === undefined) return 0;
+  return Math.min(
+    Math.ceil((arrivalsPerSecond * secondsPerMessage) / floorUtilization - 1e-9),
+    Math.ceil(arrivalsPerSecond * 60 - 1e-9),
+  );
+}
+
+/**
+ * The target of one reading: clamp(max(ceil(backlog / messagesPerPod), arrival floor, 1 if anything
+ * is in flight), min, max).
+ *
+ * @example desiredTarget({ visible: 45, inFlight: 0, delayed: 0 }, bounds, defaultPolicySettings).target // 3 at 20 per pod
+ */
+export function desiredTarget(
+  reading: QueueReading,
+  bounds: ScalingBounds,
+  settings: PolicySettings,
+): TargetEstimate {
+  const backlog = reading.visible + reading.inFlight + (settings.includeDelayed ? reading.delayed : 0);
+  const byBacklog = Math.ceil(backlog / bounds.messagesPerPod);
+  const byArrivals = arrivalFloor(
+    reading.arrivalsPerSecond ?? 0,
+    bounds.secondsPerMessage,
+    settings.floorUtilization,
+  );
+  const byInFlight = reading.inFlight > 0 ? 1 : 0;
+  const raw = Math.max(byBacklog, byArrivals, byInFlight);
+  return {
+    backlog,
+    byBacklog,
+    byArrivals,
+    byInFlight,
+    raw,
+    target: clamp(raw, bounds.minReplicas, bounds.maxReplicas),
+  };
+}
+
+/** How the target came about, for the decision's reason (a Deployment annotation people read). */
+export function explainTarget(
+  reading: QueueReading,
+  bounds: ScalingBounds,
+  settings: PolicySettings,
+  estimate: TargetEstimate,
+): string {
+  const { backlog, byBacklog, byArrivals, raw, target } = estimate;
+  const parts = [`visible ${reading.visible}`, `in flight ${reading.inFlight}`];
+  if (settings.includeDelayed) parts.push(`delayed ${reading.delayed}`);
+  let text = `backlog ${backlog} (${parts.join(', ')}) / ${bounds.messagesPerPod} per pod → ${byBacklog}`;
+  if (byArrivals > 0) {
+    text += `; arrivals ${round(reading.arrivalsPerSecond ?? 0)}/s × ${bounds.secondsPerMessage} s → floor ${byArrivals}`;
+  }
+  if (reading.inFlight > 0 && byBacklog === 0) text += '; in flight → at least 1';
+  if (target !== raw) text += `; clamped to ${target} (min ${bounds.minReplicas}, max ${bounds.maxReplicas})`;
+  return text;
+}
+
+const round = (n: number): string => (Math.round(n * 100) / 100).toString();
