@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { messageOf } from '../../lib/common/messageOf.ts';
 import { defaultEncodeSettings } from '../../lib/images/render.ts';
 
 /** A whole-number option of a bench script, e.g. `--rounds 5`. */
@@ -143,7 +144,7 @@ export function parseBenchArgs<Name extends string>(
     });
   } catch (error) {
     // node:util names the option in its message ("Unknown option '--x'", "Option '--rounds <value>' argument missing").
-    throw new BenchArgsError(error instanceof Error ? error.message : String(error));
+    throw new BenchArgsError(messageOf(error));
   }
   if (parsed.values.help === true) return { help: true };
   const values = Object.fromEntries(

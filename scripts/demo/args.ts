@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { messageOf } from '../../lib/common/messageOf.ts';
 
 /** What `npm run demo -- …` was asked to do. */
 export interface DemoArgs {
@@ -60,7 +61,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     }));
   } catch (error) {
     // node:util's message names the option ("Unknown option '--force'", "Option '--out <value>' argument missing").
-    throw new DemoArgsError(`${error instanceof Error ? error.message : String(error)}\n${demoUsage}`);
+    throw new DemoArgsError(`${messageOf(error)}\n${demoUsage}`);
   }
   if (values.out === '') throw new DemoArgsError('--out takes a directory');
   return {
