@@ -22,8 +22,9 @@ export function parseFunctionUrlRequest(event: unknown): ImageHttpRequest {
   const parsed = functionUrlEvent.safeParse(event);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    const field = issue?.path.join('.') ?? '';
     throw new InvalidEventError(
-      `not a function URL event: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      `not a function URL event: ${field === '' ? '' : `${field}: `}${issue?.message ?? 'invalid'}`,
     );
   }
   const { rawPath, rawQueryString, headers, requestContext } = parsed.data;
