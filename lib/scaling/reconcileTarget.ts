@@ -1,3 +1,4 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { readDeployment } from '../k8s/deployments.ts';
 import { ConflictError } from '../k8s/errors.ts';
@@ -12,7 +13,7 @@ import {
   type PolicySettings,
   type QueueReading,
 } from './policy.ts';
-import { readState, stateAnnotationsFor, stateChanged } from './state.ts';
+import { readState, type StateRead, stateAnnotationsFor, stateChanged } from './state.ts';
 import { writeScalerState } from './stateWrite.ts';
 import type { ScalingTarget } from './target.ts';
 
@@ -64,53 +65,8 @@ export async function reconcileTarget(
     const current = deployment.spec?.replicas ?? 1;
     // Reported as the change this reconcile made, even when a retry finds its own write done.
     initial ??= current;
-    const stored = readState(deployment.metadata?.annotations);
-    if (stored.kind === 'malformed') {
-      deps.log.warn('scaler state annotation malformed; starting over', {
-        namespace: target.namespace,
-        deployment: target.name,
-        problem: stored.problem,
-      });
-    }
-    const previous = stored.kind === 'ok' ? stored.state : undefined;
-    const now = deps.now();
-    const decision = decideReplicas({
-      bounds: target.bounds,
-      settings,
-      current,
-      reading,
-      state: previous ?? initialState,
-      now,
-    });
     try {
-      if (decision.replicas !== current) {
-        await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
-        deps.metrics.count(metricNames.consumerScaler.scaleEvents, 1, {
-          direction: decision.replicas > current ? 'up' : 'down',
-        });
-        deps.log.info('scaled', {
-          namespace: target.namespace,
-          deployment: target.name,
-          from: current,
-          to: decision.replicas,
-          reason: decision.reason,
-        });
-      }
-      if (decision.replicas !== current || stateChanged(previous, decision.state)) {
-        await writeScalerState(
-          deps.cluster,
-          ref,
-          stored.kind === 'absent' ? undefined : stored.raw,
-          stateAnnotationsFor(decision, current, now),
-        );
-      }
-      recordTargetGauges(
-        target,
-        decision.replicas,
-        deployment.status?.readyReplicas ?? 0,
-        reading,
-        deps.metrics,
-      );
+      const decision = await decideAndWrite(target, deployment, current, reading, settings, deps);
       return {
         namespace: target.namespace,
         deployment: target.name,
@@ -120,12 +76,94 @@ export async function reconcileTarget(
         conflicts,
       };
     } catch (error) {
-      if (!(error instanceof ConflictError)) throw error;
-      deps.metrics.count(metricNames.consumerScaler.writeConflicts);
-      if (conflicts >= maxConflicts) throw new TooManyConflictsError(target, conflicts + 1, { cause: error });
-      await deps.cluster.calls.sleep(Math.round(deps.cluster.calls.random() * 50 * (conflicts + 1)));
+      await backOffAfterConflict(error, target, conflicts, maxConflicts, deps);
     }
   }
+}
+
+/** One read–decide–write round on the Deployment as read; a lost race throws ConflictError. */
+async function decideAndWrite(
+  target: ScalingTarget,
+  deployment: V1Deployment,
+  current: number,
+  reading: QueueReading | undefined,
+  settings: PolicySettings,
+  deps: TargetReconcileDeps,
+): Promise<Decision> {
+  const ref = { namespace: target.namespace, name: target.name };
+  const stored = storedState(target, deployment, deps.log);
+  const previous = stored.kind === 'ok' ? stored.state : undefined;
+  const now = deps.now();
+  const decision = decideReplicas({
+    bounds: target.bounds,
+    settings,
+    current,
+    reading,
+    state: previous ?? initialState,
+    now,
+  });
+  if (decision.replicas !== current) {
+    await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
+    recordScale(target, current, decision, deps);
+  }
+  if (decision.replicas !== current || stateChanged(previous, decision.state)) {
+    await writeScalerState(
+      deps.cluster,
+      ref,
+      stored.kind === 'absent' ? undefined : stored.raw,
+      stateAnnotationsFor(decision, current, now),
+    );
+  }
+  recordTargetGauges(target, decision.replicas, deployment.status?.readyReplicas ?? 0, reading, deps.metrics);
+  return decision;
+}
+
+/** The scaler's state as the Deployment carries it; a malformed one is logged and then ignored. */
+function storedState(target: ScalingTarget, deployment: V1Deployment, log: Log): StateRead {
+  const stored = readState(deployment.metadata?.annotations);
+  if (stored.kind === 'malformed') {
+    log.warn('scaler state annotation malformed; starting over', {
+      namespace: target.namespace,
+      deployment: target.name,
+      problem: stored.problem,
+    });
+  }
+  return stored;
+}
+
+function recordScale(
+  target: ScalingTarget,
+  from: number,
+  decision: Decision,
+  deps: TargetReconcileDeps,
+): void {
+  deps.metrics.count(metricNames.consumerScaler.scaleEvents, 1, {
+    direction: decision.replicas > from ? 'up' : 'down',
+  });
+  deps.log.info('scaled', {
+    namespace: target.namespace,
+    deployment: target.name,
+    from,
+    to: decision.replicas,
+    reason: decision.reason,
+  });
+}
+
+/**
+ * After a lost race: count it and wait a jittered, growing moment before the next round. Anything
+ * but a conflict is rethrown, and so is the conflict that exceeds `maxConflicts`.
+ */
+async function backOffAfterConflict(
+  error: unknown,
+  target: ScalingTarget,
+  conflicts: number,
+  maxConflicts: number,
+  deps: TargetReconcileDeps,
+): Promise<void> {
+  if (!(error instanceof ConflictError)) throw error;
+  deps.metrics.count(metricNames.consumerScaler.writeConflicts);
+  if (conflicts >= maxConflicts) throw new TooManyConflictsError(target, conflicts + 1, { cause: error });
+  await deps.cluster.calls.sleep(Math.round(deps.cluster.calls.random() * 50 * (conflicts + 1)));
 }
 
 /**

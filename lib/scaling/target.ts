@@ -32,6 +32,22 @@ const decimal = /^\d{1,9}(\.\d{1,6})?$/;
 // https://sqs.<region>.amazonaws.com/<account>/<name>, or any endpoint (moto) with /<account>/<name>.
 const queuePath = /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 
+/** One annotation that failed its check, and how. */
+interface AnnotationProblem {
+  readonly annotation: string;
+  readonly problem: string;
+}
+
+type Annotations = Readonly<Record<string, string>>;
+type Checked<T> = { readonly ok: true; readonly value: T } | ({ readonly ok: false } & AnnotationProblem);
+
+const ok = <T>(value: T): Checked<T> => ({ ok: true, value });
+const refuse = (annotation: string, problem: string): { ok: false } & AnnotationProblem => ({
+  ok: false,
+  annotation,
+  problem,
+});
+
 /**
  * Reads a Deployment's scaling annotations strictly: every value must be well-formed and
  * consistent (min ≤ max, max ≥ 1), otherwise the target is reported invalid with the annotation's
@@ -42,64 +58,89 @@ const queuePath = /^\/\d{12}\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 export function parseScalingTarget(deployment: V1Deployment): TargetParse {
   const ref = { namespace: deployment.metadata?.namespace ?? '', name: deployment.metadata?.name ?? '' };
   const annotations = deployment.metadata?.annotations ?? {};
-  const fail = (key: string, problem: string): TargetParse => ({
+  const invalid = ({ annotation, problem }: AnnotationProblem): TargetParse => ({
     kind: 'invalid',
     ref,
-    error: new TargetAnnotationError(ref.namespace, ref.name, key, problem),
+    error: new TargetAnnotationError(ref.namespace, ref.name, annotation, problem),
   });
 
+  const paused = pausedOf(annotations);
+  if (!paused.ok) return invalid(paused);
+  if (paused.value) return { kind: 'paused', ref };
+  const queueUrl = queueUrlOf(annotations);
+  if (!queueUrl.ok) return invalid(queueUrl);
+  const bounds = boundsOf(annotations);
+  if (!bounds.ok) return invalid(bounds);
+  return { kind: 'target', target: { ...ref, queueUrl: queueUrl.value, bounds: bounds.value } };
+}
+
+function pausedOf(annotations: Annotations): Checked<boolean> {
   const paused = annotations[targetAnnotations.paused];
   if (paused !== undefined && paused !== 'true' && paused !== 'false') {
-    return fail(targetAnnotations.paused, `must be "true" or "false", not "${paused}"`);
+    return refuse(targetAnnotations.paused, `must be "true" or "false", not "${paused}"`);
   }
-  if (paused === 'true') return { kind: 'paused', ref };
+  return ok(paused === 'true');
+}
 
+function queueUrlOf(annotations: Annotations): Checked<string> {
   const queueUrl = annotations[targetAnnotations.queueUrl];
-  if (queueUrl === undefined) return fail(targetAnnotations.queueUrl, 'is missing');
-  if (!isQueueUrl(queueUrl)) return fail(targetAnnotations.queueUrl, 'is not an SQS queue URL');
+  if (queueUrl === undefined) return refuse(targetAnnotations.queueUrl, 'is missing');
+  if (!isQueueUrl(queueUrl)) return refuse(targetAnnotations.queueUrl, 'is not an SQS queue URL');
+  return ok(queueUrl);
+}
 
-  const ints: Record<'messagesPerPod' | 'minReplicas' | 'maxReplicas' | 'cooldownSeconds', number> = {
+type WholeNumberField = 'messagesPerPod' | 'minReplicas' | 'maxReplicas' | 'cooldownSeconds';
+const wholeNumberFields: readonly WholeNumberField[] = [
+  'messagesPerPod',
+  'minReplicas',
+  'maxReplicas',
+  'cooldownSeconds',
+];
+
+/** The required whole-number annotations, checked in a fixed order so the first problem is reported. */
+function wholeNumbersOf(annotations: Annotations): Checked<Record<WholeNumberField, number>> {
+  const values: Record<WholeNumberField, number> = {
     messagesPerPod: 0,
     minReplicas: 0,
     maxReplicas: 0,
     cooldownSeconds: 0,
   };
-  for (const field of Object.keys(ints) as (keyof typeof ints)[]) {
+  for (const field of wholeNumberFields) {
     const key = targetAnnotations[field];
     const raw = annotations[key];
-    if (raw === undefined) return fail(key, 'is missing');
-    if (!wholeNumber.test(raw)) return fail(key, `must be a whole number, not "${raw}"`);
-    ints[field] = Number(raw);
+    if (raw === undefined) return refuse(key, 'is missing');
+    if (!wholeNumber.test(raw)) return refuse(key, `must be a whole number, not "${raw}"`);
+    values[field] = Number(raw);
   }
-  if (ints.messagesPerPod < 1) return fail(targetAnnotations.messagesPerPod, 'must be at least 1');
-  if (ints.maxReplicas < 1) return fail(targetAnnotations.maxReplicas, 'must be at least 1');
-  if (ints.minReplicas > ints.maxReplicas) {
-    return fail(
-      targetAnnotations.minReplicas,
-      `(${ints.minReplicas}) exceeds max-replicas (${ints.maxReplicas})`,
-    );
-  }
+  return ok(values);
+}
 
-  const spmRaw = annotations[targetAnnotations.secondsPerMessage];
-  let secondsPerMessage: number | undefined;
-  if (spmRaw !== undefined) {
-    if (!decimal.test(spmRaw) || Number(spmRaw) <= 0) {
-      return fail(targetAnnotations.secondsPerMessage, `must be a number > 0, not "${spmRaw}"`);
-    }
-    secondsPerMessage = Number(spmRaw);
+function secondsPerMessageOf(annotations: Annotations): Checked<number | undefined> {
+  const raw = annotations[targetAnnotations.secondsPerMessage];
+  if (raw === undefined) return ok(undefined);
+  if (!decimal.test(raw) || Number(raw) <= 0) {
+    return refuse(targetAnnotations.secondsPerMessage, `must be a number > 0, not "${raw}"`);
   }
+  return ok(Number(raw));
+}
 
-  return {
-    kind: 'target',
-    target: {
-      ...ref,
-      queueUrl,
-      bounds: Object.freeze({
-        ...ints,
-        ...(secondsPerMessage === undefined ? {} : { secondsPerMessage }),
-      }),
-    },
-  };
+function boundsOf(annotations: Annotations): Checked<ScalingBounds> {
+  const ints = wholeNumbersOf(annotations);
+  if (!ints.ok) return ints;
+  const { messagesPerPod, minReplicas, maxReplicas } = ints.value;
+  if (messagesPerPod < 1) return refuse(targetAnnotations.messagesPerPod, 'must be at least 1');
+  if (maxReplicas < 1) return refuse(targetAnnotations.maxReplicas, 'must be at least 1');
+  if (minReplicas > maxReplicas) {
+    return refuse(targetAnnotations.minReplicas, `(${minReplicas}) exceeds max-replicas (${maxReplicas})`);
+  }
+  const secondsPerMessage = secondsPerMessageOf(annotations);
+  if (!secondsPerMessage.ok) return secondsPerMessage;
+  return ok(
+    Object.freeze({
+      ...ints.value,
+      ...(secondsPerMessage.value === undefined ? {} : { secondsPerMessage: secondsPerMessage.value }),
+    }),
+  );
 }
 
 function isQueueUrl(value: string): boolean {
