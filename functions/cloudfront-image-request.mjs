@@ -32,6 +32,16 @@ const rules = {
 const fits = { bounds: 'inside', cover: 'outside', crop: 'cover' };
 const formats = { pjpg: 'jpg', jpg: 'jpg', jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' };
 
+/** The q-value of one Accept entry's parameters (after the media type); 1 when absent. */
+function acceptWeight(fields) {
+  let weight = 1;
+  for (let j = 1; j < fields.length; j++) {
+    const p = fields[j].trim().toLowerCase();
+    if (/^q\s*=/.test(p)) weight = Number(p.replace(/^q\s*=\s*/, ''));
+  }
+  return weight;
+}
+
 function normalisedAccept(header) {
   let avif = false;
   let webp = false;
@@ -39,12 +49,7 @@ function normalisedAccept(header) {
   for (let i = 0; i < entries.length; i++) {
     const fields = entries[i].split(';');
     const type = fields[0].trim().toLowerCase();
-    let weight = 1;
-    for (let j = 1; j < fields.length; j++) {
-      const p = fields[j].trim().toLowerCase();
-      if (/^q\s*=/.test(p)) weight = Number(p.replace(/^q\s*=\s*/, ''));
-    }
-    if (!(weight > 0)) continue;
+    if (!(acceptWeight(fields) > 0)) continue;
     if (type === 'image/avif') avif = true;
     if (type === 'image/webp') webp = true;
   }
@@ -54,11 +59,16 @@ function normalisedAccept(header) {
   return '*/*';
 }
 
-function canonical(uri, querystring, accept) {
+/** The original's path below ORIGINALS, still encoded, or null when the URI is not under it. */
+function originalRelative(uri) {
   const path = uri.indexOf(`/media${ORIGINALS}`) === 0 ? uri.slice('/media'.length) : uri;
   if (path.indexOf(ORIGINALS) !== 0 || path.length > 1024) return null;
   const relative = path.slice(ORIGINALS.length);
-  if (/%(?:2f|5c|00)/i.test(relative)) return null;
+  return /%(?:2f|5c|00)/i.test(relative) ? null : relative;
+}
+
+/** The decoded relative path, or null when it does not decode or could escape its folder. */
+function decodedPath(relative) {
   let decoded;
   try {
     decoded = decodeURIComponent(relative);
@@ -71,7 +81,11 @@ function canonical(uri, querystring, accept) {
   for (let i = 0; i < segments.length; i++) {
     if (segments[i] === '' || segments[i] === '.' || segments[i] === '..') return null;
   }
+  return decoded;
+}
 
+/** The query's parameters by name, or null when one is unknown, repeated or malformed. */
+function imageParams(querystring) {
   const params = {};
   const names = Object.keys(querystring);
   for (let n = 0; n < names.length; n++) {
@@ -81,38 +95,50 @@ function canonical(uri, querystring, accept) {
       return null;
     params[name] = entry.value;
   }
+  return params;
+}
 
-  let id;
-  let box;
-  let parts;
-  if (params.preset !== undefined) {
-    if (params.width || params.height || params.fit || params.quality) return null;
-    id = params.preset;
-  } else {
-    const width = params.width === undefined ? undefined : Number(params.width);
-    const height = params.height === undefined ? undefined : Number(params.height);
-    if (width > MAX_DIMENSION || height > MAX_DIMENSION) return null;
-    const both = width !== undefined && height !== undefined;
-    parts = [];
-    if (width !== undefined) parts.push(`w${width}`);
-    if (height !== undefined) parts.push(`h${height}`);
-    if (parts.length === 0) parts.push('full');
-    parts.push(both && params.fit ? fits[params.fit] : 'inside');
-    if (params.quality !== undefined) parts.push(`q${params.quality}`);
-    id = parts.join('.');
-    const w = width === undefined ? height : width;
-    const h = height === undefined ? width : height;
-    box = w === undefined ? Infinity : w * h;
-  }
+/** The variant id of a resize (`w640.h800.outside.q80`) and its box in pixels, or null when too large. */
+function resizeVariant(params) {
+  const width = params.width === undefined ? undefined : Number(params.width);
+  const height = params.height === undefined ? undefined : Number(params.height);
+  if (width > MAX_DIMENSION || height > MAX_DIMENSION) return null;
+  const both = width !== undefined && height !== undefined;
+  const parts = [];
+  if (width !== undefined) parts.push(`w${width}`);
+  if (height !== undefined) parts.push(`h${height}`);
+  if (parts.length === 0) parts.push('full');
+  parts.push(both && params.fit ? fits[params.fit] : 'inside');
+  if (params.quality !== undefined) parts.push(`q${params.quality}`);
+  const w = width === undefined ? height : width;
+  const h = height === undefined ? width : height;
+  return { id: parts.join('.'), avifAllowed: w === undefined ? false : w * h <= AVIF_MAX_PIXELS };
+}
 
+/** The variant id and whether AVIF may be chosen for it, or null for a preset mixed with resize parameters. */
+function variantOf(params) {
+  if (params.preset === undefined) return resizeVariant(params);
+  if (params.width || params.height || params.fit || params.quality) return null;
+  return { id: params.preset, avifAllowed: true };
+}
+
+/** The requested format, or with `auto` (or none asked for) the best the normalised Accept allows. */
+function extensionFor(params, decoded, avifAllowed, accept) {
   const fallback = params.format ? formats[params.format] : /\.png$/i.test(decoded) ? 'png' : 'jpg';
-  let extension = fallback;
-  if (params.format === undefined || params.auto !== undefined) {
-    const avifAllowed = params.preset !== undefined || box <= AVIF_MAX_PIXELS;
-    if (accept.indexOf('image/avif') >= 0 && avifAllowed) extension = 'avif';
-    else if (accept.indexOf('image/webp') >= 0) extension = 'webp';
-  }
-  return { uri: `${DERIVED + relative}/${id}.${extension}`, signature: params.s };
+  if (params.format !== undefined && params.auto === undefined) return fallback;
+  if (accept.indexOf('image/avif') >= 0 && avifAllowed) return 'avif';
+  if (accept.indexOf('image/webp') >= 0) return 'webp';
+  return fallback;
+}
+
+function canonical(uri, querystring, accept) {
+  const relative = originalRelative(uri);
+  const decoded = relative === null ? null : decodedPath(relative);
+  const params = decoded === null ? null : imageParams(querystring);
+  const variant = params === null ? null : variantOf(params);
+  if (variant === null) return null;
+  const extension = extensionFor(params, decoded, variant.avifAllowed, accept);
+  return { uri: `${DERIVED + relative}/${variant.id}.${extension}`, signature: params.s };
 }
 
 // biome-ignore lint/correctness/noUnusedVariables: CloudFront calls `handler` by name.
