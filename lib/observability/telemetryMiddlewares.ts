@@ -8,7 +8,7 @@ import type { Telemetry } from './telemetry.ts';
  * after it, and the event is never logged even if POWERTOOLS_LOGGER_LOG_EVENT is set (a CodePipeline
  * event carries artifact credentials, a function URL event signed URLs).
  */
-export const lambdaContextOptions = Object.freeze({ resetKeys: true, logEvent: false });
+const lambdaContextOptions = Object.freeze({ resetKeys: true, logEvent: false });
 
 /**
  * The middlewares every function runs under, in this order: the Lambda context on every log line

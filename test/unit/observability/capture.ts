@@ -6,7 +6,7 @@ import { metricNamespace } from '../../../lib/observability/metricNames.ts';
 import { metricsDiagnostics, serviceName, type Telemetry } from '../../../lib/observability/telemetry.ts';
 
 /** One CloudWatch EMF document as Powertools Metrics prints it. */
-export interface EmfLine {
+interface EmfLine {
   readonly _aws: {
     readonly Timestamp: number;
     readonly CloudWatchMetrics: readonly {
@@ -19,7 +19,7 @@ export interface EmfLine {
 }
 
 /** One metric value as CloudWatch would extract it from an EMF line. */
-export interface EmittedMetric {
+interface EmittedMetric {
   readonly name: string;
   readonly unit: string;
   readonly value: unknown;
