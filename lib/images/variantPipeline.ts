@@ -1,11 +1,22 @@
 import type { Log, MetricSink } from '../observability/telemetry.ts';
-import { decodeOriginal } from './decode.ts';
-import { ImageRejectedError } from './errors.ts';
-import { type KeyLayout, manifestKey, metadataSafe, variantFolder, variantKey } from './keyLayout.ts';
+import { type DecodedImage, decodeOriginal } from './decode.ts';
+import { type KeyLayout, manifestKey, variantFolder, variantKey } from './keyLayout.ts';
 import type { ImageLimits } from './limits.ts';
 import { formatInfo, type OutputFormat, type Preset } from './presets.ts';
 import { type EncodeSettings, type RenderedVariant, renderVariants } from './render.ts';
+import { UploadQueue } from './uploadQueue.ts';
+import {
+  manifestOf,
+  readManifest,
+  staleVariantKeys,
+  type VariantManifest,
+  type VariantSource,
+  variantMetadata,
+} from './variantManifest.ts';
 import type { VariantStore } from './variantStore.ts';
+
+/** scripts/demo reads manifests through this name. */
+export type { VariantManifest } from './variantManifest.ts';
 
 export interface VariantSettings {
   readonly layout: KeyLayout;
@@ -21,22 +32,6 @@ export interface VariantDeps {
   readonly store: VariantStore;
   readonly log: Log;
   readonly metrics: MetricSink;
-}
-
-/** What the manifest records: which source bytes (ETag) this variant set was made from. */
-export interface VariantManifest {
-  readonly sourceKey: string;
-  readonly sourceEtag: string;
-  readonly sequencer?: string | undefined;
-  readonly generatedAt: string;
-  readonly variants: readonly {
-    key: string;
-    preset: string;
-    format: OutputFormat;
-    width: number;
-    height: number;
-    bytes: number;
-  }[];
 }
 
 export type CreateOutcome =
@@ -74,7 +69,7 @@ export async function createVariants(
   settings: VariantSettings,
   deps: VariantDeps,
 ): Promise<CreateOutcome> {
-  const { store, log } = deps;
+  const { store } = deps;
   // One round trip instead of three: the manifest is read while the original downloads. A duplicate
   // event then wastes one download, which is cheaper than a HEAD on every first event.
   const manifestAt = manifestKey(relative, settings.layout);
@@ -85,19 +80,46 @@ export async function createVariants(
   if (original === undefined) return { kind: 'skipped', reason: 'original-gone' };
   if (previous?.sourceEtag === original.etag) return { kind: 'skipped', reason: 'up-to-date' };
 
+  const source: VariantSource = { key, relative, etag: original.etag, sequencer };
   const decoded = await decodeOriginal(original.body, settings.presets, settings.limits);
-  const metadata = {
-    'source-key': metadataSafe(key),
-    'source-etag': original.etag,
-    ...(sequencer ? { 'source-sequencer': sequencer } : {}),
-  };
+  const variants = await writeVariants(decoded, source, settings, deps);
+  const manifest = manifestOf(source, variants, settings.layout, new Date());
+  await store.put({
+    key: manifestAt,
+    body: JSON.stringify(manifest),
+    contentType: 'application/json',
+    cacheControl: 'no-cache',
+    metadata: variantMetadata(source),
+  });
 
+  // A removal processed while we were writing would have found nothing yet to delete.
+  if ((await store.head(key)) === undefined) {
+    await store.delete(await store.list(variantFolder(relative, settings.layout)));
+    return { kind: 'skipped', reason: 'removed-during-generation' };
+  }
+  if (previous !== undefined) await deleteStaleVariants(manifest, manifestAt, relative, settings, store);
+  const bytes = variants.reduce((sum, v) => sum + v.body.length, 0);
+  return { kind: 'generated', variants: variants.length, bytes, sourceBytes: original.size };
+}
+
+/**
+ * Renders and uploads every variant, each upload starting as soon as its variant is encoded. On any
+ * failure the uploads that started are awaited and what they wrote is deleted again, so a failed
+ * attempt leaves no half set behind (the manifest is written only after this returns).
+ */
+async function writeVariants(
+  decoded: DecodedImage,
+  source: VariantSource,
+  settings: VariantSettings,
+  deps: VariantDeps,
+): Promise<RenderedVariant[]> {
+  const metadata = variantMetadata(source);
   const written: string[] = [];
   const uploads = new UploadQueue(settings.uploadConcurrency);
   const upload = (variant: RenderedVariant): void => {
-    const target = variantKey(relative, variant.preset, variant.format, settings.layout);
+    const target = variantKey(source.relative, variant.preset, variant.format, settings.layout);
     uploads.add(async () => {
-      await store.put({
+      await deps.store.put({
         key: target,
         body: variant.body,
         contentType: formatInfo[variant.format].contentType,
@@ -112,52 +134,34 @@ export async function createVariants(
       written.push(target);
     });
   };
-
-  let variants: RenderedVariant[];
   try {
-    variants = await renderVariants(decoded, settings.presets, settings.formats, settings.encode, upload);
+    const variants = await renderVariants(
+      decoded,
+      settings.presets,
+      settings.formats,
+      settings.encode,
+      upload,
+    );
     await uploads.drain();
+    return variants;
   } catch (error) {
     await uploads.settle();
-    await deleteQuietly(store, written, log);
+    await deleteQuietly(deps.store, written, deps.log);
     throw error;
   }
+}
 
-  const manifest: VariantManifest = {
-    sourceKey: key,
-    sourceEtag: original.etag,
-    sequencer,
-    generatedAt: new Date().toISOString(),
-    variants: variants.map((v) => ({
-      key: variantKey(relative, v.preset, v.format, settings.layout),
-      preset: v.preset,
-      format: v.format,
-      width: v.width,
-      height: v.height,
-      bytes: v.body.length,
-    })),
-  };
-  await store.put({
-    key: manifestAt,
-    body: JSON.stringify(manifest),
-    contentType: 'application/json',
-    cacheControl: 'no-cache',
-    metadata,
-  });
-
-  // A removal processed while we were writing would have found nothing yet to delete.
-  if ((await store.head(key)) === undefined) {
-    await store.delete(await store.list(variantFolder(relative, settings.layout)));
-    return { kind: 'skipped', reason: 'removed-during-generation' };
-  }
-  // Variants of an earlier version of this original (other presets, on-the-fly sizes) are stale now.
-  if (previous !== undefined) {
-    const current = new Set([...manifest.variants.map((v) => v.key), manifestAt]);
-    const stale = (await store.list(variantFolder(relative, settings.layout))).filter((k) => !current.has(k));
-    if (stale.length > 0) await store.delete(stale);
-  }
-  const bytes = variants.reduce((sum, v) => sum + v.body.length, 0);
-  return { kind: 'generated', variants: variants.length, bytes, sourceBytes: original.size };
+/** Variants of an earlier version of this original (other presets, on-the-fly sizes) are stale now. */
+async function deleteStaleVariants(
+  manifest: VariantManifest,
+  manifestAt: string,
+  relative: string,
+  settings: VariantSettings,
+  store: VariantStore,
+): Promise<void> {
+  const listed = await store.list(variantFolder(relative, settings.layout));
+  const stale = staleVariantKeys(listed, manifest, manifestAt);
+  if (stale.length > 0) await store.delete(stale);
 }
 
 /**
@@ -176,17 +180,6 @@ export async function removeVariants(
   return { kind: 'removed', deleted: keys.length };
 }
 
-async function readManifest(store: VariantStore, key: string): Promise<VariantManifest | undefined> {
-  const object = await store.get(key);
-  if (object === undefined) return undefined;
-  try {
-    return JSON.parse(object.body.toString('utf8')) as VariantManifest;
-  } catch {
-    // An unreadable manifest only means "not known to be up to date": regenerate.
-    return undefined;
-  }
-}
-
 async function deleteQuietly(store: VariantStore, keys: readonly string[], log: Log): Promise<void> {
   if (keys.length === 0) return;
   try {
@@ -195,47 +188,3 @@ async function deleteQuietly(store: VariantStore, keys: readonly string[], log: 
     log.warn('could not clean up partially written variants', { keys: keys.length, error: String(error) });
   }
 }
-
-/** Runs async jobs with bounded concurrency; the first failure is rethrown by {@link drain}. */
-class UploadQueue {
-  private readonly running = new Set<Promise<void>>();
-  private readonly pending: (() => Promise<void>)[] = [];
-  private failure: unknown;
-
-  constructor(private readonly limit: number) {}
-
-  add(job: () => Promise<void>): void {
-    this.pending.push(job);
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.running.size < this.limit && this.pending.length > 0 && this.failure === undefined) {
-      const job = this.pending.shift();
-      if (job === undefined) break;
-      const run: Promise<void> = job()
-        .catch((error: unknown) => {
-          this.failure ??= error;
-        })
-        .finally(() => {
-          this.running.delete(run);
-          this.pump();
-        });
-      this.running.add(run);
-    }
-  }
-
-  async settle(): Promise<void> {
-    this.pending.length = 0;
-    while (this.running.size > 0) await Promise.all([...this.running]);
-  }
-
-  async drain(): Promise<void> {
-    while (this.running.size > 0 || (this.pending.length > 0 && this.failure === undefined)) {
-      await Promise.all([...this.running]);
-    }
-    if (this.failure !== undefined) throw this.failure;
-  }
-}
-
-export { ImageRejectedError };
