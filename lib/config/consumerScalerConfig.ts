@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { targetSelector } from '../scaling/annotations.ts';
 import { defaultPolicySettings } from '../scaling/policy.ts';
 import type { RunSettings } from '../scaling/runScaler.ts';
-import { ConfigError, intVar, parseEnv } from './env.ts';
+import { intVar, parseEnv } from './env.ts';
+import { ConflictingVariablesError } from './errors.ts';
 
 const boolVar = (fallback: boolean) =>
   z
@@ -43,8 +44,9 @@ export function loadConsumerScalerConfig(
   const e = parseEnv(schema, env);
   if (e.SCALER_READ_SPACING_SECONDS >= e.SCALER_INTERVAL_SECONDS) {
     // Otherwise the passes of one invocation would never count as separate readings.
-    throw new ConfigError(
-      'invalid configuration: SCALER_READ_SPACING_SECONDS must be below SCALER_INTERVAL_SECONDS',
+    throw new ConflictingVariablesError(
+      ['SCALER_READ_SPACING_SECONDS', 'SCALER_INTERVAL_SECONDS'],
+      'SCALER_READ_SPACING_SECONDS must be below SCALER_INTERVAL_SECONDS',
     );
   }
   return Object.freeze({

@@ -1,16 +1,10 @@
 import { z } from 'zod';
-
-/** A configuration variable is missing or malformed; the message names it. Thrown at cold start. */
-export class ConfigError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'ConfigError';
-  }
-}
+import { InvalidVariablesError } from './errors.ts';
 
 /**
  * Parses `env` with `schema` once and freezes the result. Every problem is reported with the
  * variable's name, so a bad deployment fails its cold start with a message an operator can act on.
+ * Throws {@link InvalidVariablesError}.
  */
 export function parseEnv<T extends z.ZodType>(
   schema: T,
@@ -18,8 +12,12 @@ export function parseEnv<T extends z.ZodType>(
 ): Readonly<z.output<T>> {
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`, { cause: parsed.error });
+    const problems = parsed.error.issues.map((i) => ({
+      variable: i.path[0] === undefined ? '(env)' : String(i.path[0]),
+      path: i.path.map(String).join('.') || '(env)',
+      problem: i.message,
+    }));
+    throw new InvalidVariablesError(problems, { cause: parsed.error });
   }
   return Object.freeze(parsed.data);
 }

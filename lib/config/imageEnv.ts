@@ -3,7 +3,8 @@ import type { KeyLayout } from '../images/keyLayout.ts';
 import { defaultImageLimits, type ImageLimits } from '../images/limits.ts';
 import { presetListSchema } from '../images/presets.ts';
 import { defaultEncodeSettings, type EncodeSettings } from '../images/render.ts';
-import { ConfigError, intVar, jsonVar, prefixVar } from './env.ts';
+import { intVar, jsonVar, prefixVar } from './env.ts';
+import { ConflictingVariablesError } from './errors.ts';
 
 /**
  * The variables imageVariants and imageServe share, so both read the same bucket layout, presets,
@@ -31,7 +32,10 @@ export function layoutFrom(e: ImageEnv): KeyLayout {
   // Derived keys are recognised first, so the reverse would classify every original as derived
   // output and silently do nothing.
   if (e.ORIGINALS_PREFIX.startsWith(e.DERIVED_PREFIX)) {
-    throw new ConfigError('invalid configuration: ORIGINALS_PREFIX must not lie inside DERIVED_PREFIX');
+    throw new ConflictingVariablesError(
+      ['ORIGINALS_PREFIX', 'DERIVED_PREFIX'],
+      'ORIGINALS_PREFIX must not lie inside DERIVED_PREFIX',
+    );
   }
   return { originalsPrefix: e.ORIGINALS_PREFIX, derivedPrefix: e.DERIVED_PREFIX };
 }

@@ -102,29 +102,34 @@ export async function decodeOriginal(
 ): Promise<DecodedImage> {
   const { sourceFormat, sourceSize } = await inspectOriginal(bytes, limits);
   const decodeSize = sharedDecodeSize(sourceSize, boxes);
-  try {
-    // Only the first frame of an animation is used: product images are stills.
-    const { data, info } = await sharp(bytes, { ...originalReadOptions(limits), pages: 1 })
-      .resize(decodeSize.width, decodeSize.height, { fit: 'fill' })
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 && info.channels !== 4) {
-      throw new Error(`unexpected channel count ${info.channels} after sRGB conversion`);
-    }
-    return {
-      pixels: data,
-      size: { width: info.width, height: info.height },
-      channels: info.channels,
-      sourceSize,
-      sourceFormat,
-      hasAlpha: info.channels === 4,
-    };
-  } catch (error) {
+  const { data, info } = await decodeToSrgb(bytes, decodeSize, limits).catch((error: unknown) => {
     throw new ImageRejectedError('corrupt', `cannot decode the ${sourceFormat} data: ${messageOf(error)}`, {
       cause: error,
     });
+  });
+  if (info.channels !== 3 && info.channels !== 4) {
+    throw new ImageRejectedError(
+      'corrupt',
+      `cannot decode the ${sourceFormat} data: unexpected channel count ${info.channels} after sRGB conversion`,
+    );
   }
+  return {
+    pixels: data,
+    size: { width: info.width, height: info.height },
+    channels: info.channels,
+    sourceSize,
+    sourceFormat,
+    hasAlpha: info.channels === 4,
+  };
+}
+
+/** Raw 8-bit sRGB pixels at `size`; only the first frame of an animation (product images are stills). */
+function decodeToSrgb(bytes: Buffer, size: Size, limits: ImageLimits) {
+  return sharp(bytes, { ...originalReadOptions(limits), pages: 1 })
+    .resize(size.width, size.height, { fit: 'fill' })
+    .toColourspace('srgb')
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
 }
 
 const sameFamily = (decoder: string | undefined, sniffed: SourceFormat): boolean =>

@@ -14,6 +14,8 @@ export const rejectionReasons = [
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
 
+import type { RecordResult } from './processObjectEvents.ts';
+
 /** Base class of the image package's errors. */
 export class ImageError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -75,5 +77,21 @@ export class InvalidEventError extends ImageError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'InvalidEventError';
+  }
+}
+
+/**
+ * A batch in which some records failed for reasons that may pass (storage errors); the platform
+ * should retry it. The failed records' errors are the cause, in record order.
+ */
+export class VariantBatchError extends ImageError {
+  readonly failedKeys: readonly string[];
+
+  constructor(failed: readonly RecordResult[]) {
+    super(`${failed.length} record(s) failed and will be retried: ${failed.map((r) => r.key).join(', ')}`, {
+      cause: failed.map((r) => (r.status === 'failed' ? r.error : undefined)),
+    });
+    this.name = 'VariantBatchError';
+    this.failedKeys = failed.map((r) => r.key);
   }
 }

@@ -6,6 +6,9 @@ import { classifyKey } from './keyLayout.ts';
 import type { ObjectEvent, ParsedRecord } from './s3Events.ts';
 import { createVariants, removeVariants, type VariantDeps, type VariantSettings } from './variantPipeline.ts';
 
+/** imageVariantsHandler and the integration tests import it from here. */
+export { VariantBatchError } from './errors.ts';
+
 const names = metricNames.imageVariants;
 
 export type RecordResult =
@@ -16,19 +19,6 @@ export type RecordResult =
 export interface BatchSummary {
   readonly results: readonly RecordResult[];
   readonly failed: readonly RecordResult[];
-}
-
-/** A batch in which some records failed for reasons that may pass; the platform should retry it. */
-export class VariantBatchError extends Error {
-  readonly failedKeys: readonly string[];
-
-  constructor(failed: readonly RecordResult[]) {
-    super(`${failed.length} record(s) failed and will be retried: ${failed.map((r) => r.key).join(', ')}`, {
-      cause: failed.map((r) => (r.status === 'failed' ? r.error : undefined)),
-    });
-    this.name = 'VariantBatchError';
-    this.failedKeys = failed.map((r) => r.key);
-  }
 }
 
 /**

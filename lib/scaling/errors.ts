@@ -27,13 +27,14 @@ export class TargetAnnotationError extends ScalingError {
 /** Why a queue's depth could not be read (the target is then held fail-static). */
 export type QueueReadFailure = 'throttled' | 'denied' | 'not-found' | 'unavailable';
 
-/** SQS GetQueueAttributes failed for one queue. */
+/** SQS GetQueueAttributes failed for one queue, or answered without the counts (`detail` says which). */
 export class QueueReadError extends ScalingError {
   readonly queueUrl: string;
   readonly failure: QueueReadFailure;
 
-  constructor(queueUrl: string, failure: QueueReadFailure, options?: ErrorOptions) {
-    super(`reading the depth of ${queueUrl} failed (${failure})`, options);
+  constructor(queueUrl: string, failure: QueueReadFailure, options?: ErrorOptions & { detail?: string }) {
+    const detail = options?.detail === undefined ? '' : `: ${options.detail}`;
+    super(`reading the depth of ${queueUrl} failed (${failure})${detail}`, options);
     this.name = 'QueueReadError';
     this.queueUrl = queueUrl;
     this.failure = failure;
@@ -65,5 +66,35 @@ export class ReconcileIncompleteError extends ScalingError {
     );
     this.name = 'ReconcileIncompleteError';
     this.failures = failures;
+  }
+}
+
+/** Gave up after this many lost races in a row (another writer keeps changing the Deployment). */
+export class TooManyConflictsError extends ScalingError {
+  readonly namespace: string;
+  readonly deployment: string;
+  readonly conflicts: number;
+
+  constructor(target: { namespace: string; name: string }, conflicts: number, options?: ErrorOptions) {
+    super(`${target.namespace}/${target.name}: ${conflicts} write conflicts in a row`, options);
+    this.name = 'TooManyConflictsError';
+    this.namespace = target.namespace;
+    this.deployment = target.name;
+    this.conflicts = conflicts;
+  }
+}
+
+/**
+ * The event is neither of the two EventBridge events consumerScaler is wired to: a wiring mistake,
+ * so the invocation fails. The message names the event's detail-type, never its content.
+ */
+export class UnknownTriggerError extends ScalingError {
+  /** The event's `detail-type`, when it has a string one. */
+  readonly detailType: string | undefined;
+
+  constructor(detailType: string | undefined) {
+    super(`not a CloudWatch Alarm State Change or Scheduled Event (detail-type: ${detailType ?? 'none'})`);
+    this.name = 'UnknownTriggerError';
+    this.detailType = detailType;
   }
 }

@@ -75,7 +75,7 @@ export class SqsQueueSignals implements QueueSignals {
       const value = Number(attributes[name]);
       if (!Number.isInteger(value) || value < 0) {
         throw new QueueReadError(queueUrl, 'unavailable', {
-          cause: new Error(`${name} is missing or not a count: ${String(attributes[name])}`),
+          detail: `${name} is missing or not a count: ${String(attributes[name])}`,
         });
       }
       return value;

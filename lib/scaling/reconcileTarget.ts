@@ -5,7 +5,7 @@ import { ConflictError } from '../k8s/errors.ts';
 import { writeScale } from '../k8s/scale.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
-import { ScalingError } from './errors.ts';
+import { TooManyConflictsError } from './errors.ts';
 import {
   type Decision,
   decideReplicas,
@@ -33,14 +33,6 @@ export interface TargetOutcome {
   readonly decision: Decision;
   /** Writes that lost a race and were re-decided. */
   readonly conflicts: number;
-}
-
-/** Gave up after this many lost races in a row (another writer keeps changing the Deployment). */
-export class TooManyConflictsError extends ScalingError {
-  constructor(target: ScalingTarget, conflicts: number, options?: ErrorOptions) {
-    super(`${target.namespace}/${target.name}: ${conflicts} write conflicts in a row`, options);
-    this.name = 'TooManyConflictsError';
-  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UnknownTriggerError } from './errors.ts';
 
 /** Why this invocation runs: an SQS depth alarm changed state, or the 1-minute backstop schedule. */
 export type ScalerTrigger =
@@ -23,7 +24,7 @@ const scheduledEvent = z.object({
 /**
  * Recognises the two EventBridge events the function is wired to. Both lead to the same
  * reconcile of all targets (the alarm is only a wake-up); the result is for logging.
- * Throws naming what is wrong with anything else.
+ * Anything else throws {@link UnknownTriggerError}.
  */
 export function parseScalerTrigger(event: unknown): ScalerTrigger {
   const alarm = alarmEvent.safeParse(event);
@@ -36,7 +37,5 @@ export function parseScalerTrigger(event: unknown): ScalerTrigger {
     return { kind: 'schedule', rule };
   }
   const detailType = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
-  throw new Error(
-    `not a CloudWatch Alarm State Change or Scheduled Event (detail-type: ${typeof detailType === 'string' ? detailType : 'none'})`,
-  );
+  throw new UnknownTriggerError(typeof detailType === 'string' ? detailType : undefined);
 }

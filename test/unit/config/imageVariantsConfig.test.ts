@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../lib/config/env.ts';
+import { ConfigError } from '../../../lib/config/errors.ts';
 import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 
