@@ -1,3 +1,5 @@
+import type { RecordResult } from './processObjectEvents.ts';
+
 /**
  * Why an original was refused. Rejections are permanent: retrying the same bytes cannot succeed,
  * so they are logged and counted, never retried.
@@ -13,8 +15,6 @@ export const rejectionReasons = [
   'corrupt',
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
-
-import type { RecordResult } from './processObjectEvents.ts';
 
 /** Base class of the image package's errors. */
 export class ImageError extends Error {
