@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
@@ -14,6 +16,23 @@ const path = '/catalog/product/m/b/mb01.jpg';
 const message = 'catalog/product/m/b/mb01.jpg/w640.h800.cover';
 const good = signatureFor(current, message);
 
+/** Known answers computed by OpenSSL (test/fixtures/images/url-signing-vectors.sh made this file). */
+interface SigningVector {
+  readonly name: string;
+  readonly key: string;
+  readonly path: string;
+  readonly query: string;
+  readonly message: string;
+  readonly hmacHex: string;
+  readonly signature: string;
+}
+const { vectors }: { vectors: readonly SigningVector[] } = JSON.parse(
+  readFileSync(
+    join(import.meta.dirname, '..', '..', 'fixtures', 'images', 'url-signing-vectors.json'),
+    'utf8',
+  ),
+);
+
 /** Parses like imageServe does, then verifies like imageServe does: true, false, or the parse refusal. */
 function accepted(rawPath: string, query: string, keys: readonly string[] = [current]): boolean | string {
   try {
@@ -23,6 +42,40 @@ function accepted(rawPath: string, query: string, keys: readonly string[] = [cur
     return (error as { reason?: string }).reason ?? 'threw';
   }
 }
+
+describe('the signing contract, pinned by OpenSSL', () => {
+  it('has vectors whose signatures use both base64url-only characters', () => {
+    // A vector set without "-" and "_" would not tell base64url from base64.
+    expect(vectors.some((v) => v.signature.includes('-'))).toBe(true);
+    expect(vectors.some((v) => v.signature.includes('_'))).toBe(true);
+  });
+
+  it.each(vectors)('signs $name as OpenSSL does', (vector) => {
+    // Act
+    const signature = signatureFor(vector.key, vector.message);
+
+    // Assess
+    expect(signature).toBe(vector.signature);
+    expect(Buffer.from(signature, 'base64url').toString('hex')).toBe(vector.hmacHex);
+  });
+
+  it.each(vectors)('builds the signed message of $name from the request', (vector) => {
+    // Act
+    const request = parseImageUrl(vector.path, vector.query, rules);
+
+    // Assess
+    expect(request.signedMessage).toBe(vector.message);
+  });
+
+  it.each(vectors)("accepts $name with OpenSSL's signature as the last parameter", (vector) => {
+    // Prepare
+    const query = vector.query === '' ? `s=${vector.signature}` : `${vector.query}&s=${vector.signature}`;
+
+    // Act / Assess
+    expect(accepted(vector.path, query, [vector.key])).toBe(true);
+    expect(accepted(vector.path, query, [current === vector.key ? next : current])).toBe(false);
+  });
+});
 
 describe('signatureFor / verifySignature', () => {
   it('produces 43 base64url characters', () => {
