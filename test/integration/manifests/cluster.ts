@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { manifestsDir } from '../../unit/manifests/render.ts';
+import { manifestsDir } from '../../helpers/manifests.ts';
 
 /** What one kubectl run printed and returned. */
 export interface KubectlResult {

@@ -15,14 +15,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { createEksToken } from '../../../lib/k8s/eksToken.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
+import { manifestsDir, shopOverlays } from '../../helpers/manifests.ts';
 import {
   type AccessCase,
   accessCases,
   describeCase,
   type Identity,
   shopNamespace,
-} from '../../unit/manifests/rbac-cases.ts';
-import { manifestsDir, shopOverlays } from '../../unit/manifests/render.ts';
+} from '../../helpers/rbacCases.ts';
 import {
   ensureWorkerPool,
   eventually,

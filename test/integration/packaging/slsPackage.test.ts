@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../../lib/scaling/target.ts';
-import { render } from '../../unit/manifests/render.ts';
+import { render } from '../../helpers/manifests.ts';
 
 const run = promisify(execFile);
 

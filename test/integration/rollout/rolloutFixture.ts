@@ -13,7 +13,7 @@ import { CodePipelineJobResults } from '../../../lib/rollout/jobResults.ts';
 import type { InputArtifact } from '../../../lib/rollout/pipelineJob.ts';
 import { eventually } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
-import { manifestsDir } from '../../unit/manifests/render.ts';
+import { manifestsDir } from '../../helpers/manifests.ts';
 import { ensureWorkerPool, kubectl, kubectlJson, renderShopInto } from '../manifests/cluster.ts';
 
 /** The image the example overlay pins, and its repository. */

@@ -11,7 +11,7 @@ import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { targetAnnotations, targetLabel } from '../../../lib/scaling/annotations.ts';
 import { testDeployment } from '../../helpers/cluster.ts';
-import { manifestsDir } from '../../unit/manifests/render.ts';
+import { manifestsDir } from '../../helpers/manifests.ts';
 import { kubectl } from '../manifests/cluster.ts';
 
 /** A label only this test run's Deployments carry, so passes never touch anyone else's targets. */

@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { configMapData, find, ofKind, render, shopOverlays } from './render.ts';
+import { configMapData, find, ofKind, render, shopOverlays } from '../../helpers/manifests.ts';
 
 const overlay = shopOverlays[0];
 const shop = overlay.split('/').at(-1) ?? '';

@@ -1,6 +1,13 @@
 import type { V1CronJob, V1PodSpec } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { configMapData, find, render, shopOverlays, type Workload, workloads } from './render.ts';
+import {
+  configMapData,
+  find,
+  render,
+  shopOverlays,
+  type Workload,
+  workloads,
+} from '../../helpers/manifests.ts';
 
 const overlay = shopOverlays[0];
 const objects = () => render(overlay).objects;

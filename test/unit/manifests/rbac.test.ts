@@ -5,8 +5,8 @@ import type {
   V1RoleBinding,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { type AccessCase, accessCases, describeCase, splitResource } from './rbac-cases.ts';
-import { clusterRoles, ofKind, render, shopOverlays } from './render.ts';
+import { clusterRoles, ofKind, render, shopOverlays } from '../../helpers/manifests.ts';
+import { type AccessCase, accessCases, describeCase, splitResource } from '../../helpers/rbacCases.ts';
 
 const platform = () => render('platform').objects;
 const shopBindings = () =>

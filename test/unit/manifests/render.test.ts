@@ -1,6 +1,6 @@
 import type { V1Namespace } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { find, kustomizations, ofKind, render, shopOverlays } from './render.ts';
+import { find, kustomizations, ofKind, render, shopOverlays } from '../../helpers/manifests.ts';
 
 describe('kubectl kustomize', () => {
   it.each(kustomizations)('renders %s without warnings', (kustomization) => {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configMapData, render, shopOverlays } from './render.ts';
+import { configMapData, render, shopOverlays } from '../../helpers/manifests.ts';
 
 /**
  * The shell scripts the pods run, taken from the rendered ConfigMap and executed with /bin/sh

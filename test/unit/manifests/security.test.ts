@@ -9,7 +9,7 @@ import {
   selects,
   shopOverlays,
   workloads,
-} from './render.ts';
+} from '../../helpers/manifests.ts';
 
 const overlay = shopOverlays[0];
 const objects = () => render(overlay).objects;

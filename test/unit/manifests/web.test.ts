@@ -7,7 +7,15 @@ import type {
   V2HorizontalPodAutoscaler,
 } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { configMapData, find, ofKind, render, selects, shopOverlays, workloads } from './render.ts';
+import {
+  configMapData,
+  find,
+  ofKind,
+  render,
+  selects,
+  shopOverlays,
+  workloads,
+} from '../../helpers/manifests.ts';
 
 const overlay = shopOverlays[0];
 const objects = () => render(overlay).objects;

@@ -12,7 +12,7 @@ import type {
 import { parseAllDocuments } from 'yaml';
 
 /** Root of the kustomize tree. */
-export const manifestsDir = join(import.meta.dirname, '..', '..', '..', 'k8s-manifests');
+export const manifestsDir = join(import.meta.dirname, '..', '..', 'k8s-manifests');
 
 /** The kustomizations `kubectl kustomize` must render, relative to {@link manifestsDir}. */
 export const kustomizations = ['base', 'platform', 'overlays/example-shop'] as const;
