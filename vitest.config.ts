@@ -2,6 +2,13 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Only with `--coverage`: statement and branch coverage of the shipped code (lib/ and functions/).
+    coverage: {
+      provider: 'v8',
+      include: ['lib/**', 'functions/**'],
+      reporter: ['text-summary', 'json-summary'],
+      reportsDirectory: 'coverage',
+    },
     projects: [
       {
         test: {
