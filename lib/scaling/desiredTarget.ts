@@ -29,7 +29,7 @@ export function arrivalFloor(
   secondsPerMessage: number | undefined,
   floorUtilization: number,
 ): number {
-  if (secondsPerMessage === undefined) return 0;
+  if (secondsPerMessage === undefined || arrivalsPerSecond <= 0) return 0;
   return Math.min(
     Math.ceil((arrivalsPerSecond * secondsPerMessage) / floorUtilization - 1e-9),
     Math.ceil(arrivalsPerSecond * 60 - 1e-9),

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type Decision,
+  type DecisionKind,
+  type DecisionRule,
   decideReplicas,
   defaultPolicySettings,
   initialState,
@@ -41,27 +43,30 @@ const decide = (overrides: Partial<PolicyInput>): Decision =>
 const quiet: ScalerState = { emptyReads: 1, busyReads: 0, lastReadAt: s(-10), lastActiveAt: s(-400) };
 
 describe('decideReplicas', () => {
-  it.each<[string, Partial<PolicyInput>, number, string]>([
-    ['jumps straight to the target on a burst', { reading: read(10_000) }, 10, 'scale up 0 → 10'],
+  it.each<[string, Partial<PolicyInput>, number, DecisionKind, DecisionRule]>([
+    ['jumps straight to the target on a burst', { reading: read(10_000) }, 10, 'up', 'scale-up'],
     [
       'jumps straight to an unclamped target',
       { reading: read(10_000), bounds: { ...bounds, messagesPerPod: 50, maxReplicas: 300 } },
       200,
-      '/ 50 per pod → 200',
+      'up',
+      'scale-up',
     ],
     [
       'waits for a second reading before starting from zero on a small backlog',
       { reading: read(3) },
       0,
-      'waiting for 2',
+      'hold',
+      'awaiting-confirmation',
     ],
     [
       'starts from zero on the second consistent reading of a small backlog',
       { reading: read(3), state: { emptyReads: 0, busyReads: 1, lastReadAt: s(-10), lastActiveAt: s(-10) } },
       1,
-      'scale up 0 → 1',
+      'up',
+      'scale-up',
     ],
-    ['starts at once for a message in flight', { reading: read(0, 1) }, 1, 'scale up 0 → 1'],
+    ['starts at once for a message in flight', { reading: read(0, 1) }, 1, 'up', 'scale-up'],
     [
       'keeps one pod for a message in flight after the window',
       {
@@ -70,50 +75,58 @@ describe('decideReplicas', () => {
         state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 4, at: s(-600) }] },
       },
       1,
-      'scale down 4 → 1',
+      'down',
+      'scale-down',
     ],
     [
       'holds one pod after a single empty reading',
       { current: 1, state: { ...quiet, emptyReads: 0 } },
       1,
-      'have 1',
+      'hold',
+      'zero-unconfirmed',
     ],
     [
       'scales to zero after two empty readings and the cooldown',
       { current: 1, state: quiet },
       0,
-      'scale down 1 → 0',
+      'down',
+      'zero-idle',
     ],
     [
       'counts readings closer than the spacing once',
       { current: 1, state: { ...quiet, lastReadAt: s(-2) } },
       1,
-      'consistent empty readings (have 1)',
+      'hold',
+      'zero-unconfirmed',
     ],
     [
       'holds one pod until the cooldown has passed',
       { current: 1, state: { ...quiet, lastActiveAt: s(-100) } },
       1,
-      'cooldown (quiet for 100 s)',
+      'hold',
+      'zero-cooling-down',
     ],
     [
       'never scales to zero while messages arrive',
       { current: 1, reading: read(0, 0, { arrivalsPerSecond: 0.01 }), state: quiet },
       1,
-      'at target',
+      'hold',
+      'at-target',
     ],
-    ['holds when the queue cannot be read', { current: 6, reading: undefined }, 6, 'queue unreadable'],
+    ['holds when the queue cannot be read', { current: 6, reading: undefined }, 6, 'hold', 'unreadable'],
     [
       'raises to min even without a reading',
       { current: 0, reading: undefined, bounds: { ...bounds, minReplicas: 2 } },
       2,
-      'holding 2',
+      'up',
+      'unreadable',
     ],
     [
       "keeps the Little's-law floor on a queue that looks empty",
       { current: 1, reading: read(0, 2, { arrivalsPerSecond: 10 }), state: quiet },
       7,
-      'floor 7',
+      'up',
+      'scale-up',
     ],
     [
       'holds a scale-down within the window of a higher peak',
@@ -123,7 +136,8 @@ describe('decideReplicas', () => {
         state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 8, at: s(-60) }] },
       },
       8,
-      'peak 8 within the last 180 s',
+      'hold',
+      'window-peak',
     ],
     [
       'scales down once the peak has left the window',
@@ -133,13 +147,15 @@ describe('decideReplicas', () => {
         state: { ...quiet, emptyReads: 0, peaks: [{ replicas: 8, at: s(-200) }] },
       },
       1,
-      'scale down 8 → 1',
+      'down',
+      'scale-down',
     ],
     [
       'adds at most maxSurge per decision when configured',
       { reading: read(10_000), settings: { ...defaultPolicySettings, maxSurge: 4 } },
       4,
-      'max surge 4',
+      'up',
+      'max-surge',
     ],
     [
       'ignores a rise within the tolerance',
@@ -150,7 +166,8 @@ describe('decideReplicas', () => {
         bounds: { ...bounds, maxReplicas: 20 },
       },
       10,
-      'within 10 % of 10: hold',
+      'hold',
+      'within-tolerance',
     ],
     [
       'ignores a fall within the tolerance once the window has passed',
@@ -161,7 +178,8 @@ describe('decideReplicas', () => {
         bounds: { ...bounds, maxReplicas: 20 },
       },
       11,
-      '10 is within 10 % of 11: hold',
+      'hold',
+      'within-tolerance',
     ],
     [
       'caps the floor at the messages of the measured minute',
@@ -171,19 +189,22 @@ describe('decideReplicas', () => {
         bounds: { ...bounds, secondsPerMessage: 600 },
       },
       1,
-      'at target',
+      'hold',
+      'at-target',
     ],
     [
       'never goes below min',
       { current: 2, bounds: { ...bounds, minReplicas: 2 }, state: quiet },
       2,
-      'at target',
+      'hold',
+      'at-target',
     ],
     [
       'scales a manual overshoot back to max after the window',
       { current: 30, reading: read(10_000), state: { ...quiet, emptyReads: 0 } },
       10,
-      'scale down 30 → 10',
+      'down',
+      'scale-down',
     ],
     [
       'counts delayed messages only when configured',
@@ -192,14 +213,21 @@ describe('decideReplicas', () => {
         settings: { ...defaultPolicySettings, includeDelayed: true },
       },
       5,
-      'delayed 100',
+      'up',
+      'scale-up',
     ],
-  ])('%s', (_name, input, replicas, reason) => {
+  ])('%s', (_name, input, replicas, kind, rule) => {
     // Act
     const decision = decide(input);
     // Assess
-    expect(decision.replicas).toBe(replicas);
-    expect(decision.reason).toContain(reason);
+    expect(decision).toMatchObject({ replicas, kind, rule });
+  });
+
+  it('explains the target and the step in its reason (the last-reason annotation people read)', () => {
+    const decision = decide({ reading: read(10_000) });
+    expect(decision.reason).toBe(
+      'backlog 10000 (visible 10000, in flight 0) / 20 per pod → 500; clamped to 10 (min 0, max 10); scale up 0 → 10',
+    );
   });
 
   it('records the scale time and the peak on a scale-up', () => {

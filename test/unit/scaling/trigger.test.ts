@@ -24,15 +24,19 @@ describe('parseScalerTrigger', () => {
   });
 
   it.each([
-    ['an S3 notification', { Records: [] }, 'detail-type: none'],
+    ['an S3 notification', { Records: [] }, 'detail-type: none', undefined],
     [
       'another EventBridge event',
       { source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification' },
       'EC2',
+      'EC2 Instance State-change Notification',
     ],
-    ['nothing', null, 'none'],
-  ])('throws for %s', (_name, event, message) => {
+    ['nothing', null, 'none', undefined],
+  ])('throws for %s', (_name, event, message, detailType) => {
     expect(() => parseScalerTrigger(event)).toThrow(message);
+    expect(() => parseScalerTrigger(event)).toThrow(
+      expect.objectContaining({ name: 'UnknownTriggerError', detailType }),
+    );
   });
 });
 
@@ -55,5 +59,8 @@ describe('loadConsumerScalerConfig', () => {
     ['SCALER_READ_SPACING_SECONDS', { SCALER_READ_SPACING_SECONDS: '10', SCALER_INTERVAL_SECONDS: '10' }],
   ])('fails naming %s when it is malformed', (name, env) => {
     expect(() => loadConsumerScalerConfig(env)).toThrow(name);
+    expect(() => loadConsumerScalerConfig(env)).toThrow(
+      expect.objectContaining({ variables: expect.arrayContaining([name]) }),
+    );
   });
 });
