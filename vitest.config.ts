@@ -1,4 +1,14 @@
+import { execFileSync } from 'node:child_process';
+import { delimiter } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+// Tests call `kubectl` (kustomize, apply, rollout status): the one build-k8s.sh builds with the
+// control plane's version (npm test's pretest builds it), not whatever the machine has. Until it is
+// built, the directory is empty and PATH finds the system's kubectl.
+const k8sBin = execFileSync('bash', ['scripts/local/build-k8s.sh', '--print-bin-dir'], {
+  encoding: 'utf8',
+}).trim();
+const env = { PATH: `${k8sBin}${delimiter}${process.env.PATH ?? ''}` };
 
 export default defineConfig({
   test: {
@@ -14,12 +24,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          env,
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          env,
           // Starts the embedded environment (moto, Kubernetes) unless it already runs.
           globalSetup: ['test/helpers/global-setup.ts'],
           testTimeout: 120_000,

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Builds the embedded Kubernetes control plane from the Go module proxy:
-# kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok.
+# kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kwok, plus kubectl of the same
+# version (the tests and .ci/run put this directory first on PATH: kubectl is then inside the
+# supported ±1 minor skew of the apiserver, and `kubectl kustomize` renders with the kustomize
+# that version embeds, whatever kubectl the machine has).
 # Binaries are cached outside the repo, keyed by version, and rebuilt only when missing,
-# because a cold build takes tens of minutes on two cores.
+# because a cold build takes tens of minutes on two cores. Concurrent runs wait for each other.
 set -euo pipefail
 
 K8S_VERSION="${K8S_VERSION:-1.37.2}"
@@ -17,11 +20,23 @@ if [[ "${1:-}" == "--print-bin-dir" ]]; then echo "$BIN"; exit 0; fi
 
 mkdir -p "$BIN" "$WORK"
 log() { printf '[build-k8s] %s\n' "$*" >&2; }
-have() { [[ -x "$BIN/$1" ]] && "$BIN/$1" --version >/dev/null 2>&1; }
+have() {
+  local check=(--version)
+  [[ "$1" == kubectl ]] && check=(version --client)
+  [[ -x "$BIN/$1" ]] && "$BIN/$1" "${check[@]}" >/dev/null 2>&1
+}
+
+# A second run (npm test's pretest while the demo builds, two shells) waits instead of racing on
+# the same .tmp files, then finds everything cached.
+exec 9>"$CACHE_ROOT/build.lock"
+if ! flock -n 9; then
+  log "another build-k8s.sh is running; waiting for it"
+  flock 9
+fi
 
 build_k8s() {
   local minor="${K8S_VERSION#1.}" dir="$WORK/k8s-$K8S_VERSION"
-  local components=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  local components=(kube-apiserver kube-controller-manager kube-scheduler kubectl) missing=()
   for c in "${components[@]}"; do have "$c" || missing+=("$c"); done
   [[ ${#missing[@]} -eq 0 ]] && { log "kubernetes $K8S_VERSION cached"; return; }
   log "building ${missing[*]} v$K8S_VERSION (cold: 15-35 min on 2 cores)"
@@ -36,21 +51,21 @@ build_k8s() {
     for m in $(awk '$1~/^k8s\.io\//&&$2=="v0.0.0"{print $1}' "$gomod"); do
       go mod edit -replace="$m=$m@v0.$minor"
     done
-    cat > tools.go <<'GO'
-//go:build tools
-
-package tools
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler"
-)
-GO
+  fi
+  # Every component is imported here so that go.sum covers its dependencies; a cache made before
+  # kubectl was added gets the new list and one more tidy.
+  local tools
+  tools=$(printf '//go:build tools\n\npackage tools\n\nimport (\n'; printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "${components[@]}"; printf ')\n')
+  if [[ ! -f tools.go ]] || [[ "$(cat tools.go)" != "$tools" ]]; then
+    printf '%s\n' "$tools" > tools.go
     go get "k8s.io/kubernetes@v$K8S_VERSION"
     go mod tidy -e >/dev/null 2>&1 || true
   fi
-  local ld="-s -w -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=${minor%%.*} -X k8s.io/component-base/version.gitTreeState=clean"
+  # kubectl reads its version from client-go, the control plane from component-base.
+  local ld="-s -w" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=${minor%%.*} -X $pkg.gitTreeState=clean"
+  done
   for c in "${missing[@]}"; do
     local t0=$SECONDS
     go build -trimpath -ldflags "$ld" -o "$BIN/$c.tmp" "k8s.io/kubernetes/cmd/$c"
