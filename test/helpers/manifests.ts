@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type {
   V1ClusterRole,
@@ -156,9 +156,4 @@ export function selects(
 export function clusterRoles(): Map<string, V1ClusterRole> {
   const roles = ofKind<V1ClusterRole>(render('platform').objects, 'ClusterRole');
   return new Map(roles.map((r) => [r.metadata?.name ?? '', r]));
-}
-
-/** `kubectl` with arguments, returning stdout; throws with stderr on a non-zero exit. */
-export function kubectl(args: readonly string[], input?: string): string {
-  return execFileSync('kubectl', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
 }
