@@ -4,7 +4,7 @@ import type { RecordResult } from './processObjectEvents.ts';
  * Why an original was refused. Rejections are permanent: retrying the same bytes cannot succeed,
  * so they are logged and counted, never retried.
  */
-export const rejectionReasons = [
+const rejectionReasons = [
   'empty',
   'too-large',
   'unsupported-format',

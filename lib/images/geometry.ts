@@ -32,7 +32,7 @@ export function orientedSize(size: Size, exifOrientation: number | undefined): S
 }
 
 /** Scale factor that fits `source` inside `box`, capped at 1 (never upscale). */
-export function fitScale(source: Size, box: Size): number {
+function fitScale(source: Size, box: Size): number {
   return Math.min(1, box.width / source.width, box.height / source.height);
 }
 
@@ -52,7 +52,7 @@ export function fitInside(source: Size, box: Size): Size {
 }
 
 /** Scale factor that makes `source` cover `box`, capped at 1 (never upscale). */
-export function coverScale(source: Size, box: Size): number {
+function coverScale(source: Size, box: Size): number {
   return Math.min(1, Math.max(box.width / source.width, box.height / source.height));
 }
 

@@ -202,7 +202,7 @@ function avifAllowed(transform: Transform, maxPixels: number): boolean {
  * Entity tags of an If-None-Match header, weak prefixes dropped (a weak comparison is what
  * If-None-Match asks for); `*` matches any existing variant.
  */
-export function entityTags(header: string | undefined): string[] {
+function entityTags(header: string | undefined): string[] {
   if (header === undefined) return [];
   if (header.trim() === '*') return ['*'];
   return [...header.matchAll(/(?:W\/)?("[^"]*")/g)].map((m) => m[1] ?? '').filter((t) => t !== '');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ImageRejectedError } from './errors.ts';
 
 /** Limits applied to every original before it is decoded — shared by imageVariants and imageServe. */
-export const imageLimitsSchema = z
+const imageLimitsSchema = z
   .object({
     /** Decompression-bomb guard: pixels of one frame, and of all frames summed (imgproxy's MAX_SRC_RESOLUTION). */
     maxPixels: z.number().int().positive(),

@@ -6,10 +6,10 @@ import { z } from 'zod';
  *   or transparent (WebP/AVIF of images with alpha) — Magento's `keep_frame = true`, its default.
  * - `inside`: fit inside the box and stop; the output is at most width × height — Magento's `<frame>false</frame>`.
  */
-export const fitModes = ['frame', 'inside'] as const;
+const fitModes = ['frame', 'inside'] as const;
 export type FitMode = (typeof fitModes)[number];
 
-export const presetSchema = z
+const presetSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_"'),
     width: z.number().int().min(1).max(8192),

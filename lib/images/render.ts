@@ -54,7 +54,7 @@ export async function resizeForPreset(
 }
 
 /** Encodes one preset's raw canvas to one format. JPEG has no alpha: transparency is flattened onto white. */
-export async function encodeVariant(
+async function encodeVariant(
   raw: { pixels: Buffer; place: Placement; channels: 3 | 4 },
   preset: string,
   format: OutputFormat,

@@ -38,7 +38,7 @@ export const redirect = (location: string): HttpResponse => ({
 });
 
 /** A refusal: plain short message, short shared-cache TTL so a fixed original or config shows up soon. */
-export const refusal = (status: RefusalStatus, message: string, maxAgeSeconds: number): HttpResponse => ({
+const refusal = (status: RefusalStatus, message: string, maxAgeSeconds: number): HttpResponse => ({
   status,
   headers: {
     ...common,
@@ -68,7 +68,7 @@ const rejectionStatus: Readonly<Record<RejectionReason, { status: RefusalStatus;
 };
 
 /** The status and client-safe message of a refused original (the detailed reason goes to the log). */
-export function rejectionOf(error: ImageRejectedError): { status: RefusalStatus; message: string } {
+function rejectionOf(error: ImageRejectedError): { status: RefusalStatus; message: string } {
   return rejectionStatus[error.reason];
 }
 

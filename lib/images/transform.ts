@@ -2,7 +2,7 @@ import { type Placement, placement, type Size } from './geometry.ts';
 import type { Preset } from './presets.ts';
 
 /** Fits an on-the-fly request can ask for (Fastly's bounds / cover / crop, in our geometry's names). */
-export const serveFits = ['inside', 'outside', 'cover'] as const;
+const serveFits = ['inside', 'outside', 'cover'] as const;
 export type ServeFit = (typeof serveFits)[number];
 
 /** Formats imageServe can answer with: imageVariants' three plus PNG for sources with transparency. */

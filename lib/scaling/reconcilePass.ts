@@ -13,7 +13,7 @@ export interface PassDeps extends TargetReconcileDeps {
 }
 
 /** A target that could not be reconciled this pass (its neighbours were). */
-export interface TargetFailure {
+interface TargetFailure {
   readonly namespace: string;
   readonly deployment: string;
   readonly error: string;

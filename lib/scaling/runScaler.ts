@@ -26,7 +26,7 @@ export interface RunDeps extends PassDeps {
   readonly pass?: typeof reconcilePass;
 }
 
-export type StopReason = 'idle' | 'time';
+type StopReason = 'idle' | 'time';
 
 /** What one invocation did, summed over its passes. */
 export interface RunResult {
