@@ -8,6 +8,9 @@
  *   broken image: `pull-error` (ImagePullBackOff) and `crashloop` (CrashLoopBackOff): time from the
  *                 image patch to the failure verdict. kubectl only fails on ProgressDeadlineExceeded,
  *                 so its Deployment gets progressDeadlineSeconds 30 (the default is 600).
+ *   change feed:  the wait's RolloutChangeFeed (informers of the Deployment, its ReplicaSets and pods) as
+ *                 the m2:rollout role: time from an annotation patch (sent by the admin) until the feed
+ *                 wakes its waiter with the change in its cache.
  * `--rounds N` (or BENCH_ROUNDS; default 3), `--help`. Prints a markdown table; writes bench/results/rollout.{md,json,svg}.
  */
 import { spawn } from 'node:child_process';
@@ -16,12 +19,22 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { RbacAuthorizationV1Api, type V1Deployment, Watch } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  RbacAuthorizationV1Api,
+  setHeaderOptions,
+  type V1Deployment,
+  Watch,
+} from '@kubernetes/client-node';
 import type { ClusterClient } from '../lib/k8s/clusterClient.ts';
 import { clusterSettingsFromEnv } from '../lib/k8s/clusterSettings.ts';
-import { connectCluster } from '../lib/k8s/connection.ts';
+import { connectCluster, connectKubeConfig } from '../lib/k8s/connection.ts';
 import { rolloutStatus } from '../lib/k8s/rolloutStatus.ts';
 import type { Log } from '../lib/observability/telemetry.ts';
+import { RolloutChangeFeed } from '../lib/rollout/changeFeed.ts';
 import { defaultRolloutSettings, runRollout } from '../lib/rollout/executor.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
 import { up } from '../scripts/local/up.ts';
@@ -29,19 +42,43 @@ import { benchArgsOrExit, rolloutBench } from './lib/args.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median } from './lib/stats.ts';
 
+/** The embedded cluster's admin: the generated API for what the bench sets up (lib/ only has the port). */
+interface Admin {
+  readonly kubeConfig: KubeConfig;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
+}
+
+async function connectAdmin(path: string | undefined): Promise<Admin> {
+  const { kubeConfig } = await connectKubeConfig({
+    kind: 'kubeconfig',
+    ...(path === undefined ? {} : { path }),
+  });
+  return {
+    kubeConfig,
+    apps: kubeConfig.makeApiClient(AppsV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    rbac: kubeConfig.makeApiClient(RbacAuthorizationV1Api),
+  };
+}
+
 // Before anything starts: `--help` and a bad command line end here.
 const { rounds } = benchArgsOrExit(rolloutBench);
 const resultsDir = join(import.meta.dirname, 'results');
 const manifests = join(import.meta.dirname, '..', 'k8s-manifests');
 const repository = 'bench.example/magento';
 
+type Scenario = 'good image' | 'pull-error' | 'crashloop' | 'change feed';
+type Tool = 'rollout function' | 'kubectl rollout status' | 'RolloutChangeFeed';
+
 interface Sample {
-  scenario: 'good image' | 'pull-error' | 'crashloop';
-  tool: 'rollout function' | 'kubectl rollout status';
+  scenario: Scenario;
+  tool: Tool;
   round: number;
   /** invocation → reply/exit, ms */
   totalMs: number;
-  /** good image: reply/exit after the controller completed; broken: patch → failure verdict, ms */
+  /** good image: reply/exit after the controller completed; broken: patch → failure verdict; feed: patch → wake, ms */
   measuredMs: number;
 }
 
@@ -81,10 +118,10 @@ function webDeployment(progressDeadlineSeconds: number): V1Deployment {
 }
 
 /** A namespace with a ready 3-replica m2-http and the m2:rollout RoleBinding. */
-async function shop(admin: ClusterClient, progressDeadlineSeconds = 600): Promise<string> {
+async function shop(admin: Admin, progressDeadlineSeconds = 600): Promise<string> {
   const namespace = `bench-rollout-${randomBytes(3).toString('hex')}`;
   await admin.core.createNamespace({ body: { metadata: { name: namespace } } });
-  await admin.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+  await admin.rbac.createNamespacedRoleBinding({
     namespace,
     body: {
       metadata: { name: 'm2-rollout' },
@@ -101,7 +138,7 @@ async function shop(admin: ClusterClient, progressDeadlineSeconds = 600): Promis
  * Resolves with the time the Deployment first completes a generation above `afterGeneration` that runs
  * `image` (annotation-only writes, such as the rollout's recorded template, bump a Deployment's generation too).
  */
-async function completion(admin: ClusterClient, namespace: string, afterGeneration: number, image: string) {
+async function completion(admin: Admin, namespace: string, afterGeneration: number, image: string) {
   let resolveDone: (t: number) => void = () => undefined;
   const done = new Promise<number>((r) => {
     resolveDone = r;
@@ -123,7 +160,7 @@ async function completion(admin: ClusterClient, namespace: string, afterGenerati
   return { done, stop: () => controller.abort() };
 }
 
-async function generationOf(admin: ClusterClient, namespace: string): Promise<number> {
+async function generationOf(admin: Admin, namespace: string): Promise<number> {
   const d = await admin.apps.readNamespacedDeployment({ namespace, name: 'm2-http' });
   return d.metadata?.generation ?? 0;
 }
@@ -137,7 +174,7 @@ function timedLog(marks: Map<string, number>): Log {
 
 async function ours(
   role: ClusterClient,
-  admin: ClusterClient,
+  admin: Admin,
   scenario: Sample['scenario'],
   round: number,
 ): Promise<Sample> {
@@ -188,11 +225,7 @@ async function ours(
   return { scenario, tool: 'rollout function', round, totalMs: t1 - t0, measuredMs };
 }
 
-async function withKubectl(
-  admin: ClusterClient,
-  scenario: Sample['scenario'],
-  round: number,
-): Promise<Sample> {
+async function withKubectl(admin: Admin, scenario: Sample['scenario'], round: number): Promise<Sample> {
   const namespace = await shop(admin, scenario === 'good image' ? 600 : 30);
   const tag = scenario === 'good image' ? `2-${round}` : `2-${scenario}`;
   const image = `${repository}:${tag}`;
@@ -224,10 +257,61 @@ async function withKubectl(
   return { scenario, tool: 'kubectl rollout status', round, totalMs: t1 - t0, measuredMs };
 }
 
+/** Waits until the feed has been quiet for `quietMs` (the fresh shop's status updates are through). */
+async function quiet(feed: RolloutChangeFeed, quietMs = 1500): Promise<number> {
+  for (;;) {
+    const seen = feed.version;
+    await sleep(quietMs);
+    if (feed.version === seen) return seen;
+  }
+}
+
+/** Patch → the feed's waiter wakes with the change in its cache (the wait's own reaction time). */
+async function changeFeed(
+  role: ClusterClient,
+  admin: Admin,
+  round: number,
+  rounds: number,
+): Promise<Sample[]> {
+  const namespace = await shop(admin);
+  const feed = await RolloutChangeFeed.open(role, namespace, 'm2-http');
+  const samples: Sample[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const seen = await quiet(feed);
+      const value = `${round}-${i}`;
+      const t0 = performance.now();
+      const woke = feed.next(seen).then(() => performance.now());
+      await admin.apps.patchNamespacedDeployment(
+        {
+          namespace,
+          name: 'm2-http',
+          body: { metadata: { annotations: { 'bench.m2-eks-pipeline.io/touch': value } } },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const t1 = await woke;
+      const cached = feed.deployment()?.metadata?.annotations?.['bench.m2-eks-pipeline.io/touch'];
+      if (cached !== value) throw new Error(`change feed: woke without the change in its cache (${cached})`);
+      samples.push({
+        scenario: 'change feed',
+        tool: 'RolloutChangeFeed',
+        round,
+        totalMs: t1 - t0,
+        measuredMs: t1 - t0,
+      });
+    }
+  } finally {
+    feed.close();
+    await admin.core.deleteNamespace({ name: namespace });
+  }
+  return samples;
+}
+
 async function main(): Promise<void> {
   Object.assign(process.env, await up());
   await kubectl(['apply', '--server-side', '--field-manager=m2-bench', '-k', join(manifests, 'platform')]);
-  const admin = await connectCluster({ kind: 'kubeconfig', path: process.env.KUBECONFIG });
+  const admin = await connectAdmin(process.env.KUBECONFIG);
   const role = await connectCluster(
     clusterSettingsFromEnv({
       ...process.env,
@@ -242,23 +326,33 @@ async function main(): Promise<void> {
       console.error(`${scenario} round ${round + 1}/${rounds} done`);
     }
   }
-  const rows = (['good image', 'pull-error', 'crashloop'] as const).flatMap((scenario) =>
-    (['rollout function', 'kubectl rollout status'] as const).map((tool) => {
-      const s = samples.filter((x) => x.scenario === scenario && x.tool === tool);
-      return {
-        scenario,
-        tool,
-        runs: s.length,
-        totalS: median(s.map((x) => x.totalMs)) / 1000,
-        measuredS: median(s.map((x) => x.measuredMs)) / 1000,
-      };
-    }),
-  );
+  samples.push(...(await changeFeed(role, admin, 0, Math.max(5, rounds * 3))));
+  console.error('change feed done');
+  const combinations: readonly (readonly [Scenario, Tool])[] = [
+    ...(['good image', 'pull-error', 'crashloop'] as const).flatMap((scenario) =>
+      (['rollout function', 'kubectl rollout status'] as const).map((tool) => [scenario, tool] as const),
+    ),
+    ['change feed', 'RolloutChangeFeed'],
+  ];
+  const rows = combinations.map(([scenario, tool]) => {
+    const s = samples.filter((x) => x.scenario === scenario && x.tool === tool);
+    const measured = s.map((x) => x.measuredMs / 1000);
+    return {
+      scenario,
+      tool,
+      runs: s.length,
+      totalS: median(s.map((x) => x.totalMs)) / 1000,
+      measuredS: median(measured),
+      minS: Math.min(...measured),
+      maxS: Math.max(...measured),
+    };
+  });
   const table = [
-    '| scenario | tool | runs | median invocation → verdict (s) | median overhead after the controller completed / time to detect (s) |',
-    '| --- | --- | --- | --- | --- |',
+    '| scenario | tool | runs | median invocation → verdict (s) | median overhead after the controller completed / time to detect / feed wake (s) | min – max (s) |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows.map(
-      (r) => `| ${r.scenario} | ${r.tool} | ${r.runs} | ${fmt(r.totalS, 2)} | ${fmt(r.measuredS, 2)} |`,
+      (r) =>
+        `| ${r.scenario} | ${r.tool} | ${r.runs} | ${fmt(r.totalS, 2)} | ${fmt(r.measuredS, 2)} | ${fmt(r.minS, 2)} – ${fmt(r.maxS, 2)} |`,
     ),
   ].join('\n');
   console.log(table);

@@ -1,10 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  type ConfigurationOptions,
-  Observable,
-  type ObservableMiddleware,
-  type RequestContext,
-} from '@kubernetes/client-node';
+import type { CallOptions } from './clusterClient.ts';
 import { toK8sError } from './errorMapping.ts';
 import { type K8sOperation, UnauthorizedError } from './errors.ts';
 import { defaultRetryPolicy, type RetryPolicy, retryDelay } from './retryPolicy.ts';
@@ -32,35 +27,25 @@ export const defaultCallSettings: CallSettings = Object.freeze({
   now: Date.now,
 });
 
-function abortAfter(timeoutMs: number): ObservableMiddleware {
-  return {
-    pre: (context: RequestContext) => {
-      context.setSignal(AbortSignal.timeout(timeoutMs));
-      return new Observable(Promise.resolve(context));
-    },
-    post: (response) => new Observable(Promise.resolve(response)),
-  };
-}
-
 /**
  * Runs one API call with a per-attempt timeout, retries transient failures with jittered
  * backoff (honouring Retry-After), and turns every failure into a typed K8sError naming `op`.
- * `send` receives the per-call options to pass to the generated client method.
+ * `send` receives the per-attempt options (the timeout's abort signal) to pass to the port's method.
  *
  * @example
- * const d = await callK8s(settings, { verb: 'get', resource: 'deployments.apps', namespace, name, idempotent: true },
- *   (options) => apps.readNamespacedDeployment({ namespace, name }, options));
+ * const d = await callK8s(cluster.calls, { verb: 'get', resource: 'deployments.apps', namespace, name, idempotent: true },
+ *   (options) => cluster.getDeployment({ namespace, name }, options));
  */
 export async function callK8s<T>(
   settings: CallSettings,
   op: K8sOperation,
-  send: (options: ConfigurationOptions) => Promise<T>,
+  send: (options: CallOptions) => Promise<T>,
 ): Promise<T> {
   const started = settings.now();
   let refreshed = false;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await send({ middleware: [abortAfter(settings.timeoutMs)], middlewareMergeStrategy: 'append' });
+      return await send({ signal: AbortSignal.timeout(settings.timeoutMs) });
     } catch (thrown) {
       const error = toK8sError(op, thrown);
       if (error instanceof UnauthorizedError && settings.refreshCredentials !== undefined && !refreshed) {

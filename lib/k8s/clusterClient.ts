@@ -1,40 +1,112 @@
-import {
-  AppsV1Api,
-  AuthenticationV1Api,
-  BatchV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  type KubeConfig,
+import type {
+  KubernetesListObject,
+  V1CronJob,
+  V1Deployment,
+  V1Job,
+  V1Lease,
+  V1Pod,
+  V1ReplicaSet,
+  V1Scale,
+  V1Status,
 } from '@kubernetes/client-node';
-import { type CallSettings, defaultCallSettings } from './call.ts';
+import type { CallSettings } from './call.ts';
+import type { ObjectRef } from './objectRef.ts';
 
-/**
- * One connected cluster: the generated API groups lib/k8s uses, the KubeConfig behind them
- * (for watches), and the call settings (timeout, retries, clock). Build it with
- * `connectCluster`, or with `createClusterClient` from any KubeConfig in tests.
- */
-export interface ClusterClient {
-  readonly kubeConfig: KubeConfig;
-  readonly apps: AppsV1Api;
-  readonly core: CoreV1Api;
-  readonly batch: BatchV1Api;
-  readonly coordination: CoordinationV1Api;
-  readonly authentication: AuthenticationV1Api;
-  readonly calls: CallSettings;
+/** Per-request options: the signal aborts the request (callK8s sets it to the per-attempt timeout). */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
 }
 
-/** Wraps a KubeConfig; `calls` overrides individual call settings (e.g. a fake clock in tests). */
-export function createClusterClient(
-  kubeConfig: KubeConfig,
-  calls: Partial<CallSettings> = {},
-): ClusterClient {
-  return Object.freeze({
-    kubeConfig,
-    apps: kubeConfig.makeApiClient(AppsV1Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
-    batch: kubeConfig.makeApiClient(BatchV1Api),
-    coordination: kubeConfig.makeApiClient(CoordinationV1Api),
-    authentication: kubeConfig.makeApiClient(AuthenticationV1Api),
-    calls: { ...defaultCallSettings, ...calls },
-  });
+/** One operation of an RFC 6902 JSON patch. */
+export interface JsonPatchOperation {
+  readonly op: 'add' | 'replace' | 'remove' | 'test';
+  /** JSON Pointer (RFC 6901). */
+  readonly path: string;
+  readonly value?: unknown;
+}
+
+/** A patch and how the apiserver is to interpret it. */
+export type Patch =
+  | { readonly type: 'json'; readonly operations: readonly JsonPatchOperation[] }
+  | { readonly type: 'merge' | 'strategic'; readonly document: object };
+
+/** The resources lib/ lists and watches (by their plural, as in the API path), with their object types. */
+export interface ListedResources {
+  readonly deployments: V1Deployment;
+  readonly replicasets: V1ReplicaSet;
+  readonly pods: V1Pod;
+  readonly jobs: V1Job;
+}
+export type ListedResource = keyof ListedResources;
+export type ObjectOf<R extends ListedResource> = ListedResources[R];
+/** A page of a list: the objects and the list's resourceVersion and `continue` token. */
+export type ListOf<R extends ListedResource> = KubernetesListObject<ObjectOf<R>>;
+
+/** Which objects a list or watch selects. */
+export interface Selection {
+  /** Undefined: all namespaces. */
+  readonly namespace?: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+}
+
+export interface ListQuery extends Selection {
+  readonly limit?: number;
+  /** The `continue` token of the previous page. */
+  readonly continue?: string;
+}
+
+export interface WatchQuery extends Selection {
+  /** Start after this version (a list's metadata.resourceVersion); without it, every match arrives as ADDED first. */
+  readonly resourceVersion?: string;
+  /** The apiserver ends the watch after this long. */
+  readonly timeoutSeconds?: number;
+}
+
+/** One event of a watch; ERROR carries the apiserver's Status (code 410 when the version is too old). */
+export type WatchEvent<T> =
+  | { readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; readonly object: T }
+  | { readonly type: 'ERROR'; readonly object: V1Status };
+
+/** Ends a watch; the watch's `onDone` is not called for an ending asked for this way. */
+export interface WatchHandle {
+  stop(): void;
+}
+
+/**
+ * The Kubernetes port: exactly the calls lib/ makes, and nothing else. Each method is one request
+ * to the apiserver, failing as the apiserver answered; retries, timeouts and typed errors are added
+ * above it by `callK8s` (lib/k8s/call.ts). `createClusterClient` implements it over
+ * @kubernetes/client-node; test/helpers/fakeCluster implements it in memory.
+ */
+export interface ClusterClient {
+  /** How calls through this client behave: timeout, retries, and the clock and randomness they use. */
+  readonly calls: CallSettings;
+
+  list<R extends ListedResource>(resource: R, query: ListQuery, options?: CallOptions): Promise<ListOf<R>>;
+  /**
+   * Streams changes of the selected objects. `onDone` is called once when the watch ends by itself:
+   * without an argument when the apiserver closed it (timeout), with the error when it failed.
+   */
+  watch<R extends ListedResource>(
+    resource: R,
+    query: WatchQuery,
+    onEvent: (event: WatchEvent<ObjectOf<R>>) => void,
+    onDone: (error?: unknown) => void,
+  ): Promise<WatchHandle>;
+
+  getDeployment(ref: ObjectRef, options?: CallOptions): Promise<V1Deployment>;
+  patchDeployment(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1Deployment>;
+  getDeploymentScale(ref: ObjectRef, options?: CallOptions): Promise<V1Scale>;
+  updateDeploymentScale(ref: ObjectRef, scale: V1Scale, options?: CallOptions): Promise<V1Scale>;
+
+  getPodLog(ref: ObjectRef, tailLines: number, options?: CallOptions): Promise<string>;
+
+  createJob(namespace: string, job: V1Job, options?: CallOptions): Promise<V1Job>;
+  getCronJob(ref: ObjectRef, options?: CallOptions): Promise<V1CronJob>;
+  patchCronJob(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1CronJob>;
+
+  getLease(ref: ObjectRef, options?: CallOptions): Promise<V1Lease>;
+  createLease(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease>;
+  updateLease(ref: ObjectRef, lease: V1Lease, options?: CallOptions): Promise<V1Lease>;
 }

@@ -1,4 +1,5 @@
 import { regionalStsEndpoint } from './eksToken.ts';
+import { ClusterSettingsError } from './errors.ts';
 
 /** How to reach a cluster: through EKS (IAM identity → token) or through a kubeconfig file. */
 export type ClusterSettings = EksClusterSettings | KubeconfigClusterSettings;
@@ -40,31 +41,53 @@ export function clusterSettingsFromEnv(
 ): ClusterSettings {
   const mode =
     present(env.K8S_CONNECTION) ?? (present(env.EKS_CLUSTER_NAME) === undefined ? 'kubeconfig' : 'eks');
-  if (mode === 'kubeconfig') {
-    const path = present(env.KUBECONFIG);
-    const context = present(env.K8S_CONTEXT);
-    return Object.freeze({
-      kind: 'kubeconfig',
-      ...(path === undefined ? {} : { path }),
-      ...(context === undefined ? {} : { context }),
-    });
+  if (mode === 'kubeconfig') return kubeconfigSettings(env);
+  if (mode !== 'eks') {
+    throw new ClusterSettingsError('K8S_CONNECTION', `must be "eks" or "kubeconfig", not "${mode}"`);
   }
-  if (mode !== 'eks') throw new Error(`K8S_CONNECTION must be "eks" or "kubeconfig", not "${mode}"`);
+  return eksSettings(env);
+}
+
+type Env = Record<string, string | undefined>;
+
+function kubeconfigSettings(env: Env): KubeconfigClusterSettings {
+  const path = present(env.KUBECONFIG);
+  const context = present(env.K8S_CONTEXT);
+  return Object.freeze({
+    kind: 'kubeconfig',
+    ...(path === undefined ? {} : { path }),
+    ...(context === undefined ? {} : { context }),
+  });
+}
+
+/** The variable's value when set, or undefined; `valid` decides whether a set value is acceptable. */
+function optional(
+  env: Env,
+  variable: string,
+  valid: (value: string) => boolean,
+  rule: string,
+): string | undefined {
+  const value = present(env[variable]);
+  if (value !== undefined && !valid(value)) throw new ClusterSettingsError(variable, rule);
+  return value;
+}
+
+const isPemBase64 = (value: string): boolean =>
+  Buffer.from(value, 'base64').toString('utf8').includes('BEGIN CERTIFICATE');
+
+function eksSettings(env: Env): EksClusterSettings {
   const clusterName = present(env.EKS_CLUSTER_NAME);
-  if (clusterName === undefined) throw new Error('EKS_CLUSTER_NAME is required in EKS mode');
+  if (clusterName === undefined)
+    throw new ClusterSettingsError('EKS_CLUSTER_NAME', 'is required in EKS mode');
   const region = present(env.AWS_REGION) ?? present(env.AWS_DEFAULT_REGION);
-  if (region === undefined) throw new Error('AWS_REGION is required in EKS mode');
-  const endpointOverride = present(env.EKS_ENDPOINT_OVERRIDE);
-  if (endpointOverride !== undefined && !URL.canParse(endpointOverride)) {
-    throw new Error('EKS_ENDPOINT_OVERRIDE must be a URL');
-  }
-  const caDataOverride = present(env.EKS_CA_DATA_OVERRIDE);
-  if (
-    caDataOverride !== undefined &&
-    !Buffer.from(caDataOverride, 'base64').toString('utf8').includes('BEGIN CERTIFICATE')
-  ) {
-    throw new Error('EKS_CA_DATA_OVERRIDE must be a base64-encoded PEM certificate');
-  }
+  if (region === undefined) throw new ClusterSettingsError('AWS_REGION', 'is required in EKS mode');
+  const endpointOverride = optional(env, 'EKS_ENDPOINT_OVERRIDE', URL.canParse, 'must be a URL');
+  const caDataOverride = optional(
+    env,
+    'EKS_CA_DATA_OVERRIDE',
+    isPemBase64,
+    'must be a base64-encoded PEM certificate',
+  );
   const assumeRoleArn = present(env.EKS_ASSUME_ROLE_ARN);
   return Object.freeze({
     kind: 'eks',

@@ -3,9 +3,11 @@ import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/creden
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { CallSettings } from './call.ts';
-import { type ClusterClient, createClusterClient } from './clusterClient.ts';
+import { createClusterClient } from './clientNodeCluster.ts';
+import type { ClusterClient } from './clusterClient.ts';
 import { type ClusterSettings, clusterSettingsFromEnv, type EksClusterSettings } from './clusterSettings.ts';
 import { EksTokenProvider } from './eksTokenProvider.ts';
+import { ClusterLookupError } from './errors.ts';
 
 /** Name of the kubeconfig auth provider that stands for "an EKS token from EksTokenProvider". */
 const eksAuthProviderName = 'm2-eks-token';
@@ -44,7 +46,7 @@ export interface ConnectionDeps {
 }
 
 /** Where an EKS cluster is and whom to trust for it. */
-export interface EksEndpoint {
+interface EksEndpoint {
   readonly server: string;
   readonly caData: string;
 }
@@ -53,27 +55,33 @@ export interface EksEndpoint {
  * Looks the cluster up with DescribeCluster, then applies the overrides (the embedded
  * environment's moto returns invented endpoint/CA values; the real ones come from the overrides).
  */
-export async function resolveEksEndpoint(settings: EksClusterSettings, eks: EKSClient): Promise<EksEndpoint> {
+async function resolveEksEndpoint(settings: EksClusterSettings, eks: EKSClient): Promise<EksEndpoint> {
   const { cluster } = await eks.send(new DescribeClusterCommand({ name: settings.clusterName }));
   if (cluster?.status !== undefined && cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') {
-    throw new Error(`EKS cluster ${settings.clusterName} is ${cluster.status}`);
+    throw new ClusterLookupError(
+      settings.clusterName,
+      `EKS cluster ${settings.clusterName} is ${cluster.status}`,
+    );
   }
   const server = settings.endpointOverride ?? cluster?.endpoint;
   const caData = settings.caDataOverride ?? cluster?.certificateAuthority?.data;
   if (server === undefined || caData === undefined) {
-    throw new Error(`DescribeCluster ${settings.clusterName} returned no endpoint or CA`);
+    throw new ClusterLookupError(
+      settings.clusterName,
+      `DescribeCluster ${settings.clusterName} returned no endpoint or CA`,
+    );
   }
   return { server, caData };
 }
 
 /** A KubeConfig for EKS and the token provider behind it. */
-export interface EksConnection {
+interface EksConnection {
   readonly kubeConfig: KubeConfig;
   readonly tokens: EksTokenProvider;
 }
 
 /** Builds a KubeConfig that authenticates with EKS tokens minted from the caller's IAM identity. */
-export async function eksKubeConfig(
+async function eksKubeConfig(
   settings: EksClusterSettings,
   deps: ConnectionDeps = {},
 ): Promise<EksConnection> {
@@ -113,12 +121,33 @@ export async function eksKubeConfig(
 }
 
 /** Loads a kubeconfig file ($KUBECONFIG or ~/.kube/config unless a path is given). */
-export function fileKubeConfig(path?: string, context?: string): KubeConfig {
+function fileKubeConfig(path?: string, context?: string): KubeConfig {
   const kubeConfig = new KubeConfig();
   if (path === undefined) kubeConfig.loadFromDefault();
   else kubeConfig.loadFromFile(path);
   if (context !== undefined) kubeConfig.setCurrentContext(context);
   return kubeConfig;
+}
+
+/** A KubeConfig to reach a cluster with, and the call settings that go with it. */
+export interface ClusterConnection {
+  readonly kubeConfig: KubeConfig;
+  readonly calls: Partial<CallSettings>;
+}
+
+/**
+ * The KubeConfig the settings describe; in EKS mode with a token provider behind it, whose cached
+ * token a 401 invalidates (`calls.refreshCredentials`).
+ */
+export async function connectKubeConfig(
+  settings: ClusterSettings,
+  deps: ConnectionDeps = {},
+): Promise<ClusterConnection> {
+  if (settings.kind === 'kubeconfig') {
+    return { kubeConfig: fileKubeConfig(settings.path, settings.context), calls: deps.calls ?? {} };
+  }
+  const { kubeConfig, tokens } = await eksKubeConfig(settings, deps);
+  return { kubeConfig, calls: { refreshCredentials: () => tokens.invalidate(), ...deps.calls } };
 }
 
 /**
@@ -131,11 +160,8 @@ export async function connectCluster(
   settings: ClusterSettings,
   deps: ConnectionDeps = {},
 ): Promise<ClusterClient> {
-  if (settings.kind === 'kubeconfig') {
-    return createClusterClient(fileKubeConfig(settings.path, settings.context), deps.calls);
-  }
-  const { kubeConfig, tokens } = await eksKubeConfig(settings, deps);
-  return createClusterClient(kubeConfig, { refreshCredentials: () => tokens.invalidate(), ...deps.calls });
+  const { kubeConfig, calls } = await connectKubeConfig(settings, deps);
+  return createClusterClient(kubeConfig, calls);
 }
 
 let shared: { readonly key: string; readonly client: Promise<ClusterClient> } | undefined;

@@ -1,7 +1,8 @@
-import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { callK8s } from './call.ts';
-import type { ClusterClient } from './clusterClient.ts';
-import { ConflictError, InvalidError, type K8sOperation } from './errors.ts';
+import type { ClusterClient, JsonPatchOperation } from './clusterClient.ts';
+import type { K8sOperation } from './errors.ts';
+import { listAll } from './listAll.ts';
 import type { ObjectRef } from './objectRef.ts';
 
 const resource = 'deployments.apps';
@@ -18,31 +19,25 @@ const op = (verb: string, ref?: Partial<ObjectRef>, idempotent = true): K8sOpera
  *
  * @example await listDeploymentsByLabel(cluster, 'm2.example.com/scaler=sqs')
  */
-export async function listDeploymentsByLabel(
+export function listDeploymentsByLabel(
   cluster: ClusterClient,
   labelSelector: string,
 ): Promise<V1Deployment[]> {
-  const items: V1Deployment[] = [];
-  let continueToken: string | undefined;
-  do {
-    const token = continueToken;
-    const page = await callK8s(cluster.calls, op('list'), (options) =>
-      cluster.apps.listDeploymentForAllNamespaces(
-        { labelSelector, limit: 200, ...(token === undefined ? {} : { _continue: token }) },
-        options,
-      ),
-    );
-    items.push(...page.items);
-    continueToken = page.metadata?._continue === '' ? undefined : page.metadata?._continue;
-  } while (continueToken !== undefined);
-  return items;
+  return listAll(cluster, 'deployments', { labelSelector, limit: 200 }, op('list'));
+}
+
+/** Lists the Deployments of one namespace that match a label selector, following pagination. */
+export function listNamespacedDeployments(
+  cluster: ClusterClient,
+  namespace: string,
+  labelSelector: string,
+): Promise<V1Deployment[]> {
+  return listAll(cluster, 'deployments', { namespace, labelSelector, limit: 200 }, op('list', { namespace }));
 }
 
 /** Reads one Deployment. Throws NotFoundError when it does not exist. */
 export function readDeployment(cluster: ClusterClient, ref: ObjectRef): Promise<V1Deployment> {
-  return callK8s(cluster.calls, op('get', ref), (options) =>
-    cluster.apps.readNamespacedDeployment(ref, options),
-  );
+  return callK8s(cluster.calls, op('get', ref), (options) => cluster.getDeployment(ref, options));
 }
 
 /** How a patch document is interpreted by the apiserver. */
@@ -58,52 +53,21 @@ export function patchDeployment(
   patch: object,
   kind: PatchKind = 'strategic',
 ): Promise<V1Deployment> {
-  const contentType = kind === 'merge' ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch;
   return callK8s(cluster.calls, op('patch', ref), (options) =>
-    cluster.apps.patchNamespacedDeployment(
-      { ...ref, body: patch },
-      setHeaderOptions('Content-Type', contentType, options),
-    ),
+    cluster.patchDeployment(ref, { type: kind, document: patch }, options),
   );
 }
 
 /**
- * Sets container images by container name (init containers included), checking against the
- * Deployment as read and writing with its resourceVersion; on a conflict it re-reads and re-applies.
- * Unknown container names throw InvalidError instead of silently adding a container.
- *
- * @example await patchContainerImages(cluster, { namespace: 'shop-a', name: 'web' }, { php: 'magento:2.4.8-p1' })
+ * Applies an RFC 6902 JSON patch to a Deployment. A failed `test` operation is answered 422
+ * (InvalidError); an `add` of `/metadata/resourceVersion` makes the patch conditional (ConflictError).
  */
-export async function patchContainerImages(
+export function jsonPatchDeployment(
   cluster: ClusterClient,
   ref: ObjectRef,
-  images: Readonly<Record<string, string>>,
-  maxConflicts = 5,
+  operations: readonly JsonPatchOperation[],
 ): Promise<V1Deployment> {
-  for (let conflicts = 0; ; conflicts++) {
-    const current = await readDeployment(cluster, ref);
-    const spec = current.spec?.template.spec;
-    const containers = new Set((spec?.containers ?? []).map((c) => c.name));
-    const initContainers = new Set((spec?.initContainers ?? []).map((c) => c.name));
-    const unknown = Object.keys(images).filter((name) => !containers.has(name) && !initContainers.has(name));
-    if (unknown.length > 0) {
-      throw new InvalidError(op('patch', ref), `no container named ${unknown.join(', ')}`);
-    }
-    const entries = Object.entries(images);
-    const podSpec: Record<string, unknown> = {
-      containers: entries.filter(([name]) => containers.has(name)).map(([name, image]) => ({ name, image })),
-    };
-    const initPatch = entries
-      .filter(([name]) => initContainers.has(name))
-      .map(([name, image]) => ({ name, image }));
-    if (initPatch.length > 0) podSpec.initContainers = initPatch;
-    try {
-      return await patchDeployment(cluster, ref, {
-        metadata: { resourceVersion: current.metadata?.resourceVersion },
-        spec: { template: { spec: podSpec } },
-      });
-    } catch (error) {
-      if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;
-    }
-  }
+  return callK8s(cluster.calls, op('patch', ref), (options) =>
+    cluster.patchDeployment(ref, { type: 'json', operations }, options),
+  );
 }

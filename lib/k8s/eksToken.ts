@@ -2,6 +2,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
+import { KubernetesError } from './errors.ts';
 
 /** Prefix of the bearer tokens EKS accepts (`aws eks get-token`, aws-iam-authenticator). */
 export const eksTokenPrefix = 'k8s-aws-v1.';
@@ -82,7 +83,7 @@ export async function createEksToken(input: EksTokenInput): Promise<EksToken> {
 }
 
 /** Why a string is not a well-formed EKS token. */
-export class MalformedEksTokenError extends Error {
+export class MalformedEksTokenError extends KubernetesError {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'MalformedEksTokenError';

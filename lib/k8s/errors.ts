@@ -28,8 +28,46 @@ const describe = (op: K8sOperation): string => {
   return `${op.verb} ${op.resource}${object}${scope}`;
 };
 
-/** Base class of every error lib/k8s throws; says which verb on which object failed. */
-export class K8sError extends Error {
+/** Base class of every error lib/k8s throws. */
+export class KubernetesError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'KubernetesError';
+  }
+}
+
+/** The connection settings in the environment are missing or malformed; names the variable. */
+export class ClusterSettingsError extends KubernetesError {
+  readonly variable: string;
+
+  constructor(variable: string, message: string, options?: ErrorOptions) {
+    super(`${variable} ${message}`, options);
+    this.name = 'ClusterSettingsError';
+    this.variable = variable;
+  }
+}
+
+/** DescribeCluster did not give a usable endpoint (cluster not active, no endpoint or CA). */
+export class ClusterLookupError extends KubernetesError {
+  readonly clusterName: string;
+
+  constructor(clusterName: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClusterLookupError';
+    this.clusterName = clusterName;
+  }
+}
+
+/** A label selector lib/k8s cannot render (an operator it does not know). */
+export class InvalidSelectorError extends KubernetesError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidSelectorError';
+  }
+}
+
+/** A failed API call; says which verb on which object failed. Base of the call errors below. */
+export class K8sError extends KubernetesError {
   readonly verb: string;
   readonly resource: string;
   readonly namespace: string | undefined;

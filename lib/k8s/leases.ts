@@ -1,13 +1,7 @@
 import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { callK8s } from './call.ts';
 import type { ClusterClient } from './clusterClient.ts';
-import {
-  AlreadyExistsError,
-  ConflictError,
-  type K8sOperation,
-  LeaseHeldError,
-  NotFoundError,
-} from './errors.ts';
+import { ConflictError, type K8sOperation, LeaseHeldError, NotFoundError } from './errors.ts';
 import type { ObjectRef } from './objectRef.ts';
 
 /** Who wants a coordination.k8s.io Lease, and for how long each renewal holds it. */
@@ -61,13 +55,13 @@ export function leaseExpired(lease: LeaseState, now: Date): boolean {
   return lease.renewedAt.getTime() + lease.durationSeconds * 1000 <= now.getTime();
 }
 
-const readLease = (cluster: ClusterClient, ref: ObjectRef): Promise<V1Lease> =>
-  callK8s(cluster.calls, op('get', ref), (options) => cluster.coordination.readNamespacedLease(ref, options));
+/** Reads a Lease as it is stored. Throws NotFoundError when there is none. */
+export const readLease = (cluster: ClusterClient, ref: ObjectRef): Promise<V1Lease> =>
+  callK8s(cluster.calls, op('get', ref), (options) => cluster.getLease(ref, options));
 
-const replaceLease = (cluster: ClusterClient, ref: ObjectRef, body: V1Lease): Promise<V1Lease> =>
-  callK8s(cluster.calls, op('update', ref), (options) =>
-    cluster.coordination.replaceNamespacedLease({ ...ref, body }, options),
-  );
+/** Replaces a Lease; the body's resourceVersion makes it conditional (ConflictError when stale). */
+export const replaceLease = (cluster: ClusterClient, ref: ObjectRef, body: V1Lease): Promise<V1Lease> =>
+  callK8s(cluster.calls, op('update', ref), (options) => cluster.updateLease(ref, body, options));
 
 const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
   apiVersion: 'coordination.k8s.io/v1',
@@ -81,6 +75,69 @@ const withSpec = (lease: V1Lease, spec: V1Lease['spec']): V1Lease => ({
   },
   spec,
 });
+
+/** Creates the Lease held by the claimant (the first acquisition ever). */
+async function createHeldLease(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  now: Date,
+): Promise<LeaseAcquisition> {
+  const created = await callK8s(cluster.calls, op('create', claim, false), (options) =>
+    cluster.createLease(
+      claim.namespace,
+      {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: claim.name, namespace: claim.namespace },
+        spec: {
+          holderIdentity: claim.holder,
+          leaseDurationSeconds: claim.durationSeconds,
+          acquireTime: new V1MicroTime(now),
+          renewTime: new V1MicroTime(now),
+          leaseTransitions: 0,
+        },
+      },
+      options,
+    ),
+  );
+  return { acquired: true, lease: toState(created) };
+}
+
+/** Takes (or renews) an existing Lease unless someone else holds it and has not let it lapse. */
+async function takeLease(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  lease: V1Lease,
+  now: Date,
+): Promise<LeaseAcquisition> {
+  const state = toState(lease);
+  if (state.holder !== undefined && state.holder !== claim.holder && !leaseExpired(state, now)) {
+    return { acquired: false, lease: state };
+  }
+  const takingOver = state.holder !== claim.holder;
+  const updated = await replaceLease(
+    cluster,
+    claim,
+    withSpec(lease, {
+      holderIdentity: claim.holder,
+      leaseDurationSeconds: claim.durationSeconds,
+      acquireTime: takingOver ? new V1MicroTime(now) : lease.spec?.acquireTime,
+      renewTime: new V1MicroTime(now),
+      leaseTransitions: state.transitions + (takingOver && state.holder !== undefined ? 1 : 0),
+    }),
+  );
+  return { acquired: true, lease: toState(updated) };
+}
+
+/** The Lease, or undefined when there is none yet. */
+async function findLease(cluster: ClusterClient, ref: ObjectRef): Promise<V1Lease | undefined> {
+  try {
+    return await readLease(cluster, ref);
+  } catch (error) {
+    if (error instanceof NotFoundError) return undefined;
+    throw error;
+  }
+}
 
 /**
  * Takes the lease if it is free, expired or already ours (then renews it); reports
@@ -97,57 +154,13 @@ export async function acquireLease(
   for (let conflicts = 0; ; conflicts++) {
     const now = new Date(cluster.calls.now());
     try {
-      let lease: V1Lease;
-      try {
-        lease = await readLease(cluster, claim);
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-        const created = await callK8s(cluster.calls, op('create', claim, false), (options) =>
-          cluster.coordination.createNamespacedLease(
-            {
-              namespace: claim.namespace,
-              body: {
-                apiVersion: 'coordination.k8s.io/v1',
-                kind: 'Lease',
-                metadata: { name: claim.name, namespace: claim.namespace },
-                spec: {
-                  holderIdentity: claim.holder,
-                  leaseDurationSeconds: claim.durationSeconds,
-                  acquireTime: new V1MicroTime(now),
-                  renewTime: new V1MicroTime(now),
-                  leaseTransitions: 0,
-                },
-              },
-            },
-            options,
-          ),
-        );
-        return { acquired: true, lease: toState(created) };
-      }
-      const state = toState(lease);
-      if (state.holder !== undefined && state.holder !== claim.holder && !leaseExpired(state, now)) {
-        return { acquired: false, lease: state };
-      }
-      const takingOver = state.holder !== claim.holder;
-      const updated = await replaceLease(
-        cluster,
-        claim,
-        withSpec(lease, {
-          holderIdentity: claim.holder,
-          leaseDurationSeconds: claim.durationSeconds,
-          acquireTime: takingOver ? new V1MicroTime(now) : lease.spec?.acquireTime,
-          renewTime: new V1MicroTime(now),
-          leaseTransitions: state.transitions + (takingOver && state.holder !== undefined ? 1 : 0),
-        }),
-      );
-      return { acquired: true, lease: toState(updated) };
+      const lease = await findLease(cluster, claim);
+      return lease === undefined
+        ? await createHeldLease(cluster, claim, now)
+        : await takeLease(cluster, claim, lease, now);
     } catch (error) {
-      // AlreadyExists (lost the create race) and Conflict (lost the update race): read again.
-      if (
-        !(error instanceof ConflictError || error instanceof AlreadyExistsError) ||
-        conflicts >= maxConflicts
-      )
-        throw error;
+      // AlreadyExists (lost the create race) is a ConflictError too, like a lost update race: read again.
+      if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;
     }
   }
 }
@@ -186,14 +199,8 @@ export async function releaseLease(
   maxConflicts = 5,
 ): Promise<boolean> {
   for (let conflicts = 0; ; conflicts++) {
-    let lease: V1Lease;
-    try {
-      lease = await readLease(cluster, claim);
-    } catch (error) {
-      if (error instanceof NotFoundError) return false;
-      throw error;
-    }
-    if (toState(lease).holder !== claim.holder) return false;
+    const lease = await findLease(cluster, claim);
+    if (lease === undefined || toState(lease).holder !== claim.holder) return false;
     try {
       await replaceLease(
         cluster,

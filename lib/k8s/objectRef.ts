@@ -1,4 +1,5 @@
 import type { V1LabelSelector } from '@kubernetes/client-node';
+import { InvalidSelectorError } from './errors.ts';
 
 /** A namespaced object's address. */
 export interface ObjectRef {
@@ -24,7 +25,7 @@ export function labelSelectorString(selector: V1LabelSelector): string {
       case 'DoesNotExist':
         return `!${e.key}`;
       default:
-        throw new Error(`unknown label selector operator ${e.operator}`);
+        throw new InvalidSelectorError(`unknown label selector operator ${e.operator}`);
     }
   });
   return [...labels, ...expressions].join(',');

@@ -35,7 +35,7 @@ function toScale(ref: ObjectRef, scale: V1Scale): DeploymentScale {
 /** Reads a Deployment's scale subresource. */
 export async function readScale(cluster: ClusterClient, ref: ObjectRef): Promise<DeploymentScale> {
   const scale = await callK8s(cluster.calls, op('get', ref), (options) =>
-    cluster.apps.readNamespacedDeploymentScale(ref, options),
+    cluster.getDeploymentScale(ref, options),
   );
   return toScale(ref, scale);
 }
@@ -53,15 +53,13 @@ export async function writeScale(
   if (!Number.isInteger(replicas) || replicas < 0)
     throw new RangeError(`replicas must be a whole number ≥ 0, not ${replicas}`);
   const scale = await callK8s(cluster.calls, op('update', ref), (options) =>
-    cluster.apps.replaceNamespacedDeploymentScale(
+    cluster.updateDeploymentScale(
+      ref,
       {
-        ...ref,
-        body: {
-          apiVersion: 'autoscaling/v1',
-          kind: 'Scale',
-          metadata: { name: ref.name, namespace: ref.namespace, resourceVersion },
-          spec: { replicas },
-        },
+        apiVersion: 'autoscaling/v1',
+        kind: 'Scale',
+        metadata: { name: ref.name, namespace: ref.namespace, resourceVersion },
+        spec: { replicas },
       },
       options,
     ),

@@ -1,131 +1,130 @@
-import { Watch } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { readDeployment } from '../k8s/deployments.ts';
+import { type ClusterInformer, startInformer } from '../k8s/informer.ts';
 import { labelSelectorString } from '../k8s/objectRef.ts';
+import { type RolloutProgress, rolloutProgressOf } from '../k8s/rolloutProgress.ts';
 
-/** How long one watch request lasts before the apiserver ends it and we open a new one. */
-const defaultWatchSeconds = 240;
-/** Pause before re-opening a watch that ended (expiry, 410 Gone, connection lost). */
-const reopenMs = 200;
+export interface ChangeFeedOptions {
+  /** How long one watch request lasts before the apiserver ends it and the informer resumes (default: the apiserver's). */
+  readonly watchTimeoutSeconds?: number;
+}
 
 /**
- * Counts changes to one Deployment and its pods, from two watches (the Deployment by name, its pods
- * by the Deployment's selector). A watch that ends is opened again without a resourceVersion: its
- * initial ADDED events count as a change, so the waiter reads (re-lists) the state afresh and misses
- * nothing that happened in between.
+ * One Deployment, its ReplicaSets and its pods, kept current by three informers (list, then watch
+ * from the list's resourceVersion; resumed when a watch ends, re-listed after 410 Gone). The
+ * rollout's state is computed from their caches, so a change costs no request; `version` counts
+ * the changes, and `next` resolves on the first one after a version seen.
  *
  * @example
  * const feed = await RolloutChangeFeed.open(cluster, 'shop-a', 'm2-http');
- * const seen = feed.version; // …read the rollout…
- * await feed.changedSince(seen, 5_000); feed.close();
+ * const seen = feed.version; const progress = feed.progress();
+ * await feed.next(seen); feed.close();
  */
 export class RolloutChangeFeed {
-  readonly #cluster: ClusterClient;
-  readonly #paths: readonly { path: string; query: Record<string, string> }[];
-  readonly #controllers = new Set<AbortController>();
+  readonly #name: string;
+  readonly #informers: {
+    deployment?: ClusterInformer<V1Deployment>;
+    replicaSets?: ClusterInformer<V1ReplicaSet>;
+    pods?: ClusterInformer<V1Pod>;
+  } = {};
   readonly #waiters = new Set<() => void>();
-  readonly #watchSeconds: number;
   #version = 0;
   #closed = false;
 
-  private constructor(
-    cluster: ClusterClient,
-    paths: readonly { path: string; query: Record<string, string> }[],
-    watchSeconds: number,
-  ) {
-    this.#cluster = cluster;
-    this.#paths = paths;
-    this.#watchSeconds = watchSeconds;
+  private constructor(name: string) {
+    this.#name = name;
   }
 
-  /** Starts watching `namespace/name` and its pods; each watch request lasts `watchSeconds`. */
+  /** Starts the informers of `namespace/name`; resolves once each has listed its objects. */
   static async open(
     cluster: ClusterClient,
     namespace: string,
     name: string,
-    watchSeconds = defaultWatchSeconds,
+    options: ChangeFeedOptions = {},
   ): Promise<RolloutChangeFeed> {
-    const deployment = await readDeployment(cluster, { namespace, name });
-    const ns = encodeURIComponent(namespace);
-    const selector = deployment.spec?.selector;
-    const feed = new RolloutChangeFeed(
-      cluster,
-      [
-        {
-          path: `/apis/apps/v1/namespaces/${ns}/deployments`,
-          query: { fieldSelector: `metadata.name=${name}` },
-        },
-        ...(selector === undefined
-          ? []
-          : [
-              {
-                path: `/api/v1/namespaces/${ns}/pods`,
-                query: { labelSelector: labelSelectorString(selector) },
-              },
-            ]),
-      ],
-      watchSeconds,
-    );
-    for (const watched of feed.#paths) feed.#watch(watched.path, watched.query);
+    const feed = new RolloutChangeFeed(name);
+    const informerOptions = {
+      onChange: () => feed.#bump(),
+      ...(options.watchTimeoutSeconds === undefined
+        ? {}
+        : { watchTimeoutSeconds: options.watchTimeoutSeconds }),
+    };
+    try {
+      const deployment = await startInformer(
+        cluster,
+        'deployments',
+        { namespace, fieldSelector: `metadata.name=${name}` },
+        informerOptions,
+      );
+      feed.#informers.deployment = deployment;
+      const selector = deployment.get(name)?.spec?.selector;
+      if (selector !== undefined) {
+        const selection = { namespace, labelSelector: labelSelectorString(selector) };
+        const [replicaSets, pods] = await Promise.all([
+          startInformer(cluster, 'replicasets', selection, informerOptions),
+          startInformer(cluster, 'pods', selection, informerOptions),
+        ]);
+        feed.#informers.replicaSets = replicaSets;
+        feed.#informers.pods = pods;
+      }
+    } catch (error) {
+      feed.close();
+      throw error;
+    }
     return feed;
   }
 
-  /** Changes seen so far; pass it to changedSince after reading the state. */
+  /** Changes seen so far; read it together with `progress()`, then wait with `next(version)`. */
   get version(): number {
     return this.#version;
   }
 
-  /** Resolves once a change after `seen` arrives, or after `timeoutMs`, whichever is first. */
-  changedSince(seen: number, timeoutMs: number): Promise<void> {
+  /** Watch requests the informers opened so far (each re-opens its watch when one ends). */
+  get connections(): number {
+    const { deployment, replicaSets, pods } = this.#informers;
+    return (deployment?.connections ?? 0) + (replicaSets?.connections ?? 0) + (pods?.connections ?? 0);
+  }
+
+  /** The Deployment as last seen, or undefined when it is gone. */
+  deployment(): V1Deployment | undefined {
+    return this.#informers.deployment?.get(this.#name);
+  }
+
+  /** The rollout as the caches show it now; undefined when the Deployment is gone. */
+  progress(): RolloutProgress | undefined {
+    const deployment = this.deployment();
+    if (deployment === undefined) return undefined;
+    return rolloutProgressOf(
+      deployment,
+      this.#informers.replicaSets?.list() ?? [],
+      this.#informers.pods?.list() ?? [],
+    );
+  }
+
+  /** Resolves once a change after `seen` arrives (at once if one has), or when the feed is closed. */
+  next(seen: number): Promise<void> {
     if (this.#version > seen || this.#closed) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
-        clearTimeout(timer);
         this.#waiters.delete(wake);
         resolve();
       };
-      const timer = setTimeout(wake, Math.max(0, timeoutMs));
       this.#waiters.add(wake);
     });
   }
 
-  /** Stops both watches and wakes any waiter. */
+  /** Stops the informers and wakes any waiter. */
   close(): void {
     this.#closed = true;
-    for (const controller of this.#controllers) controller.abort();
-    this.#controllers.clear();
+    const { deployment, replicaSets, pods } = this.#informers;
+    deployment?.stop();
+    replicaSets?.stop();
+    pods?.stop();
     this.#bump();
   }
 
   #bump(): void {
     this.#version++;
     for (const wake of [...this.#waiters]) wake();
-  }
-
-  #watch(path: string, query: Record<string, string>): void {
-    if (this.#closed) return;
-    let reopened = false;
-    let current: AbortController | undefined;
-    const reopen = () => {
-      if (current !== undefined) this.#controllers.delete(current);
-      if (reopened || this.#closed) return;
-      reopened = true;
-      setTimeout(() => this.#watch(path, query), reopenMs);
-    };
-    new Watch(this.#cluster.kubeConfig)
-      .watch(
-        path,
-        { ...query, timeoutSeconds: this.#watchSeconds, allowWatchBookmarks: false },
-        () => this.#bump(),
-        () => reopen(),
-      )
-      .then(
-        (controller) => {
-          current = controller;
-          if (this.#closed || reopened) controller.abort();
-          else this.#controllers.add(controller);
-        },
-        () => reopen(),
-      );
   }
 }

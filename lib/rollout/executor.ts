@@ -43,112 +43,173 @@ export async function runRollout(
   given: RolloutPorts,
   settings: RolloutSettings = defaultRolloutSettings,
 ): Promise<RolloutResult> {
-  // Every line of this invocation names the job; the shop and the release join once they are known.
-  let ports: RolloutPorts = { ...given, log: withFields(given.log, { jobId: job.id }) };
+  const prepared = await prepareRun(job, given, settings);
+  if (!('claim' in prepared)) return prepared;
+  const run = prepared;
+  const refused = await admit(run);
+  if (refused !== undefined) return refused;
+  if ((await advance(run)) === 'handed-over') return await handOver(run);
+  return await finish(run);
+}
+
+/**
+ * Parses the parameters and builds (or decodes) the release's state; replies to CodePipeline itself
+ * when either is wrong. Every log line names the job; the shop and the release join once known.
+ */
+async function prepareRun(
+  job: PipelineJob,
+  given: RolloutPorts,
+  settings: RolloutSettings,
+): Promise<RolloutRun | RolloutResult> {
+  const ports: RolloutPorts = { ...given, log: withFields(given.log, { jobId: job.id }) };
   const invokedAt = ports.now();
   // Without a continuation token this invocation is the release's first: its start is the release's.
   const firstStart = job.continuationToken === undefined ? invokedAt : undefined;
   let params: RolloutParams;
-  try {
-    params = parseRolloutParams(job.userParameters);
-  } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
-    ports.log.warn('invalid UserParameters', { jobId: job.id, field: error.field });
-    const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
-    recordVerdict(ports, 'failed', firstStart);
-    return { outcome: 'configuration-error', message: error.message, reported };
-  }
   let state: RolloutState;
   try {
-    state =
-      job.continuationToken === undefined
-        ? {
-            v: 1,
-            release: job.id.toLowerCase(),
-            phase: 'preflight',
-            phaseStartedAt: invokedAt,
-            startedAt: invokedAt,
-            targets: [],
-            patched: [],
-            ...(params.image === undefined && params.imageTag === undefined
-              ? { image: await artifactImage(job, ports) }
-              : {}),
-          }
-        : decodeContinuationToken(job.continuationToken);
+    params = parseRolloutParams(job.userParameters);
+    state = await initialState(job, params, ports, invokedAt);
   } catch (error) {
-    recordVerdict(ports, 'failed', firstStart);
-    if (error instanceof ConfigurationError) {
-      const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
-      return { outcome: 'configuration-error', message: error.message, reported };
-    }
-    const message = messageOf(error);
-    return { outcome: 'failed', message, reported: await ports.results.fail(job.id, 'JobFailed', message) };
+    return refuseToStart(job, ports, error, firstStart);
   }
-  ports = {
-    ...given,
-    log: withFields(given.log, { jobId: job.id, namespace: params.namespace, release: state.release }),
-  };
   const claim: LeaseClaim = {
     namespace: params.namespace,
     name: settings.leaseName,
     holder: state.release,
     durationSeconds: settings.leaseSeconds,
   };
-  const log = { jobId: job.id, release: state.release, namespace: params.namespace };
-  // A redelivered invocation of a release that already has a verdict (possibly older than the
-  // release running now) must change nothing: decided before the Lease is even taken.
+  return {
+    job,
+    params,
+    ports: {
+      ...given,
+      log: withFields(given.log, { jobId: job.id, namespace: params.namespace, release: state.release }),
+    },
+    settings,
+    claim,
+    invokedAt,
+    state,
+  };
+}
+
+/** The state of a new release, or the one the continuation token carries. */
+async function initialState(
+  job: PipelineJob,
+  params: RolloutParams,
+  ports: RolloutPorts,
+  invokedAt: number,
+): Promise<RolloutState> {
+  if (job.continuationToken !== undefined) return decodeContinuationToken(job.continuationToken);
+  return {
+    v: 1,
+    release: job.id.toLowerCase(),
+    phase: 'preflight',
+    phaseStartedAt: invokedAt,
+    startedAt: invokedAt,
+    targets: [],
+    patched: [],
+    ...(params.image === undefined && params.imageTag === undefined
+      ? { image: await artifactImage(job, ports) }
+      : {}),
+  };
+}
+
+/** Reports why the invocation could not even start (bad parameters, token or artifact). */
+async function refuseToStart(
+  job: PipelineJob,
+  ports: RolloutPorts,
+  error: unknown,
+  firstStart: number | undefined,
+): Promise<RolloutResult> {
+  recordVerdict(ports, 'failed', firstStart);
+  if (error instanceof ConfigurationError) {
+    ports.log.warn('invalid UserParameters', { jobId: job.id, field: error.field });
+    const reported = await ports.results.fail(job.id, 'ConfigurationError', error.message);
+    return { outcome: 'configuration-error', message: error.message, reported };
+  }
+  const message = messageOf(error);
+  return { outcome: 'failed', message, reported: await ports.results.fail(job.id, 'JobFailed', message) };
+}
+
+/**
+ * Decides whether this invocation may run: a redelivered invocation of a release that already has
+ * a verdict (possibly older than the release running now) changes nothing, decided before the
+ * Lease is even taken; a Lease held by another release refuses it. Returns the reply, or undefined.
+ */
+async function admit(run: RolloutRun): Promise<RolloutResult | undefined> {
+  const { job, params, ports, claim, state } = run;
   const finished = await readReleaseOutcome(ports.cluster, claim, state.release);
   if (finished !== undefined) return replyFinished(job, params.namespace, state.release, finished, ports);
   const lease = await acquireLease(ports.cluster, claim);
-  if (!lease.acquired) {
-    const refusal = new LeaseBusyError(params.namespace, lease.lease.holder);
-    ports.log.warn('lease held by another rollout', { ...log, holder: lease.lease.holder });
-    // CodePipeline hears "failed" for this release: a redelivery once the Lease is free must not run it.
-    await recordReleaseOutcome(ports.cluster, claim, state.release, 'failed');
-    const reported = await ports.results.fail(job.id, 'JobFailed', refusal.message);
-    recordVerdict(ports, 'failed', state.startedAt);
-    return { outcome: 'refused', message: refusal.message, reported };
-  }
-  const run: RolloutRun = { job, params, ports, settings, claim, invokedAt, state };
+  if (lease.acquired) return undefined;
+  const refusal = new LeaseBusyError(params.namespace, lease.lease.holder);
+  ports.log.warn('lease held by another rollout', {
+    jobId: job.id,
+    release: state.release,
+    namespace: params.namespace,
+    holder: lease.lease.holder,
+  });
+  // CodePipeline hears "failed" for this release: a redelivery once the Lease is free must not run it.
+  await recordReleaseOutcome(ports.cluster, claim, state.release, 'failed');
+  const reported = await ports.results.fail(job.id, 'JobFailed', refusal.message);
+  recordVerdict(ports, 'failed', state.startedAt);
+  return { outcome: 'refused', message: refusal.message, reported };
+}
+
+/** Runs phases until the rollout ends or this invocation has to hand over to a continuation. */
+async function advance(run: RolloutRun): Promise<'finished' | 'handed-over'> {
+  const { ports, settings } = run;
   while (!terminalPhases.has(run.state.phase)) {
-    if (
-      mustHandOver({
-        remainingMs: ports.remainingMs(),
-        marginMs: settings.marginMs,
-        sinceReplyMs: ports.now() - invokedAt,
-        replyEveryMs: settings.replyEveryMs,
-      })
-    ) {
-      return handOver(run);
-    }
-    const phase = run.state.phase;
-    ports.log.info('rollout phase', { ...log, phase });
-    let next: RolloutPhase;
-    try {
-      if ((await runPhase(run)) === 'handed-over') return handOver(run);
-      next = rolloutStep(phase, 'done');
-    } catch (error) {
-      ports.log.warn('rollout phase failed', { ...log, phase, error: (error as Error).name });
-      const failure =
-        phase === 'rollback'
-          ? `${run.failureDetail ?? run.state.failure ?? ''}; rollback failed: ${messageOf(error)}`
-          : messageOf(error);
-      run.failureDetail = failure;
-      run.state = { ...run.state, failure: clip(failure, 400) };
-      next = rolloutStep(phase, 'failed');
-    }
-    run.state = { ...run.state, phase: next, phaseStartedAt: ports.now() };
-    await renewLease(ports.cluster, claim);
+    const handOverNow = mustHandOver({
+      remainingMs: ports.remainingMs(),
+      marginMs: settings.marginMs,
+      sinceReplyMs: ports.now() - run.invokedAt,
+      replyEveryMs: settings.replyEveryMs,
+    });
+    if (handOverNow || (await stepPhase(run)) === 'handed-over') return 'handed-over';
+    await renewLease(ports.cluster, run.claim);
   }
-  // Recorded before the report: a redelivery after a failed report re-sends this verdict.
+  return 'finished';
+}
+
+/** Runs the current phase once and moves the state to the next phase (or towards rollback). */
+async function stepPhase(run: RolloutRun): Promise<'stepped' | 'handed-over'> {
+  const phase = run.state.phase;
+  const log = { jobId: run.job.id, release: run.state.release, namespace: run.params.namespace, phase };
+  run.ports.log.info('rollout phase', log);
+  let next: RolloutPhase;
+  try {
+    if ((await runPhase(run)) === 'handed-over') return 'handed-over';
+    next = rolloutStep(phase, 'done');
+  } catch (error) {
+    run.ports.log.warn('rollout phase failed', {
+      ...log,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    const failure =
+      phase === 'rollback'
+        ? `${run.failureDetail ?? run.state.failure ?? ''}; rollback failed: ${messageOf(error)}`
+        : messageOf(error);
+    run.failureDetail = failure;
+    run.state = { ...run.state, failure: clip(failure, 400) };
+    next = rolloutStep(phase, 'failed');
+  }
+  run.state = { ...run.state, phase: next, phaseStartedAt: run.ports.now() };
+  return 'stepped';
+}
+
+/** Records the verdict on the Lease (before the report: a redelivery re-sends it), releases it, reports. */
+async function finish(run: RolloutRun): Promise<RolloutResult> {
+  const succeeded = run.state.phase === 'success';
   await recordReleaseOutcome(
-    ports.cluster,
-    claim,
+    run.ports.cluster,
+    run.claim,
     run.state.release,
-    run.state.phase === 'success' ? 'succeeded' : 'failed',
+    succeeded ? 'succeeded' : 'failed',
   );
-  await releaseLease(ports.cluster, claim);
-  return run.state.phase === 'success' ? reportSuccess(run) : reportFailure(run);
+  await releaseLease(run.ports.cluster, run.claim);
+  return succeeded ? reportSuccess(run) : reportFailure(run);
 }
 
 /**

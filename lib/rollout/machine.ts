@@ -1,3 +1,5 @@
+import { RolloutError } from './errors.ts';
+
 /**
  * The rollout's steps as a pure state machine:
  * preflight → migrate → web → consumers → cron → success; a failure before anything was patched
@@ -50,7 +52,7 @@ const onFailed: Readonly<Record<RolloutPhase, RolloutPhase | undefined>> = {
  */
 export function rolloutStep(phase: RolloutPhase, outcome: StepOutcome): RolloutPhase {
   const next = (outcome === 'done' ? onDone : onFailed)[phase];
-  if (next === undefined) throw new Error(`the rollout already ended (${phase})`);
+  if (next === undefined) throw new RolloutError(`the rollout already ended (${phase})`);
   return next;
 }
 

@@ -1,10 +1,10 @@
 import type { V1CronJob, V1Job } from '@kubernetes/client-node';
 import { messageOf } from '../common/messageOf.ts';
-import { callK8s } from '../k8s/call.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
+import { readCronJob } from '../k8s/cronJobs.ts';
 import { AlreadyExistsError, K8sTimeoutError } from '../k8s/errors.ts';
 import { createJob, waitForJob } from '../k8s/jobs.ts';
-import { listPods } from '../k8s/pods.ts';
+import { listPods, readPodLog } from '../k8s/pods.ts';
 import { MigrationFailedError } from './errors.ts';
 import { withReleaseImage } from './imageRef.ts';
 
@@ -17,11 +17,7 @@ export function readMigrationTemplate(
   namespace: string,
   name: string,
 ): Promise<V1CronJob> {
-  return callK8s(
-    cluster.calls,
-    { verb: 'get', resource: 'cronjobs.batch', namespace, name, idempotent: true },
-    (options) => cluster.batch.readNamespacedCronJob({ namespace, name }, options),
-  );
+  return readCronJob(cluster, { namespace, name });
 }
 
 /** Whether the template says old pods keep working after `setup:upgrade` (env.php blue_green). */
@@ -63,11 +59,7 @@ export async function jobLogTail(
   const pod = pods[0]?.metadata?.name;
   if (pod === undefined) return '(no pod of the job is left)';
   try {
-    const log = await callK8s(
-      cluster.calls,
-      { verb: 'get', resource: 'pods/log', namespace, name: pod, idempotent: true },
-      (options) => cluster.core.readNamespacedPodLog({ namespace, name: pod, tailLines: lines }, options),
-    );
+    const log = await readPodLog(cluster, { namespace, name: pod }, lines);
     return `pod ${pod}:\n${log}`;
   } catch (error) {
     return `pod ${pod}: log not readable (${messageOf(error)})`;

@@ -18,6 +18,7 @@ import {
   rolloutAnnotations,
   type TargetSnapshot,
   targetName,
+  targetSnapshot,
   updateTarget,
 } from './targets.ts';
 import { waitForDeploymentRollout } from './waitRollout.ts';
@@ -36,7 +37,7 @@ export function runPhase(run: RolloutRun): Promise<'done' | 'handed-over'> {
     case 'rollback':
       return rollBack(run);
     default:
-      throw new Error(`no step for phase ${run.state.phase}`);
+      throw new RolloutError(`no step for phase ${run.state.phase}`);
   }
 }
 
@@ -227,7 +228,7 @@ async function rollForward(
       maxRestarts: run.settings.maxRestarts,
       now,
       sleep,
-      check: async () => assertOurs(run, await readTarget(cluster, namespace, ref), image, repository),
+      check: (deployment) => assertOurs(run, targetSnapshot(ref, deployment), image, repository),
     });
     if (waited === 'handed-over') return 'handed-over';
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RolloutError } from './errors.ts';
 
 /** Where an input artifact is, and the job's credentials to read it (never logged). */
 export interface InputArtifact {
@@ -54,7 +55,7 @@ const eventSchema = z.object({
 });
 
 /** A CodePipeline Lambda-invoke event is malformed: there is no job id to report to. */
-export class InvalidPipelineEventError extends Error {
+export class InvalidPipelineEventError extends RolloutError {
   constructor(detail: string, options?: ErrorOptions) {
     super(`not a CodePipeline job event: ${detail}`, options);
     this.name = 'InvalidPipelineEventError';

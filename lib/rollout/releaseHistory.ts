@@ -1,7 +1,7 @@
 import type { V1Lease } from '@kubernetes/client-node';
-import { callK8s } from '../k8s/call.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { ConflictError, type K8sOperation, NotFoundError } from '../k8s/errors.ts';
+import { ConflictError, NotFoundError } from '../k8s/errors.ts';
+import { readLease, replaceLease } from '../k8s/leases.ts';
 import type { ObjectRef } from '../k8s/objectRef.ts';
 
 /**
@@ -56,19 +56,6 @@ export const finishedOutcome = (
   release: string,
 ): ReleaseOutcome | undefined => list.find(([r]) => r === release)?.[1];
 
-const op = (verb: string, ref: ObjectRef): K8sOperation => ({
-  verb,
-  resource: 'leases.coordination.k8s.io',
-  namespace: ref.namespace,
-  name: ref.name,
-  idempotent: true,
-});
-
-const readLease = (cluster: ClusterClient, ref: ObjectRef): Promise<V1Lease> =>
-  callK8s(cluster.calls, op('get', ref), (options) =>
-    cluster.coordination.readNamespacedLease({ namespace: ref.namespace, name: ref.name }, options),
-  );
-
 /**
  * The verdict the shop's Lease records for `release`; undefined when it has none (or there is no
  * Lease yet).
@@ -118,12 +105,7 @@ export async function recordReleaseOutcome(
       },
     };
     try {
-      await callK8s(cluster.calls, op('update', lease), (options) =>
-        cluster.coordination.replaceNamespacedLease(
-          { namespace: lease.namespace, name: lease.name, body },
-          options,
-        ),
-      );
+      await replaceLease(cluster, lease, body);
       return;
     } catch (error) {
       if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;

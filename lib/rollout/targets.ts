@@ -1,7 +1,9 @@
-import { PatchStrategy, setHeaderOptions, type V1PodTemplateSpec } from '@kubernetes/client-node';
-import { callK8s } from '../k8s/call.ts';
-import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { ConflictError, type K8sOperation } from '../k8s/errors.ts';
+import type { V1CronJob, V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import type { ClusterClient, JsonPatchOperation } from '../k8s/clusterClient.ts';
+import { jsonPatchCronJob, readCronJob } from '../k8s/cronJobs.ts';
+import { jsonPatchDeployment, listNamespacedDeployments, readDeployment } from '../k8s/deployments.ts';
+import { ConflictError } from '../k8s/errors.ts';
+import { annotationPath } from '../k8s/jsonPatch.ts';
 import type { TargetRef } from './continuationToken.ts';
 
 /** Annotations the rollout writes on its targets (Deployments and CronJobs). */
@@ -28,41 +30,21 @@ export interface RecordedTemplate {
   readonly template: V1PodTemplateSpec;
 }
 
-const resourceOf = (ref: TargetRef): string =>
-  ref.kind === 'Deployment' ? 'deployments.apps' : 'cronjobs.batch';
 const templatePath = (ref: TargetRef): string =>
   ref.kind === 'Deployment' ? '/spec/template' : '/spec/jobTemplate/spec/template';
-const op = (verb: string, namespace: string, ref: TargetRef): K8sOperation => ({
-  verb,
-  resource: resourceOf(ref),
-  namespace,
-  name: ref.name,
-  idempotent: true,
-});
 
 /** `namespace/kind/name`, for logs and messages. */
 export const targetName = (namespace: string, ref: TargetRef): string =>
   `${namespace}/${ref.kind === 'Deployment' ? 'deployment' : 'cronjob'}/${ref.name}`;
 
-/** Reads a Deployment or CronJob target. Throws NotFoundError when it does not exist. */
-export async function readTarget(
-  cluster: ClusterClient,
-  namespace: string,
-  ref: TargetRef,
-): Promise<TargetSnapshot> {
-  const object =
-    ref.kind === 'Deployment'
-      ? await callK8s(cluster.calls, op('get', namespace, ref), (options) =>
-          cluster.apps.readNamespacedDeployment({ namespace, name: ref.name }, options),
-        )
-      : await callK8s(cluster.calls, op('get', namespace, ref), (options) =>
-          cluster.batch.readNamespacedCronJob({ namespace, name: ref.name }, options),
-        );
+/** A target's snapshot from the object as read (or as an informer cached it). */
+export function targetSnapshot(ref: TargetRef, object: V1Deployment | V1CronJob): TargetSnapshot {
   const template =
-    'template' in (object.spec ?? {})
-      ? (object.spec as { template: V1PodTemplateSpec }).template
-      : ((object.spec as { jobTemplate?: { spec?: { template?: V1PodTemplateSpec } } } | undefined)
-          ?.jobTemplate?.spec?.template ?? {});
+    object.spec !== undefined && 'template' in object.spec
+      ? object.spec.template
+      : object.spec !== undefined && 'jobTemplate' in object.spec
+        ? (object.spec.jobTemplate.spec?.template ?? {})
+        : {};
   return {
     ref,
     resourceVersion: object.metadata?.resourceVersion ?? '',
@@ -70,6 +52,18 @@ export async function readTarget(
     annotations: object.metadata?.annotations ?? {},
     hasAnnotations: object.metadata?.annotations !== undefined,
   };
+}
+
+/** Reads a Deployment or CronJob target. Throws NotFoundError when it does not exist. */
+export async function readTarget(
+  cluster: ClusterClient,
+  namespace: string,
+  ref: TargetRef,
+): Promise<TargetSnapshot> {
+  const at = { namespace, name: ref.name };
+  const object =
+    ref.kind === 'Deployment' ? await readDeployment(cluster, at) : await readCronJob(cluster, at);
+  return targetSnapshot(ref, object);
 }
 
 /** The template recorded in the target's annotation, if a release recorded one. */
@@ -86,10 +80,6 @@ export function recordedTemplate(snapshot: TargetSnapshot): RecordedTemplate | u
     return undefined;
   }
 }
-
-/** JSON Pointer escaping of one path segment (RFC 6901): annotation keys contain "/". */
-const annotationPath = (key: string): string =>
-  `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 /** What one conditional write changes. */
 export interface TargetWrite {
@@ -108,29 +98,21 @@ export async function writeTarget(
   snapshot: TargetSnapshot,
   write: TargetWrite,
 ): Promise<void> {
-  const body = [
+  const body: JsonPatchOperation[] = [
     { op: 'add', path: '/metadata/resourceVersion', value: snapshot.resourceVersion },
-    ...(snapshot.hasAnnotations ? [] : [{ op: 'add', path: '/metadata/annotations', value: {} }]),
+    ...(snapshot.hasAnnotations ? [] : [{ op: 'add' as const, path: '/metadata/annotations', value: {} }]),
     ...Object.entries(write.annotations ?? {}).map(([key, value]) => ({
-      op: 'add',
+      op: 'add' as const,
       path: annotationPath(key),
       value,
     })),
     ...(write.template === undefined
       ? []
-      : [{ op: 'replace', path: templatePath(snapshot.ref), value: write.template }]),
+      : [{ op: 'replace' as const, path: templatePath(snapshot.ref), value: write.template }]),
   ];
-  const headers = (options: Parameters<typeof setHeaderOptions>[2]) =>
-    setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options);
-  if (snapshot.ref.kind === 'Deployment') {
-    await callK8s(cluster.calls, op('patch', namespace, snapshot.ref), (options) =>
-      cluster.apps.patchNamespacedDeployment({ namespace, name: snapshot.ref.name, body }, headers(options)),
-    );
-  } else {
-    await callK8s(cluster.calls, op('patch', namespace, snapshot.ref), (options) =>
-      cluster.batch.patchNamespacedCronJob({ namespace, name: snapshot.ref.name, body }, headers(options)),
-    );
-  }
+  const at = { namespace, name: snapshot.ref.name };
+  if (snapshot.ref.kind === 'Deployment') await jsonPatchDeployment(cluster, at, body);
+  else await jsonPatchCronJob(cluster, at, body);
 }
 
 /**
@@ -160,16 +142,12 @@ export async function updateTarget(
 
 /** Consumer Deployments of a shop: labelled `app.kubernetes.io/component=consumer`. */
 export async function listConsumerDeployments(cluster: ClusterClient, namespace: string): Promise<string[]> {
-  const list = await callK8s(
-    cluster.calls,
-    { verb: 'list', resource: 'deployments.apps', namespace, idempotent: true },
-    (options) =>
-      cluster.apps.listNamespacedDeployment(
-        { namespace, labelSelector: 'app.kubernetes.io/component=consumer' },
-        options,
-      ),
+  const deployments = await listNamespacedDeployments(
+    cluster,
+    namespace,
+    'app.kubernetes.io/component=consumer',
   );
-  return list.items
+  return deployments
     .map((d) => d.metadata?.name ?? '')
     .filter((n) => n !== '')
     .sort();

@@ -1,5 +1,6 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { readRolloutProgress } from '../k8s/rolloutProgress.ts';
+import { type RolloutProgress, readRolloutProgress } from '../k8s/rolloutProgress.ts';
 import { isPodFailing, type PodHealth } from '../k8s/rolloutStatus.ts';
 import { RolloutChangeFeed } from './changeFeed.ts';
 import { TargetFailedError } from './errors.ts';
@@ -12,15 +13,15 @@ export interface WaitSettings {
   readonly handOverAt: number;
   /**
    * Read again after this long even when the watches report nothing: a safety net, not the
-   * mechanism (a change of the Deployment or one of its pods wakes the wait at once).
+   * mechanism (a change of the Deployment, its ReplicaSets or pods wakes the wait at once).
    */
   readonly recheckMs: number;
   /** A new pod restarting more often than this fails the rollout even between CrashLoopBackOffs. */
   readonly maxRestarts: number;
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
-  /** Called on every observation, e.g. to notice an external edit of the target; may throw. */
-  readonly check?: () => Promise<void>;
+  /** Called with the Deployment on every observation, e.g. to notice an external edit; may throw. */
+  readonly check?: (deployment: V1Deployment) => void;
 }
 
 /** Why a new pod makes the rollout fail, if it does: a waiting reason that does not heal, or restarts. */
@@ -38,12 +39,63 @@ export function podFailure(pod: PodHealth, maxRestarts: number): string | undefi
 }
 
 /**
+ * What one observation of the rollout means at `now`: finished, time to hand over, or keep
+ * waiting. Throws TargetFailedError (naming the pod and reason) when it failed.
+ */
+export function rolloutVerdict(
+  target: string,
+  progress: RolloutProgress,
+  settings: Pick<WaitSettings, 'deadlineAt' | 'handOverAt' | 'maxRestarts'>,
+  now: number,
+): 'complete' | 'handed-over' | 'waiting' {
+  for (const pod of progress.newPods) {
+    const failure = podFailure(pod, settings.maxRestarts);
+    if (failure !== undefined) throw new TargetFailedError(target, failure, pod.name);
+  }
+  if (progress.status.phase === 'complete') return 'complete';
+  if (progress.status.phase === 'failed') throw new TargetFailedError(target, progress.status.message);
+  if (now >= settings.deadlineAt) {
+    const unready = progress.newPods.find((p) => !p.ready);
+    throw new TargetFailedError(
+      target,
+      `did not complete before the rollout's deadline: ${progress.status.message}${
+        unready === undefined ? '' : ` (pod ${unready.name} is ${unready.phase} and not Ready)`
+      }`,
+    );
+  }
+  return now >= settings.handOverAt ? 'handed-over' : 'waiting';
+}
+
+/**
+ * The one timer of a wait: created when none is pending and kept across change events, so a wait
+ * leaves at most one `sleep` running when it returns.
+ */
+class WakeTimer {
+  readonly #sleep: (ms: number) => Promise<void>;
+  #pending: Promise<'timer'> | undefined;
+
+  constructor(sleep: (ms: number) => Promise<void>) {
+    this.#sleep = sleep;
+  }
+
+  /** Resolves after `ms`, or — if a timer is already pending — when that one fires. */
+  after(ms: number): Promise<'timer'> {
+    this.#pending ??= this.#sleep(Math.max(0, ms)).then(() => {
+      this.#pending = undefined;
+      return 'timer' as const;
+    });
+    return this.#pending;
+  }
+}
+
+/**
  * Waits until a Deployment's rollout is complete in `kubectl rollout status` terms, failing fast
  * (TargetFailedError naming the pod and reason) when a pod of the new revision shows
  * ImagePullBackOff, ErrImagePull, CrashLoopBackOff (any non-healing waiting reason) or restarts,
  * when the Progressing condition says ProgressDeadlineExceeded, or when our own deadline passes.
- * Returns 'handed-over' when `handOverAt` comes first. Between reads it waits on watches of the
- * Deployment and its pods (re-opened when they expire), not on a timer.
+ * Returns 'handed-over' when `handOverAt` comes first. Between observations it waits on informers
+ * of the Deployment, its ReplicaSets and pods and judges their caches (no request per change); a
+ * timer re-reads from the apiserver every `recheckMs` as a safety net.
  */
 export async function waitForDeploymentRollout(
   cluster: ClusterClient,
@@ -52,33 +104,28 @@ export async function waitForDeploymentRollout(
   settings: WaitSettings,
 ): Promise<'complete' | 'handed-over'> {
   const target = `${namespace}/deployment/${name}`;
+  const read = () => readRolloutProgress(cluster, { namespace, name });
+  const timer = new WakeTimer(settings.sleep);
   // Opened only when the first read is not final: a finished rollout costs no watch.
   let feed: RolloutChangeFeed | undefined;
+  let seen = 0;
   try {
+    let progress = await read();
     for (;;) {
-      const seen = feed?.version ?? 0;
-      await settings.check?.();
-      const progress = await readRolloutProgress(cluster, { namespace, name });
-      for (const pod of progress.newPods) {
-        const failure = podFailure(pod, settings.maxRestarts);
-        if (failure !== undefined) throw new TargetFailedError(target, failure, pod.name);
-      }
-      if (progress.status.phase === 'complete') return 'complete';
-      if (progress.status.phase === 'failed') throw new TargetFailedError(target, progress.status.message);
+      settings.check?.(progress.deployment);
       const now = settings.now();
-      if (now >= settings.deadlineAt) {
-        const unready = progress.newPods.find((p) => !p.ready);
-        throw new TargetFailedError(
-          target,
-          `did not complete before the rollout's deadline: ${progress.status.message}${
-            unready === undefined ? '' : ` (pod ${unready.name} is ${unready.phase} and not Ready)`
-          }`,
-        );
+      const verdict = rolloutVerdict(target, progress, settings, now);
+      if (verdict !== 'waiting') return verdict;
+      let woke: 'opened' | 'changed' | 'timer' = 'opened';
+      if (feed === undefined) feed = await RolloutChangeFeed.open(cluster, namespace, name);
+      else {
+        const wakeAt = Math.min(settings.deadlineAt, settings.handOverAt, now + settings.recheckMs);
+        const changed = feed.next(seen).then(() => 'changed' as const);
+        woke = await Promise.race([changed, timer.after(wakeAt - now)]);
       }
-      if (now >= settings.handOverAt) return 'handed-over';
-      feed ??= await RolloutChangeFeed.open(cluster, namespace, name);
-      const wakeAt = Math.min(settings.deadlineAt, settings.handOverAt, now + settings.recheckMs);
-      await feed.changedSince(seen, wakeAt - now);
+      // Taken before looking, so a change that arrives while a re-read is under way still wakes the next wait.
+      seen = feed.version;
+      progress = (woke === 'timer' ? undefined : feed.progress()) ?? (await read());
     }
   } finally {
     feed?.close();

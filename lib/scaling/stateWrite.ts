@@ -1,13 +1,9 @@
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { callK8s } from '../k8s/call.ts';
-import type { ClusterClient } from '../k8s/clusterClient.ts';
+import type { ClusterClient, JsonPatchOperation } from '../k8s/clusterClient.ts';
+import { jsonPatchDeployment } from '../k8s/deployments.ts';
 import { ConflictError, InvalidError } from '../k8s/errors.ts';
+import { annotationPath as pointer } from '../k8s/jsonPatch.ts';
 import type { ObjectRef } from '../k8s/objectRef.ts';
 import { stateAnnotations } from './annotations.ts';
-
-/** JSON Pointer escaping of one path segment (RFC 6901): annotation keys contain "/". */
-const pointer = (key: string): string =>
-  `/metadata/annotations/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;
 
 /**
  * Writes the scaler's annotations as a compare-and-swap on its own state annotation: a JSON
@@ -17,8 +13,6 @@ const pointer = (key: string): string =>
  * matters here. Without a previous state (the first write to a Deployment) there is nothing to
  * test: the annotations are simply added (two first writers would both record the same first
  * reading). A lost race throws ConflictError.
- *
- * (lib/k8s has merge and strategic patches only; this is the JSON-patch call, through its callK8s.)
  */
 export async function writeScalerState(
   cluster: ClusterClient,
@@ -33,19 +27,14 @@ export async function writeScalerState(
     name: ref.name,
     idempotent: true,
   };
-  const body = [
+  const body: JsonPatchOperation[] = [
     ...(previousRaw === undefined
       ? []
-      : [{ op: 'test', path: pointer(stateAnnotations.state), value: previousRaw }]),
-    ...Object.entries(annotations).map(([key, value]) => ({ op: 'add', path: pointer(key), value })),
+      : [{ op: 'test' as const, path: pointer(stateAnnotations.state), value: previousRaw }]),
+    ...Object.entries(annotations).map(([key, value]) => ({ op: 'add' as const, path: pointer(key), value })),
   ];
   try {
-    await callK8s(cluster.calls, op, (options) =>
-      cluster.apps.patchNamespacedDeployment(
-        { ...ref, body },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch, options),
-      ),
-    );
+    await jsonPatchDeployment(cluster, ref, body);
   } catch (error) {
     // A failed `test` operation is answered 422; the state changed under us.
     if (error instanceof InvalidError) {

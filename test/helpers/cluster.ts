@@ -1,9 +1,49 @@
-import { KubeConfig, RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
-import type { CallSettings } from '../../lib/k8s/call.ts';
-import type { ClusterClient } from '../../lib/k8s/clusterClient.ts';
-import { clusterSettingsFromEnv, type EksClusterSettings } from '../../lib/k8s/clusterSettings.ts';
-import { connectCluster } from '../../lib/k8s/connection.ts';
+import {
+  AppsV1Api,
+  AuthenticationV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  KubeConfig,
+  RbacAuthorizationV1Api,
+  type V1Deployment,
+} from '@kubernetes/client-node';
+import { type CallSettings, callK8s, defaultCallSettings } from '../../lib/k8s/call.ts';
+import { ClientNodeCluster } from '../../lib/k8s/clientNodeCluster.ts';
+import {
+  type ClusterSettings,
+  clusterSettingsFromEnv,
+  type EksClusterSettings,
+} from '../../lib/k8s/clusterSettings.ts';
+import { type ConnectionDeps, connectKubeConfig } from '../../lib/k8s/connection.ts';
 import { embeddedEnv } from './embedded.ts';
+
+/**
+ * The port over a real cluster, plus the generated API groups and the KubeConfig for what tests set
+ * up and inspect but lib/ never does (namespaces, RBAC, creating Deployments, whoami).
+ */
+export class TestCluster extends ClientNodeCluster {
+  readonly kubeConfig: KubeConfig;
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly batch: BatchV1Api;
+  readonly rbac: RbacAuthorizationV1Api;
+  readonly authentication: AuthenticationV1Api;
+
+  constructor(kubeConfig: KubeConfig, calls: Partial<CallSettings> = {}) {
+    super(kubeConfig, { ...defaultCallSettings, ...calls });
+    this.kubeConfig = kubeConfig;
+    this.apps = kubeConfig.makeApiClient(AppsV1Api);
+    this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
+    this.rbac = kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+    this.authentication = kubeConfig.makeApiClient(AuthenticationV1Api);
+  }
+}
+
+async function testCluster(settings: ClusterSettings, deps: ConnectionDeps = {}): Promise<TestCluster> {
+  const { kubeConfig, calls } = await connectKubeConfig(settings, deps);
+  return new TestCluster(kubeConfig, calls);
+}
 
 /** IAM roles the embedded cluster's access entries map (scripts/local/access-entries.json). */
 export const roleArns = {
@@ -13,9 +53,9 @@ export const roleArns = {
 } as const;
 
 /** The embedded cluster as its admin (system:masters client certificate from KUBECONFIG). */
-export function adminCluster(calls?: Partial<CallSettings>): Promise<ClusterClient> {
+export function adminCluster(calls?: Partial<CallSettings>): Promise<TestCluster> {
   const env = embeddedEnv();
-  return connectCluster({ kind: 'kubeconfig', path: env.KUBECONFIG }, calls === undefined ? {} : { calls });
+  return testCluster({ kind: 'kubeconfig', path: env.KUBECONFIG }, calls === undefined ? {} : { calls });
 }
 
 /** EKS-mode settings of the embedded cluster (DescribeCluster on moto + the documented overrides). */
@@ -33,8 +73,35 @@ export function eksSettings(assumeRoleArn?: string): EksClusterSettings {
 export function roleCluster(
   roleArn: string,
   deps: { now?: () => Date; calls?: Partial<CallSettings> } = {},
-): Promise<ClusterClient> {
-  return connectCluster(eksSettings(roleArn), deps);
+): Promise<TestCluster> {
+  return testCluster(eksSettings(roleArn), deps);
+}
+
+/** The embedded cluster with the test runner's own AWS identity (which no access entry maps). */
+export function unmappedCluster(): Promise<TestCluster> {
+  return testCluster(eksSettings());
+}
+
+/** Who the apiserver thinks the caller is. */
+export interface ClusterIdentity {
+  readonly username: string;
+  readonly groups: readonly string[];
+}
+
+/**
+ * `kubectl auth whoami`: a SelfSubjectReview, through callK8s so a refused token is refreshed and the
+ * call retried once, exactly as lib/ calls behave.
+ */
+export async function whoAmI(cluster: TestCluster): Promise<ClusterIdentity> {
+  const review = await callK8s(
+    cluster.calls,
+    { verb: 'create', resource: 'selfsubjectreviews.authentication.k8s.io', idempotent: true },
+    () =>
+      cluster.authentication.createSelfSubjectReview({
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      }),
+  );
+  return { username: review.status?.userInfo?.username ?? '', groups: review.status?.userInfo?.groups ?? [] };
 }
 
 /** A KubeConfig that sends a fixed bearer token (what kubectl --token does). */
@@ -60,7 +127,7 @@ export function bearerKubeConfig(token: string): KubeConfig {
 let counter = 0;
 
 /** Creates a namespace with a unique name; returns it and a cleanup function. */
-export async function testNamespace(admin: ClusterClient, prefix: string): Promise<string> {
+export async function testNamespace(admin: TestCluster, prefix: string): Promise<string> {
   counter++;
   const name = `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`.slice(0, 63);
   await admin.core.createNamespace({
@@ -70,7 +137,7 @@ export async function testNamespace(admin: ClusterClient, prefix: string): Promi
 }
 
 /** Deletes a namespace (in the background; its objects go with it). */
-export async function deleteNamespace(admin: ClusterClient, name: string): Promise<void> {
+export async function deleteNamespace(admin: TestCluster, name: string): Promise<void> {
   await admin.core.deleteNamespace({ name }).catch(() => undefined);
 }
 
@@ -104,12 +171,12 @@ export function testDeployment(
 
 /** Grants a user verbs on resources in one namespace (Role + RoleBinding), as the test needs. */
 export async function grant(
-  admin: ClusterClient,
+  admin: TestCluster,
   namespace: string,
   user: string,
   rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[],
 ): Promise<void> {
-  const rbac = admin.kubeConfig.makeApiClient(RbacAuthorizationV1Api);
+  const rbac = admin.rbac;
   const name = `test-${user.replace(/[^a-z0-9-]/g, '-')}`;
   await rbac.createNamespacedRole({ namespace, body: { metadata: { name }, rules } });
   await rbac.createNamespacedRoleBinding({

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readScale, updateScale } from '../../../lib/k8s/scale.ts';
 import { restartApiserver } from '../../../scripts/local/k8s.ts';
 import {
@@ -8,12 +7,13 @@ import {
   grant,
   roleArns,
   roleCluster,
+  type TestCluster,
   testDeployment,
   testNamespace,
 } from '../../helpers/cluster.ts';
 
 describe('an apiserver restart in the middle of a call sequence', () => {
-  let admin: ClusterClient;
+  let admin: TestCluster;
   let namespace: string;
 
   beforeAll(async () => {

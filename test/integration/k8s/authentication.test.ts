@@ -3,11 +3,16 @@ import { promisify } from 'node:util';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { AuthenticationV1Api } from '@kubernetes/client-node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { connectCluster } from '../../../lib/k8s/connection.ts';
 import { createEksToken } from '../../../lib/k8s/eksToken.ts';
 import { UnauthorizedError } from '../../../lib/k8s/errors.ts';
-import { whoAmI } from '../../../lib/k8s/identity.ts';
-import { bearerKubeConfig, eksSettings, roleArns, roleCluster } from '../../helpers/cluster.ts';
+import {
+  bearerKubeConfig,
+  eksSettings,
+  roleArns,
+  roleCluster,
+  unmappedCluster,
+  whoAmI,
+} from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 
 const run = promisify(execFile);
@@ -61,7 +66,7 @@ describe('EKS-style authentication against the embedded cluster', () => {
 
   it('refuses a caller without an access entry (401, UnauthorizedError)', async () => {
     // Prepare: the plain test credentials are moto's IAM user, which no access entry maps.
-    const cluster = await connectCluster(eksSettings());
+    const cluster = await unmappedCluster();
 
     // Act + Assess
     await expect(whoAmI(cluster)).rejects.toBeInstanceOf(UnauthorizedError);

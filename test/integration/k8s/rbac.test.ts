@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callK8s } from '../../../lib/k8s/call.ts';
-import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { ForbiddenError } from '../../../lib/k8s/errors.ts';
 import { readScale, updateScale } from '../../../lib/k8s/scale.ts';
@@ -10,14 +9,15 @@ import {
   grant,
   roleArns,
   roleCluster,
+  type TestCluster,
   testDeployment,
   testNamespace,
 } from '../../helpers/cluster.ts';
 
 describe('RBAC on the functions’ own identities', () => {
-  let admin: ClusterClient;
-  let readonly: ClusterClient;
-  let scaler: ClusterClient;
+  let admin: TestCluster;
+  let readonly: TestCluster;
+  let scaler: TestCluster;
   let namespace: string;
 
   beforeAll(async () => {
@@ -52,7 +52,7 @@ describe('RBAC on the functions’ own identities', () => {
     const deletion = callK8s(
       readonly.calls,
       { verb: 'delete', resource: 'deployments.apps', namespace, name: 'web', idempotent: true },
-      (options) => readonly.apps.deleteNamespacedDeployment({ namespace, name: 'web' }, options),
+      () => readonly.apps.deleteNamespacedDeployment({ namespace, name: 'web' }),
     );
 
     // Assess
@@ -72,7 +72,7 @@ describe('RBAC on the functions’ own identities', () => {
     const listing = callK8s(
       readonly.calls,
       { verb: 'list', resource: 'secrets', namespace, idempotent: true },
-      (options) => readonly.core.listNamespacedSecret({ namespace }, options),
+      () => readonly.core.listNamespacedSecret({ namespace }),
     );
 
     // Assess
@@ -97,7 +97,7 @@ describe('RBAC on the functions’ own identities', () => {
     const deletion = callK8s(
       scaler.calls,
       { verb: 'delete', resource: 'deployments.apps', namespace, name: 'web', idempotent: true },
-      (options) => scaler.apps.deleteNamespacedDeployment({ namespace, name: 'web' }, options),
+      () => scaler.apps.deleteNamespacedDeployment({ namespace, name: 'web' }),
     );
 
     // Assess

@@ -2,9 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type V1Deployment, type V1EndpointSlice, Watch } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { decodeContinuationToken } from '../../../lib/rollout/continuationToken.ts';
-import { adminCluster, eventually, roleArns, roleCluster } from '../../helpers/cluster.ts';
+import { adminCluster, eventually, roleArns, roleCluster, type TestCluster } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 import { kubectl, kubectlJson } from '../manifests/cluster.ts';
 import {
@@ -21,8 +20,8 @@ import {
   templateOf,
 } from './rolloutFixture.ts';
 
-let rollout: ClusterClient;
-let admin: ClusterClient;
+let rollout: TestCluster;
+let admin: TestCluster;
 const namespaces: string[] = [];
 
 const consumers = [

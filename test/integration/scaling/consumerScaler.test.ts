@@ -12,6 +12,7 @@ import {
   deleteNamespace,
   roleArns,
   roleCluster,
+  type TestCluster,
   testNamespace,
 } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
@@ -33,7 +34,7 @@ import {
  * and the scaler authenticating with its own EKS token (role m2-consumer-scaler → group
  * m2:consumer-scaler) under the manifests' RBAC. Time inside the policy is a test clock.
  */
-let admin: ClusterClient;
+let admin: TestCluster;
 let scaler: ClusterClient;
 let namespace: string;
 let client: SQSClient;

@@ -12,6 +12,7 @@ import {
   deleteNamespace,
   roleArns,
   roleCluster,
+  type TestCluster,
   testNamespace,
 } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
@@ -22,7 +23,7 @@ import { createConsumer, grantScaler, replicasOf, runSelector, testClock } from 
  * SQS throttling and access denial cannot be produced by moto on demand, so these tests mock
  * exactly the SQS client; the Deployments, RBAC and writes are the real embedded cluster.
  */
-let admin: ClusterClient;
+let admin: TestCluster;
 let scaler: ClusterClient;
 let namespace: string;
 

@@ -6,11 +6,11 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { targetAnnotations, targetLabel } from '../../../lib/scaling/annotations.ts';
-import { testDeployment } from '../../helpers/cluster.ts';
+import { type TestCluster, testDeployment } from '../../helpers/cluster.ts';
 import { manifestsDir } from '../../helpers/manifests.ts';
 import { kubectl } from '../manifests/cluster.ts';
 
@@ -23,9 +23,9 @@ export const runSelector = `${targetLabel}=true,${runLabel}=${runId}`;
 export const sqs = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: false });
 
 /** The real RBAC of the manifests: cluster-wide discovery, and the shop Role bound in `namespace`. */
-export async function grantScaler(admin: ClusterClient, namespace: string): Promise<void> {
+export async function grantScaler(admin: TestCluster, namespace: string): Promise<void> {
   kubectl(['apply', '--server-side', '--field-manager=m2-scaler-test', '-k', join(manifestsDir, 'platform')]);
-  await admin.kubeConfig.makeApiClient(RbacAuthorizationV1Api).createNamespacedRoleBinding({
+  await admin.rbac.createNamespacedRoleBinding({
     namespace,
     body: {
       metadata: { name: 'm2-consumer-scaler' },
@@ -86,7 +86,7 @@ export interface ConsumerSpec {
 
 /** A consumer Deployment labelled and annotated as the manifests do (KWOK plays its pods). */
 export async function createConsumer(
-  admin: ClusterClient,
+  admin: TestCluster,
   namespace: string,
   spec: ConsumerSpec,
 ): Promise<void> {

@@ -1,9 +1,11 @@
 import { ApiException } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { type CallSettings, callK8s } from '../../../lib/k8s/call.ts';
+import type { CallOptions } from '../../../lib/k8s/clusterClient.ts';
 import {
   ForbiddenError,
   type K8sOperation,
+  K8sTimeoutError,
   ServerError,
   UnauthorizedError,
 } from '../../../lib/k8s/errors.ts';
@@ -108,9 +110,18 @@ describe('callK8s', () => {
     await expect(call).rejects.toBeInstanceOf(UnauthorizedError);
   });
 
-  it('passes per-call options with a timeout middleware to the client method', async () => {
+  it('passes each attempt an abort signal that fires after the per-attempt timeout', async () => {
+    // Prepare: a request that only ends when its signal aborts; one attempt of 20 ms, no retry.
     const { calls } = settings();
-    const seen = await callK8s(calls, op, async (options) => options.middleware?.length);
-    expect(seen).toBe(1);
+    const hung = (options: CallOptions) =>
+      new Promise<never>((_, reject) =>
+        options.signal?.addEventListener('abort', () => reject(options.signal?.reason), { once: true }),
+      );
+
+    // Act
+    const call = callK8s({ ...calls, timeoutMs: 20, retry: { ...calls.retry, maxAttempts: 1 } }, op, hung);
+
+    // Assess
+    await expect(call).rejects.toBeInstanceOf(K8sTimeoutError);
   });
 });

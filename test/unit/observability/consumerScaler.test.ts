@@ -1,15 +1,12 @@
-import type { V1Deployment } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConsumerScalerConfig } from '../../../lib/config/consumerScalerConfig.ts';
-import type { CallSettings } from '../../../lib/k8s/call.ts';
-import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
-import { defaultRetryPolicy } from '../../../lib/k8s/retryPolicy.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { powertoolsLog, powertoolsMetricSink } from '../../../lib/observability/telemetry.ts';
 import { targetAnnotations, targetLabel } from '../../../lib/scaling/annotations.ts';
 import { QueueReadError } from '../../../lib/scaling/errors.ts';
 import type { QueueDepth, QueueSignals } from '../../../lib/scaling/queueSignals.ts';
 import { reconcilePass } from '../../../lib/scaling/reconcilePass.ts';
+import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
 import { captureOutput, powertools } from './capture.ts';
 
 const names = metricNames.consumerScaler;
@@ -17,43 +14,45 @@ const { run } = loadConsumerScalerConfig({});
 const exportQueue = 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-a-export';
 const mediaQueue = 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-a-media';
 
-function consumer(name: string, queueUrl: string, replicas: number, ready: number): V1Deployment {
-  return {
-    metadata: {
-      namespace: 'shop-a',
-      name,
-      resourceVersion: '7',
+/** A consumer target: `ready` of its `replicas` pods are Ready (the others were just started). */
+interface Consumer {
+  readonly name: string;
+  readonly queueUrl: string;
+  readonly replicas: number;
+  readonly ready: number;
+}
+
+const consumer = (name: string, queueUrl: string, replicas: number, ready: number): Consumer => ({
+  name,
+  queueUrl,
+  replicas,
+  ready,
+});
+
+/** The consumers on a fake cluster. */
+async function fakeCluster(consumers: readonly Consumer[]): Promise<FakeCluster> {
+  const cluster = new FakeCluster();
+  for (const c of consumers) {
+    cluster.addDeployment('shop-a', c.name, {
+      replicas: c.ready,
       labels: { [targetLabel]: 'true' },
       annotations: {
-        [targetAnnotations.queueUrl]: queueUrl,
+        [targetAnnotations.queueUrl]: c.queueUrl,
         [targetAnnotations.messagesPerPod]: '100',
         [targetAnnotations.minReplicas]: '0',
         [targetAnnotations.maxReplicas]: '10',
         [targetAnnotations.cooldownSeconds]: '300',
       },
-    },
-    spec: { replicas, selector: {}, template: {} },
-    status: { replicas, readyReplicas: ready },
-  };
-}
-
-/** Just the Deployment calls a reconcile pass makes; every write succeeds. */
-function fakeCluster(deployments: V1Deployment[]): ClusterClient {
-  const byName = new Map(deployments.map((d) => [d.metadata?.name ?? '', d]));
-  const calls: CallSettings = {
-    timeoutMs: 1000,
-    retry: defaultRetryPolicy,
-    sleep: async () => {},
-    random: () => 0.5,
-    now: Date.now,
-  };
-  const apps = {
-    listDeploymentForAllNamespaces: async () => ({ metadata: {}, items: structuredClone(deployments) }),
-    readNamespacedDeployment: async (r: { name: string }) => structuredClone(byName.get(r.name)),
-    replaceNamespacedDeploymentScale: async (r: { body: unknown }) => r.body,
-    patchNamespacedDeployment: async (r: { name: string }) => structuredClone(byName.get(r.name)),
-  };
-  return { apps, calls } as unknown as ClusterClient;
+    });
+    // Pods added now are not Ready yet: the clock does not move.
+    if (c.replicas > c.ready) {
+      await cluster.updateDeploymentScale(
+        { namespace: 'shop-a', name: c.name },
+        { spec: { replicas: c.replicas } },
+      );
+    }
+  }
+  return cluster;
 }
 
 /** Depths by queue URL; a missing queue reads as denied (AccessDenied). */
@@ -76,7 +75,7 @@ describe('consumerScaler telemetry through Powertools', () => {
     // Prepare
     const out = captureOutput();
     const { logger, metrics } = powertools();
-    const cluster = fakeCluster([
+    const cluster = await fakeCluster([
       consumer('m2-consumer-export', exportQueue, 0, 0),
       consumer('m2-consumer-media', mediaQueue, 2, 1),
     ]);
@@ -143,7 +142,7 @@ describe('consumerScaler telemetry through Powertools', () => {
 
     // Act
     await reconcilePass(run.selector, run.policy, {
-      cluster: fakeCluster([consumer('m2-consumer-export', exportQueue, 3, 3)]),
+      cluster: await fakeCluster([consumer('m2-consumer-export', exportQueue, 3, 3)]),
       signals: signals({}),
       log: powertoolsLog(logger),
       metrics: powertoolsMetricSink(metrics),
@@ -170,11 +169,13 @@ describe('consumerScaler telemetry through Powertools', () => {
     // Prepare
     const out = captureOutput();
     const { logger, metrics } = powertools();
-    const cluster = fakeCluster([consumer('m2-consumer-export', exportQueue, 0, 0)]);
-    const apps = (cluster as unknown as { apps: Record<string, unknown> }).apps;
-    apps.replaceNamespacedDeploymentScale = async () => {
-      throw new RangeError('the scale subresource is unavailable');
-    };
+    const cluster = await fakeCluster([consumer('m2-consumer-export', exportQueue, 0, 0)]);
+    cluster.fail({
+      verb: 'update',
+      resource: 'deployments/scale',
+      status: 422,
+      message: 'the scale is invalid',
+    });
 
     // Act
     const pass = await reconcilePass(run.selector, run.policy, {

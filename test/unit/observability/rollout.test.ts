@@ -5,7 +5,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { powertoolsLog, powertoolsMetricSink } from '../../../lib/observability/telemetry.ts';
 import { defaultRolloutSettings, type RolloutPorts, runRollout } from '../../../lib/rollout/executor.ts';
-import { FakeClock, FakeCluster, FakeJobResults } from '../rollout/fakes.ts';
+import { FakeClock } from '../../helpers/fakeCluster/clock.ts';
+import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
+import { FakeJobResults } from '../rollout/fakes.ts';
 import { type CapturedOutput, captureOutput, lambdaContext, powertools } from './capture.ts';
 
 const names = metricNames.rollout;
@@ -18,10 +20,14 @@ vi.mock('../../../lib/k8s/connection.ts', () => ({ sharedClusterClient: async ()
 
 function newShop(options: { neverReady?: string[]; latencyMs?: number } = {}) {
   const clock = new FakeClock();
-  const fake = new FakeCluster(clock, options);
-  fake.addDeployment(namespace, 'm2-http', 'registry.example/magento:2.4.7');
-  fake.addDeployment(namespace, 'm2-consumer-export', 'registry.example/magento:2.4.7', {
-    'app.kubernetes.io/component': 'consumer',
+  const fake = new FakeCluster({ clock, latencyMs: options.latencyMs ?? 0 });
+  for (const name of options.neverReady ?? []) {
+    fake.setImageBehaviour('registry.example/magento:2.4.8', { run: 'never-ready' }, name);
+  }
+  fake.addDeployment(namespace, 'm2-http', { image: 'registry.example/magento:2.4.7' });
+  fake.addDeployment(namespace, 'm2-consumer-export', {
+    image: 'registry.example/magento:2.4.7',
+    labels: { 'app.kubernetes.io/component': 'consumer' },
   });
   fake.addCronJob(namespace, 'm2-cron', 'registry.example/magento:2.4.7');
   return { clock, cluster: fake, results: new FakeJobResults() };
@@ -42,7 +48,7 @@ function invoke(
       continuationToken: job.continuationToken,
     },
     {
-      cluster: shop.cluster.client,
+      cluster: shop.cluster,
       results: shop.results,
       now: shop.clock.now,
       sleep: shop.clock.sleep,
@@ -184,7 +190,7 @@ describe('the rollout handler', () => {
     const out = captureOutput();
     const codePipeline = mockClient(CodePipelineClient);
     codePipeline.on(PutJobFailureResultCommand).resolves({});
-    cluster.client = newShop().cluster.client;
+    cluster.client = newShop().cluster;
     const { handler } = await import('../../../functions/rollout.ts');
     const job = structuredClone(event);
     // Without a namespace the job fails on its parameters before any cluster call.

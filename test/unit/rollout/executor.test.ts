@@ -1,74 +1,25 @@
 import { V1MicroTime } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { decodeContinuationToken } from '../../../lib/rollout/continuationToken.ts';
-import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../../lib/rollout/executor.ts';
-import { finishedReleasesAnnotation, parseFinishedReleases } from '../../../lib/rollout/releaseHistory.ts';
+import { finishedReleasesAnnotation } from '../../../lib/rollout/releaseHistory.ts';
 import { rolloutAnnotations } from '../../../lib/rollout/targets.ts';
-import { FakeClock, FakeCluster, FakeJobResults, quietLog } from './fakes.ts';
+import {
+  allImages,
+  budget,
+  consumers,
+  failureOf,
+  finishedOn,
+  invoke,
+  lastToken,
+  namespace,
+  newImage,
+  newShop,
+  oldImage,
+  podImages,
+  repository,
+} from './shop.ts';
 
-const namespace = 'shop-a';
-const repository = 'registry.example/magento';
-const oldImage = `${repository}:2.4.7`;
-const newImage = `${repository}:2.4.8`;
-const consumers = ['m2-consumer-export', 'm2-consumer-media'];
-
-interface Shop {
-  readonly clock: FakeClock;
-  readonly cluster: FakeCluster;
-  readonly results: FakeJobResults;
-}
-
-function newShop(
-  options: { neverReady?: string[]; latencyMs?: number; migrationTemplate?: boolean } = {},
-): Shop {
-  const clock = new FakeClock();
-  const cluster = new FakeCluster(clock, options);
-  cluster.addDeployment(namespace, 'm2-http', oldImage);
-  for (const name of consumers) {
-    cluster.addDeployment(namespace, name, oldImage, { 'app.kubernetes.io/component': 'consumer' });
-  }
-  cluster.addCronJob(namespace, 'm2-cron', oldImage);
-  if (options.migrationTemplate === true) {
-    cluster.addCronJob(namespace, 'm2-migrate', oldImage, { 'm2-eks-pipeline.io/blue-green-enabled': '1' });
-  }
-  return { clock, cluster, results: new FakeJobResults() };
-}
-
-function invoke(
-  shop: Shop,
-  job: { id: string; params?: object; continuationToken?: string },
-  remainingMs: () => number = () => 15 * 60_000,
-): Promise<RolloutResult> {
-  return runRollout(
-    {
-      id: job.id,
-      userParameters: JSON.stringify(job.params ?? { namespace, imageTag: '2.4.8', migrate: 'never' }),
-      continuationToken: job.continuationToken,
-    },
-    {
-      cluster: shop.cluster.client,
-      results: shop.results,
-      log: quietLog,
-      now: shop.clock.now,
-      sleep: shop.clock.sleep,
-      remainingMs,
-    },
-    defaultRolloutSettings,
-  );
-}
-
-const finishedOn = (shop: Shop) =>
-  parseFinishedReleases(
-    shop.cluster.lease(namespace, 'm2-rollout').metadata?.annotations?.[finishedReleasesAnnotation],
-  );
-
-const allImages = (shop: Shop) => ({
-  web: shop.cluster.images('deployments', namespace, 'm2-http'),
-  consumers: consumers.map((name) => shop.cluster.images('deployments', namespace, name)),
-  cron: shop.cluster.images('cronjobs', namespace, 'm2-cron'),
-});
-
-describe('runRollout with fake cluster, CodePipeline and clock', () => {
+describe('runRollout on the fake cluster, with a fake CodePipeline and clock', () => {
   it('patches web, then consumers, then cron, reports success and releases the Lease', async () => {
     // Prepare
     const shop = newShop();
@@ -104,13 +55,14 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
         }),
       }),
     ]);
-    expect(shop.cluster.lease(namespace, 'm2-rollout').spec?.holderIdentity).toBeUndefined();
+    expect(shop.cluster.lease(namespace, 'm2-rollout')?.spec?.holderIdentity).toBeUndefined();
     expect(finishedOn(shop)).toEqual([['release-1', 'succeeded']]);
   });
 
   it('rolls back every patched target in reverse order when a consumer never becomes ready', async () => {
     // Prepare
-    const shop = newShop({ neverReady: ['m2-consumer-media'] });
+    const shop = newShop();
+    shop.cluster.setImageBehaviour(newImage, { run: 'never-ready' }, 'm2-consumer-media');
 
     // Act
     const result = await invoke(shop, { id: 'release-2' });
@@ -133,10 +85,8 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
       ],
       cron: [oldImage],
     });
-    const report = shop.results.reports[0];
-    expect(report?.operation === 'failure' ? report.message : '').toMatch(
-      /shop-a\/deployment\/m2-consumer-media: .*progress deadline.*Rolled back to the recorded templates: shop-a\/deployment\/m2-consumer-media, shop-a\/deployment\/m2-consumer-export, shop-a\/deployment\/m2-http\./,
-    );
+    expect(failureOf(shop, 'release-2')).toContain('shop-a/deployment/m2-consumer-media');
+    expect(podImages(shop, 'm2-consumer-media')).toEqual([oldImage, oldImage]);
     expect(shop.cluster.annotations('deployments', namespace, 'm2-http')[rolloutAnnotations.release]).toBe(
       'release-2-rolled-back',
     );
@@ -146,14 +96,10 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
   it('hands over with a continuation token when the time budget runs out, and the next invocation completes without patching twice', async () => {
     // Prepare: every API call takes 1 s; the first invocation has 75 s, 60 of them the margin.
     const shop = newShop({ latencyMs: 1000 });
-    const start = shop.clock.now();
 
     // Act
-    const first = await invoke(shop, { id: 'release-3' }, () => 75_000 - (shop.clock.now() - start));
-    const token =
-      shop.results.reports[0]?.operation === 'success'
-        ? shop.results.reports[0].report.continuationToken
-        : undefined;
+    const first = await invoke(shop, { id: 'release-3' }, budget(shop, 75_000));
+    const token = lastToken(shop)?.raw;
     const second = await invoke(shop, { id: 'continuation-of-3', continuationToken: token ?? '' });
 
     // Assess
@@ -172,13 +118,14 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
       'cronjobs/m2-cron',
     ]);
     expect(allImages(shop).cron).toEqual([newImage]);
-    expect(shop.cluster.lease(namespace, 'm2-rollout').spec?.holderIdentity).toBeUndefined();
+    expect(shop.cluster.lease(namespace, 'm2-rollout')?.spec?.holderIdentity).toBeUndefined();
+    expect(podImages(shop, 'm2-http')).toEqual(Array(6).fill(newImage));
   });
 
   it('refuses while another release holds the Lease, touching no target, and remembers the refusal', async () => {
     // Prepare
     const shop = newShop();
-    const renewTime = new V1MicroTime(shop.clock.now());
+    const renewTime = new V1MicroTime(shop.cluster.clock.now());
     shop.cluster.addLease(namespace, 'm2-rollout', {
       holderIdentity: 'release-other',
       leaseDurationSeconds: 900,
@@ -194,19 +141,25 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
     expect(result.outcome).toBe('refused');
     expect(redelivered.outcome).toBe('duplicate');
     expect(redelivered.reported).toBe('already-reported');
-    const report = shop.results.reports[0];
-    expect(report?.operation === 'failure' ? report.message : '').toMatch(
-      /another rollout holds the lease of shop shop-a \(holder release-other\)/,
-    );
+    expect(failureOf(shop, 'release-4')).toContain('release-other');
     expect(shop.cluster.templateWrites).toEqual([]);
-    expect(shop.cluster.annotations('deployments', namespace, 'm2-http')).toEqual({});
-    expect(shop.cluster.lease(namespace, 'm2-rollout').spec?.holderIdentity).toBe('release-other');
+    const ours = Object.keys(shop.cluster.annotations('deployments', namespace, 'm2-http')).filter((key) =>
+      key.startsWith('rollout.m2-eks-pipeline.io/'),
+    );
+    expect(ours).toEqual([]);
+    expect(shop.cluster.lease(namespace, 'm2-rollout')?.spec?.holderIdentity).toBe('release-other');
     expect(finishedOn(shop)).toEqual([['release-4', 'failed']]);
   });
 
   it('touches no target when the migration Job cannot be created', async () => {
     // Prepare: the shop has a migration template; its quota admits no Job.
     const shop = newShop({ migrationTemplate: true });
+    shop.cluster.fail({
+      verb: 'create',
+      resource: 'jobs',
+      status: 403,
+      message: `jobs is forbidden: exceeded quota in ${namespace}: count/jobs.batch=0`,
+    });
 
     // Act
     const result = await invoke(shop, {
@@ -216,10 +169,7 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
 
     // Assess
     expect(result.outcome).toBe('failed');
-    const report = shop.results.reports[0];
-    expect(report?.operation === 'failure' ? report.message : '').toMatch(
-      /exceeded quota.*Nothing was changed\./s,
-    );
+    expect(failureOf(shop, 'release-5')).toContain('count/jobs.batch=0');
     expect(shop.cluster.templateWrites).toEqual([]);
     expect(allImages(shop).web).toEqual([oldImage, oldImage]);
     expect(finishedOn(shop)).toEqual([['release-5', 'failed']]);
@@ -231,7 +181,7 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
     await invoke(shop, { id: 'release-6' });
     await invoke(shop, { id: 'release-7', params: { namespace, imageTag: '2.4.9', migrate: 'never' } });
     const writes = shop.cluster.templateWrites.length;
-    const leaseVersion = shop.cluster.lease(namespace, 'm2-rollout').metadata?.resourceVersion;
+    const leaseVersion = shop.cluster.lease(namespace, 'm2-rollout')?.metadata?.resourceVersion;
 
     // Act
     const duplicate = await invoke(shop, { id: 'release-6' });
@@ -241,7 +191,7 @@ describe('runRollout with fake cluster, CodePipeline and clock', () => {
     expect(duplicate.reported).toBe('already-reported');
     expect(shop.cluster.templateWrites).toHaveLength(writes);
     expect(allImages(shop).web).toEqual([`${repository}:2.4.9`, `${repository}:2.4.9`]);
-    expect(shop.cluster.lease(namespace, 'm2-rollout').metadata?.resourceVersion).toBe(leaseVersion);
+    expect(shop.cluster.lease(namespace, 'm2-rollout')?.metadata?.resourceVersion).toBe(leaseVersion);
   });
 
   it('re-sends the recorded verdict when the first reply of a finished release was lost', async () => {

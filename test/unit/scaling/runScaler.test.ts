@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { decideReplicas, defaultPolicySettings, initialState } from '../../../lib/scaling/policy.ts';
 import type { PassResult } from '../../../lib/scaling/reconcilePass.ts';
 import { type RunSettings, runScaler } from '../../../lib/scaling/runScaler.ts';
+import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
 import { recordingTelemetry } from '../../helpers/telemetry.ts';
 
 const settings: RunSettings = {
@@ -42,7 +42,7 @@ function harness(passes: PassResult[], remainingMs = 60_000, overrides: Partial<
   const run = runScaler(
     { ...settings, ...overrides },
     {
-      cluster: {} as ClusterClient,
+      cluster: new FakeCluster(),
       signals: {
         readDepth: () => Promise.reject(new Error('unused')),
         readArrivals: () => Promise.resolve(new Map()),
