@@ -55,19 +55,16 @@ export interface Telemetry {
   readonly metrics: Metrics;
 }
 
-/** Module singletons, created at cold start and shared by handlers. */
-export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({
-  namespace: metricNamespace,
-  serviceName,
-  logger: metricsDiagnostics(logger),
+const logger = new Logger({ serviceName });
+
+/** The production {@link Telemetry}: module singletons, created at cold start and shared by the handler. */
+export const lambdaTelemetry: Telemetry = Object.freeze({
+  logger,
+  metrics: new Metrics({ namespace: metricNamespace, serviceName, logger: metricsDiagnostics(logger) }),
 });
 
-/** The production {@link Telemetry}: the module singletons above. */
-export const lambdaTelemetry: Telemetry = Object.freeze({ logger, metrics });
-
 /** {@link MetricSink} over Powertools Metrics; dimensioned values go out as single-metric EMF lines. */
-export const powertoolsMetricSink = (m: Metrics = metrics): MetricSink => {
+export const powertoolsMetricSink = (m: Metrics): MetricSink => {
   const add = (
     name: string,
     unit: (typeof MetricUnit)[keyof typeof MetricUnit],
@@ -91,7 +88,7 @@ export const powertoolsMetricSink = (m: Metrics = metrics): MetricSink => {
 };
 
 /** {@link Log} over the Powertools Logger. */
-export const powertoolsLog = (l: Logger = logger): Log => ({
+export const powertoolsLog = (l: Logger): Log => ({
   debug: (message, fields) => l.debug(message, fields ?? {}),
   info: (message, fields) => l.info(message, fields ?? {}),
   warn: (message, fields) => l.warn(message, fields ?? {}),
