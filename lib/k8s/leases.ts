@@ -192,24 +192,33 @@ export async function renewLease(
   }
 }
 
-/** Gives the lease up if we hold it. Returns false when it was not ours (or is gone). */
+/** How `releaseLease` writes. */
+export interface ReleaseOptions {
+  /** Changes the Lease's annotations in the same write (e.g. to record what the holder did). */
+  readonly annotate?: (annotations: Readonly<Record<string, string>>) => Record<string, string>;
+  readonly maxConflicts?: number;
+}
+
+/**
+ * Gives the lease up if we hold it, in one preconditioned write that can also change its
+ * annotations. Returns false when it was not ours (or is gone); nothing is written then.
+ */
 export async function releaseLease(
   cluster: ClusterClient,
   claim: LeaseClaim,
-  maxConflicts = 5,
+  options: ReleaseOptions = {},
 ): Promise<boolean> {
+  const maxConflicts = options.maxConflicts ?? 5;
   for (let conflicts = 0; ; conflicts++) {
     const lease = await findLease(cluster, claim);
     if (lease === undefined || toState(lease).holder !== claim.holder) return false;
+    const annotations = options.annotate?.(lease.metadata?.annotations ?? {}) ?? lease.metadata?.annotations;
+    const released = withSpec(lease, {
+      leaseDurationSeconds: lease.spec?.leaseDurationSeconds,
+      leaseTransitions: lease.spec?.leaseTransitions,
+    });
     try {
-      await replaceLease(
-        cluster,
-        claim,
-        withSpec(lease, {
-          leaseDurationSeconds: lease.spec?.leaseDurationSeconds,
-          leaseTransitions: lease.spec?.leaseTransitions,
-        }),
-      );
+      await replaceLease(cluster, claim, { ...released, metadata: { ...released.metadata, annotations } });
       return true;
     } catch (error) {
       if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;

@@ -9,10 +9,18 @@ import { mustHandOver, type RolloutPhase, rolloutStep, terminalPhases } from './
 import { parseRolloutParams, type RolloutParams } from './params.ts';
 import { runPhase } from './phases.ts';
 import type { PipelineJob } from './pipelineJob.ts';
-import { type ReleaseOutcome, readReleaseOutcome, recordReleaseOutcome } from './releaseHistory.ts';
+import {
+  type ReleaseOutcome,
+  readReleaseOutcome,
+  recordReleaseOutcome,
+  withVerdict,
+} from './releaseHistory.ts';
 import {
   clip,
   defaultRolloutSettings,
+  failureOf,
+  leaseRenewalDue,
+  type RolloutFailure,
   type RolloutPorts,
   type RolloutRun,
   type RolloutSettings,
@@ -22,12 +30,16 @@ import { readTarget, targetName } from './targets.ts';
 
 export { defaultRolloutSettings, type RolloutPorts, type RolloutSettings } from './run.ts';
 
+const revisionAnnotation = 'deployment.kubernetes.io/revision';
+
 /** How an invocation ended. */
 export interface RolloutResult {
   readonly outcome: 'succeeded' | 'failed' | 'continued' | 'configuration-error' | 'refused' | 'duplicate';
   readonly message: string;
   readonly reported: ReportOutcome;
   readonly state?: RolloutState;
+  /** Why a rollout failed, when this invocation saw it fail. */
+  readonly failure?: RolloutFailure;
 }
 
 /**
@@ -90,6 +102,8 @@ async function prepareRun(
     claim,
     invokedAt,
     state,
+    leaseRenewedAt: invokedAt,
+    revisions: new Map(),
   };
 }
 
@@ -142,7 +156,10 @@ async function admit(run: RolloutRun): Promise<RolloutResult | undefined> {
   const finished = await readReleaseOutcome(ports.cluster, claim, state.release);
   if (finished !== undefined) return replyFinished(job, params.namespace, state.release, finished, ports);
   const lease = await acquireLease(ports.cluster, claim);
-  if (lease.acquired) return undefined;
+  if (lease.acquired) {
+    run.leaseRenewedAt = ports.now();
+    return undefined;
+  }
   const refusal = new LeaseBusyError(params.namespace, lease.lease.holder);
   ports.log.warn('lease held by another rollout', {
     jobId: job.id,
@@ -168,7 +185,10 @@ async function advance(run: RolloutRun): Promise<'finished' | 'handed-over'> {
       replyEveryMs: settings.replyEveryMs,
     });
     if (handOverNow || (await stepPhase(run)) === 'handed-over') return 'handed-over';
-    await renewLease(ports.cluster, run.claim);
+    if (leaseRenewalDue(run)) {
+      await renewLease(ports.cluster, run.claim);
+      run.leaseRenewedAt = ports.now();
+    }
   }
   return 'finished';
 }
@@ -192,6 +212,7 @@ async function stepPhase(run: RolloutRun): Promise<'stepped' | 'handed-over'> {
         ? `${run.failureDetail ?? run.state.failure ?? ''}; rollback failed: ${messageOf(error)}`
         : messageOf(error);
     run.failureDetail = failure;
+    run.failure ??= failureOf(error);
     run.state = { ...run.state, failure: clip(failure, 400) };
     next = rolloutStep(phase, 'failed');
   }
@@ -199,17 +220,18 @@ async function stepPhase(run: RolloutRun): Promise<'stepped' | 'handed-over'> {
   return 'stepped';
 }
 
-/** Records the verdict on the Lease (before the report: a redelivery re-sends it), releases it, reports. */
+/**
+ * Records the verdict on the Lease (before the report: a redelivery re-sends it) in the write that
+ * releases it; when the Lease is not ours any more, records it on its own. Then reports.
+ */
 async function finish(run: RolloutRun): Promise<RolloutResult> {
-  const succeeded = run.state.phase === 'success';
-  await recordReleaseOutcome(
-    run.ports.cluster,
-    run.claim,
-    run.state.release,
-    succeeded ? 'succeeded' : 'failed',
-  );
-  await releaseLease(run.ports.cluster, run.claim);
-  return succeeded ? reportSuccess(run) : reportFailure(run);
+  const { cluster } = run.ports;
+  const outcome = run.state.phase === 'success' ? 'succeeded' : 'failed';
+  const annotate = withVerdict(run.state.release, outcome);
+  if (!(await releaseLease(cluster, run.claim, { annotate }))) {
+    await recordReleaseOutcome(cluster, run.claim, run.state.release, outcome);
+  }
+  return outcome === 'succeeded' ? reportSuccess(run) : reportFailure(run);
 }
 
 /**
@@ -278,15 +300,19 @@ async function handOver(run: RolloutRun): Promise<RolloutResult> {
   return { outcome: 'continued', message, reported, state: run.state };
 }
 
+/** The web Deployment's revision: as its wait saw it complete, else (a continuation) as read now. */
+async function webRevision(run: RolloutRun): Promise<string | undefined> {
+  const webRef = run.state.targets[0];
+  if (webRef === undefined) return undefined;
+  return (
+    run.revisions.get(webRef.name) ??
+    (await readTarget(run.ports.cluster, run.params.namespace, webRef)).annotations[revisionAnnotation]
+  );
+}
+
 async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
   const { image } = releaseImage(run);
-  const webRef = run.state.targets[0];
-  const revision =
-    webRef === undefined
-      ? undefined
-      : (await readTarget(run.ports.cluster, run.params.namespace, webRef)).annotations[
-          'deployment.kubernetes.io/revision'
-        ];
+  const revision = await webRevision(run);
   const deployments = run.state.targets.filter((t) => t.kind === 'Deployment').length;
   const cronJobs = run.state.targets.length - deployments;
   const message =
@@ -317,7 +343,13 @@ async function reportFailure(run: RolloutRun): Promise<RolloutResult> {
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
   run.ports.log.warn('rollout failed', { jobId: run.job.id, namespace: run.params.namespace, reported });
   recordVerdict(run.ports, rolledBack.length === 0 ? 'failed' : 'rolled-back', run.state.startedAt);
-  return { outcome: 'failed', message, reported, state: run.state };
+  return {
+    outcome: 'failed',
+    message,
+    reported,
+    state: run.state,
+    ...(run.failure === undefined ? {} : { failure: run.failure }),
+  };
 }
 
 /**

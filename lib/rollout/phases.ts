@@ -228,7 +228,12 @@ async function rollForward(
       maxRestarts: run.settings.maxRestarts,
       now,
       sleep,
-      check: (deployment) => assertOurs(run, targetSnapshot(ref, deployment), image, repository),
+      check: (deployment) => {
+        assertOurs(run, targetSnapshot(ref, deployment), image, repository);
+        // The last observation is the completing one: its revision is the one to report.
+        const revision = deployment.metadata?.annotations?.['deployment.kubernetes.io/revision'];
+        if (revision !== undefined) run.revisions.set(ref.name, revision);
+      },
     });
     if (waited === 'handed-over') return 'handed-over';
   }

@@ -77,10 +77,21 @@ export async function readReleaseOutcome(
   }
 }
 
+/** The annotations with `release` and its verdict added to the finished-releases list. */
+export const withVerdict =
+  (release: string, outcome: ReleaseOutcome) =>
+  (annotations: Readonly<Record<string, string>>): Record<string, string> => ({
+    ...annotations,
+    [finishedReleasesAnnotation]: JSON.stringify(
+      withFinishedRelease(parseFinishedReleases(annotations[finishedReleasesAnnotation]), release, outcome),
+    ),
+  });
+
 /**
  * Adds `release` with its verdict to the shop Lease's finished-releases list (an update carrying the
  * resourceVersion read; re-read on conflict). The Lease's spec (holder, times) is left as it is, and
- * acquire/renew/release keep annotations.
+ * acquire/renew keep annotations. A holder that is done records its verdict with `releaseLease`'s
+ * `annotate` instead, in the same write that gives the Lease up.
  */
 export async function recordReleaseOutcome(
   cluster: ClusterClient,
@@ -91,17 +102,11 @@ export async function recordReleaseOutcome(
 ): Promise<void> {
   for (let conflicts = 0; ; conflicts++) {
     const object = await readLease(cluster, lease);
-    const annotations = object.metadata?.annotations ?? {};
-    const list = withFinishedRelease(
-      parseFinishedReleases(annotations[finishedReleasesAnnotation]),
-      release,
-      outcome,
-    );
     const body: V1Lease = {
       ...object,
       metadata: {
         ...object.metadata,
-        annotations: { ...annotations, [finishedReleasesAnnotation]: JSON.stringify(list) },
+        annotations: withVerdict(release, outcome)(object.metadata?.annotations ?? {}),
       },
     };
     try {

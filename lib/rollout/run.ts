@@ -2,7 +2,7 @@ import type { ClusterClient } from '../k8s/clusterClient.ts';
 import type { LeaseClaim } from '../k8s/leases.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import type { RolloutState } from './continuationToken.ts';
-import { RolloutError } from './errors.ts';
+import { ExternalEditError, MigrationFailedError, RolloutError, TargetFailedError } from './errors.ts';
 import type { ArtifactImageReader } from './imageArtifact.ts';
 import { imageRepository } from './imageRef.ts';
 import type { JobResults } from './jobResults.ts';
@@ -22,6 +22,30 @@ export interface RolloutPorts {
   readonly remainingMs: () => number;
   /** Reads the image from the job's input artifact, when UserParameters name none. */
   readonly readArtifactImage?: ArtifactImageReader;
+}
+
+/** What made a rollout fail: the error's kind and, when it names them, the target, pod and reason. */
+export interface RolloutFailure {
+  /** The error's name: TargetFailedError, MigrationFailedError, ExternalEditError, PreflightError, ConflictError, … */
+  readonly kind: string;
+  readonly target?: string;
+  readonly pod?: string;
+  readonly reason?: string;
+}
+
+/** The failure an error stands for. */
+export function failureOf(error: unknown): RolloutFailure {
+  if (error instanceof TargetFailedError) {
+    return {
+      kind: error.name,
+      target: error.target,
+      reason: error.reason,
+      ...(error.pod === undefined ? {} : { pod: error.pod }),
+    };
+  }
+  if (error instanceof ExternalEditError) return { kind: error.name, target: error.target };
+  if (error instanceof MigrationFailedError) return { kind: error.name, target: error.job };
+  return { kind: error instanceof Error ? error.name : 'unknown' };
 }
 
 export interface RolloutSettings {
@@ -55,12 +79,25 @@ export interface RolloutRun {
   readonly claim: LeaseClaim;
   readonly invokedAt: number;
   state: RolloutState;
+  /** When this invocation last wrote the Lease's renewal (acquired or renewed it). */
+  leaseRenewedAt: number;
+  /** `deployment.kubernetes.io/revision` of the Deployments this invocation saw complete, by name. */
+  readonly revisions: Map<string, string>;
   /** The failure in full (the state carries it clipped to fit the continuation token). */
   failureDetail?: string;
+  /** What failed first in this invocation, as data (not carried across a continuation). */
+  failure?: RolloutFailure;
 }
 
 export const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+
+/**
+ * Whether the Lease needs renewing now: a third of its duration after the last renewal, so it never
+ * lapses while the rollout runs, without a write on every phase.
+ */
+export const leaseRenewalDue = (run: RolloutRun): boolean =>
+  run.ports.now() - run.leaseRenewedAt >= (run.settings.leaseSeconds * 1000) / 3;
 
 /** Time at which this invocation must stop waiting and reply. */
 export const handOverAt = (run: RolloutRun): number =>

@@ -85,6 +85,10 @@ describe('runRollout on the fake cluster, with a fake CodePipeline and clock', (
       ],
       cron: [oldImage],
     });
+    expect(result.failure).toMatchObject({
+      kind: 'TargetFailedError',
+      target: 'shop-a/deployment/m2-consumer-media',
+    });
     expect(failureOf(shop, 'release-2')).toContain('shop-a/deployment/m2-consumer-media');
     expect(podImages(shop, 'm2-consumer-media')).toEqual([oldImage, oldImage]);
     expect(shop.cluster.annotations('deployments', namespace, 'm2-http')[rolloutAnnotations.release]).toBe(

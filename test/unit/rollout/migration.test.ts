@@ -1,0 +1,150 @@
+import type { V1Job } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { MigrationFailedError } from '../../../lib/rollout/errors.ts';
+import { migrationJob, readMigrationTemplate, runMigration } from '../../../lib/rollout/migration.ts';
+import {
+  budget,
+  failureOf,
+  invoke,
+  lastToken,
+  namespace,
+  newImage,
+  newShop,
+  oldImage,
+  repository,
+  type Shop,
+} from './shop.ts';
+
+const migrate = { namespace, imageTag: '2.4.8', migrate: 'always' };
+
+const jobsOf = (shop: Shop) => shop.cluster.objects('jobs', namespace);
+
+async function releaseJob(shop: Shop, image: string, name = 'm2-migrate-r1') {
+  const template = await readMigrationTemplate(shop.cluster, namespace, 'm2-migrate');
+  return migrationJob(template, name, repository, image);
+}
+
+describe('runMigration on the fake cluster', () => {
+  it('creates the Job from the template with the release image and reports its success', async () => {
+    // Prepare
+    const shop = newShop({ migrationTemplate: true });
+
+    // Act
+    const result = await runMigration(shop.cluster, namespace, await releaseJob(shop, newImage), 60_000);
+
+    // Assess
+    expect(result).toBe('succeeded');
+    expect(jobsOf(shop).map((j) => j.spec?.template.spec?.containers.map((c) => c.image))).toEqual([
+      [newImage],
+    ]);
+  });
+
+  it('throws MigrationFailedError carrying the tail of the failed pod’s log', async () => {
+    // Prepare: the release image's migration fails and says why in its log.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, {
+      run: 'fail',
+      log: ['setup:upgrade', 'SQLSTATE[HY000] [2002] Connection refused'],
+    });
+
+    // Act
+    const error = await runMigration(shop.cluster, namespace, await releaseJob(shop, newImage), 60_000).catch(
+      (e: unknown) => e,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(error instanceof MigrationFailedError ? error.logTail : '').toContain('SQLSTATE[HY000] [2002]');
+  });
+
+  it('hands over when its wait budget ends first, and a resumed wait finds the same Job', async () => {
+    // Prepare: a migration that runs longer than this invocation may wait.
+    const shop = newShop({ migrationTemplate: true, timing: { jobRunMs: 120_000 } });
+    const job = await releaseJob(shop, newImage);
+
+    // Act
+    const first = await runMigration(shop.cluster, namespace, job, 30_000);
+    const resumed = await runMigration(shop.cluster, namespace, job, 300_000);
+
+    // Assess
+    expect([first, resumed]).toEqual(['handed-over', 'succeeded']);
+    expect(jobsOf(shop)).toHaveLength(1);
+  });
+});
+
+describe('runRollout with a migration', () => {
+  it('runs the migration before any target is patched, then rolls out', async () => {
+    // Prepare
+    const shop = newShop({ migrationTemplate: true });
+    let writesWhenJobCreated: number | undefined;
+    const create = shop.cluster.createJob.bind(shop.cluster);
+    shop.cluster.createJob = async (ns: string, body: V1Job) => {
+      writesWhenJobCreated = shop.cluster.templateWrites.length;
+      return create(ns, body);
+    };
+
+    // Act
+    const result = await invoke(shop, { id: 'r1', params: migrate });
+
+    // Assess
+    expect(result.outcome).toBe('succeeded');
+    expect(writesWhenJobCreated).toBe(0);
+    expect(jobsOf(shop)).toHaveLength(1);
+    expect(shop.cluster.images('deployments', namespace, 'm2-http')).toEqual([newImage, newImage]);
+  });
+
+  it('fails without touching a target when the migration fails, with the pod’s log in the report', async () => {
+    // Prepare
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, {
+      run: 'fail',
+      log: ['Base table or view already exists: 1050'],
+    });
+
+    // Act
+    const result = await invoke(shop, { id: 'r2', params: migrate });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toEqual({ kind: 'MigrationFailedError', target: 'shop-a/m2-migrate-r2' });
+    expect(result.state?.patched).toEqual([]);
+    expect(shop.cluster.templateWrites).toEqual([]);
+    expect(shop.cluster.images('deployments', namespace, 'm2-http')).toEqual([oldImage, oldImage]);
+    expect(failureOf(shop, 'r2')).toContain('Base table or view already exists: 1050');
+  });
+
+  it('fails when the migration outlasts the rollout’s timeout', async () => {
+    // Prepare: the Job never ends; the rollout allows 60 s.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'hang' });
+
+    // Act
+    const result = await invoke(shop, { id: 'r3', params: { ...migrate, timeoutSeconds: 60 } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toEqual({ kind: 'MigrationFailedError', target: 'shop-a/m2-migrate-r3' });
+    expect(result.state?.phase).toBe('failure');
+    expect(shop.cluster.templateWrites).toEqual([]);
+  });
+
+  it('hands a long migration over to a continuation, which waits for the same Job and rolls out', async () => {
+    // Prepare: the migration takes 3 minutes; the first invocation has 2 minutes, 1 of them the margin.
+    const shop = newShop({ migrationTemplate: true, timing: { jobRunMs: 180_000 } });
+
+    // Act
+    const first = await invoke(shop, { id: 'r4', params: migrate }, budget(shop, 120_000));
+    const token = lastToken(shop);
+    const second = await invoke(shop, {
+      id: 'r4-continued',
+      params: migrate,
+      continuationToken: token?.raw ?? '',
+    });
+
+    // Assess
+    expect(first.outcome).toBe('continued');
+    expect(token?.state.phase).toBe('migrate');
+    expect(second.outcome).toBe('succeeded');
+    expect(jobsOf(shop)).toHaveLength(1);
+  });
+});
