@@ -18,7 +18,7 @@ export interface EksClusterSettings {
   readonly assumeRoleArn?: string;
 }
 
-export interface KubeconfigClusterSettings {
+interface KubeconfigClusterSettings {
   readonly kind: 'kubeconfig';
   /** Defaults to $KUBECONFIG, then ~/.kube/config. */
   readonly path?: string;

@@ -9,7 +9,7 @@ export const eksTokenPrefix = 'k8s-aws-v1.';
 /** Signed header that binds a token to one cluster name. */
 export const clusterIdHeader = 'x-k8s-aws-id';
 /** The presigned URL's own X-Amz-Expires, as aws-iam-authenticator and aws-cli sign it. */
-export const presignExpiresSeconds = 60;
+const presignExpiresSeconds = 60;
 /**
  * How long EKS accepts a token after its X-Amz-Date. The authenticator ignores X-Amz-Expires
  * and allows 15 minutes; clients (aws-cli, client-go's exec cache) reuse a token for 14.

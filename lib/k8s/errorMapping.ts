@@ -58,7 +58,7 @@ function retryAfter(headers: Record<string, string> | undefined): number | undef
 }
 
 /** The error code of a network failure, looking through `cause` chains (undici nests them). */
-export function networkErrorCode(error: unknown): string | undefined {
+function networkErrorCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
     const code = (current as { code?: unknown }).code;

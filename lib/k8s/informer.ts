@@ -24,13 +24,21 @@ class PortWatch<R extends ListedResource> extends Watch {
   readonly #resource: R;
   readonly #selection: Selection;
   readonly #timeoutSeconds: number | undefined;
+  readonly #stopped: () => boolean;
 
-  constructor(cluster: ClusterClient, resource: R, selection: Selection, timeoutSeconds: number | undefined) {
+  constructor(
+    cluster: ClusterClient,
+    resource: R,
+    selection: Selection,
+    timeoutSeconds: number | undefined,
+    stopped: () => boolean,
+  ) {
     super(new KubeConfig());
     this.#cluster = cluster;
     this.#resource = resource;
     this.#selection = selection;
     this.#timeoutSeconds = timeoutSeconds;
+    this.#stopped = stopped;
   }
 
   override async watch(
@@ -40,6 +48,8 @@ class PortWatch<R extends ListedResource> extends Watch {
     done: (err: unknown) => void,
   ): Promise<AbortController> {
     const controller = new AbortController();
+    // ListWatch opens the watch after its list even when it was stopped meanwhile: open none then.
+    if (this.#stopped()) return controller;
     const resourceVersion = queryParams.resourceVersion;
     try {
       const handle = await this.#cluster.watch(
@@ -62,7 +72,7 @@ class PortWatch<R extends ListedResource> extends Watch {
 }
 
 /** What an informer reports besides its cache. */
-export interface InformerEvents<T> {
+interface InformerEvents<T> {
   /** An object was added, changed or deleted (also for the objects of every re-list). */
   readonly onChange?: (object: T) => void;
   /** A watch failed; the informer restarts itself after a back-off. */
@@ -106,6 +116,7 @@ export async function startInformer<R extends ListedResource>(
     idempotent: true,
   };
   let listed = false;
+  const state = { stopped: false };
   const listFn = async (): Promise<ListOf<R>> => {
     const list = await callK8s(cluster.calls, op, (o) => cluster.list(resource, selection, o));
     listed = true;
@@ -113,14 +124,14 @@ export async function startInformer<R extends ListedResource>(
   };
   const informer = new ListWatch<ObjectOf<R>>(
     collectionPath(resource, selection.namespace),
-    new PortWatch(cluster, resource, selection, options.watchTimeoutSeconds),
+    new PortWatch(cluster, resource, selection, options.watchTimeoutSeconds, () => state.stopped),
     listFn,
     false,
     selection.labelSelector,
     selection.fieldSelector,
     { delayFn: (ms) => cluster.calls.sleep(ms) },
   );
-  return new RestartingInformer<R>(informer, cluster, options, () => listed).start();
+  return new RestartingInformer<R>(informer, cluster, options, () => listed, state).start();
 }
 
 /** Owns a ListWatch: counts connections, restarts it after failures, stops it for good on stop(). */
@@ -129,9 +140,10 @@ class RestartingInformer<R extends ListedResource> implements ClusterInformer<Ob
   readonly #cluster: ClusterClient;
   readonly #events: InformerEvents<ObjectOf<R>>;
   readonly #listed: () => boolean;
+  /** Shared with the PortWatch, which opens no watch once this is set. */
+  readonly #state: { stopped: boolean };
   #connections = 0;
   #failures = 0;
-  #stopped = false;
   #firstError: unknown;
 
   constructor(
@@ -139,11 +151,13 @@ class RestartingInformer<R extends ListedResource> implements ClusterInformer<Ob
     cluster: ClusterClient,
     events: InformerEvents<ObjectOf<R>>,
     listed: () => boolean,
+    state: { stopped: boolean },
   ) {
     this.#informer = informer;
     this.#cluster = cluster;
     this.#events = events;
     this.#listed = listed;
+    this.#state = state;
   }
 
   get connections(): number {
@@ -176,7 +190,7 @@ class RestartingInformer<R extends ListedResource> implements ClusterInformer<Ob
   }
 
   stop(): void {
-    this.#stopped = true;
+    this.#state.stopped = true;
     void this.#informer.stop();
   }
 
@@ -185,11 +199,11 @@ class RestartingInformer<R extends ListedResource> implements ClusterInformer<Ob
       this.#firstError ??= error;
       return;
     }
-    if (this.#stopped) return;
+    if (this.#state.stopped) return;
     this.#events.onError?.(error);
     const delay = restartDelayMs(this.#failures++);
     void this.#cluster.calls.sleep(delay).then(() => {
-      if (!this.#stopped) void this.#informer.start();
+      if (!this.#state.stopped) void this.#informer.start();
     });
   }
 }

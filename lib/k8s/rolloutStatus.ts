@@ -24,7 +24,7 @@ export interface RolloutStatus {
 }
 
 /** kubectl's reason on the Progressing condition when progressDeadlineSeconds passed. */
-export const progressDeadlineExceeded = 'ProgressDeadlineExceeded';
+const progressDeadlineExceeded = 'ProgressDeadlineExceeded';
 
 /**
  * Evaluates a Deployment exactly as `kubectl rollout status` does (a pure function of the object).
@@ -78,7 +78,7 @@ export function rolloutStatus(deployment: V1Deployment): RolloutStatus {
 }
 
 /** Why one container is not running, as the kubelet reports it. */
-export interface ContainerWaiting {
+interface ContainerWaiting {
   readonly container: string;
   readonly reason: string;
   readonly message: string | undefined;
@@ -102,7 +102,7 @@ export interface PodHealth {
 }
 
 /** Waiting reasons that do not heal by themselves: a rollout seeing them on new pods should roll back. */
-export const fatalWaitingReasons: ReadonlySet<string> = new Set([
+const fatalWaitingReasons: ReadonlySet<string> = new Set([
   'CrashLoopBackOff',
   'ErrImagePull',
   'ImagePullBackOff',

@@ -60,12 +60,15 @@ export class RolloutChangeFeed {
       const selector = deployment.get(name)?.spec?.selector;
       if (selector !== undefined) {
         const selection = { namespace, labelSelector: labelSelectorString(selector) };
-        const [replicaSets, pods] = await Promise.all([
+        const [replicaSets, pods] = await Promise.allSettled([
           startInformer(cluster, 'replicasets', selection, informerOptions),
           startInformer(cluster, 'pods', selection, informerOptions),
         ]);
-        feed.#informers.replicaSets = replicaSets;
-        feed.#informers.pods = pods;
+        // Kept before looking at failures, so close() stops the one that started.
+        if (replicaSets.status === 'fulfilled') feed.#informers.replicaSets = replicaSets.value;
+        if (pods.status === 'fulfilled') feed.#informers.pods = pods.value;
+        if (replicaSets.status === 'rejected') throw replicaSets.reason;
+        if (pods.status === 'rejected') throw pods.reason;
       }
     } catch (error) {
       feed.close();

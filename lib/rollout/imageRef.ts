@@ -13,7 +13,7 @@ export function imageRepository(image: string): string {
 }
 
 /** The images of a pod template's containers (init containers first). */
-export const templateImages = (template: V1PodTemplateSpec): string[] =>
+const templateImages = (template: V1PodTemplateSpec): string[] =>
   [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])].map((c) => c.image ?? '');
 
 /** The images of the template that belong to `repository` (the release image's). */

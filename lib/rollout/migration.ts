@@ -9,7 +9,7 @@ import { MigrationFailedError } from './errors.ts';
 import { withReleaseImage } from './imageRef.ts';
 
 /** Annotation on the migration template saying whether Magento's blue/green deployment is on. */
-export const blueGreenAnnotation = 'm2-eks-pipeline.io/blue-green-enabled';
+const blueGreenAnnotation = 'm2-eks-pipeline.io/blue-green-enabled';
 
 /** Reads the migration template (a suspended CronJob). Throws NotFoundError when the shop has none. */
 export function readMigrationTemplate(
@@ -49,7 +49,7 @@ export function migrationJob(template: V1CronJob, name: string, repository: stri
 }
 
 /** The last lines of the log of a Job's (first) pod, or a note why it could not be read. */
-export async function jobLogTail(
+async function jobLogTail(
   cluster: ClusterClient,
   namespace: string,
   job: string,

@@ -18,7 +18,7 @@ export type ReleaseOutcome = 'succeeded' | 'failed';
 export type FinishedRelease = readonly [release: string, outcome: ReleaseOutcome];
 
 /** How many verdicts the Lease remembers: far more than Lambda's redelivery window can span. */
-export const rememberedReleases = 50;
+const rememberedReleases = 50;
 
 /** Parses the annotation; a missing or damaged one is an empty list (nothing is known finished). */
 export function parseFinishedReleases(raw: string | undefined): FinishedRelease[] {

@@ -92,7 +92,7 @@ export interface TargetWrite {
  * resourceVersion it was read at: if anything changed the object since, the apiserver answers 409
  * (ConflictError) and nothing is written.
  */
-export async function writeTarget(
+async function writeTarget(
   cluster: ClusterClient,
   namespace: string,
   snapshot: TargetSnapshot,

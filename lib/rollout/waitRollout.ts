@@ -42,7 +42,7 @@ export function podFailure(pod: PodHealth, maxRestarts: number): string | undefi
  * What one observation of the rollout means at `now`: finished, time to hand over, or keep
  * waiting. Throws TargetFailedError (naming the pod and reason) when it failed.
  */
-export function rolloutVerdict(
+function rolloutVerdict(
   target: string,
   progress: RolloutProgress,
   settings: Pick<WaitSettings, 'deadlineAt' | 'handOverAt' | 'maxRestarts'>,

@@ -9,7 +9,7 @@
  * - `fail`: a Job's container exits 1 after `jobRunMs` (a Deployment's crash-loops)
  * - `hang`: runs and is Ready, a Job's never exits
  */
-export type ContainerRun = 'ok' | 'never-ready' | 'pull-error' | 'crashloop' | 'fail' | 'hang';
+type ContainerRun = 'ok' | 'never-ready' | 'pull-error' | 'crashloop' | 'fail' | 'hang';
 
 export interface ImageBehaviour {
   readonly run: ContainerRun;
@@ -44,7 +44,7 @@ const markers: readonly (readonly [string, ContainerRun])[] = [
 ];
 
 /** The behaviour an image's name asks for (the KWOK markers), `ok` for any other image. */
-export function markerBehaviour(image: string): ImageBehaviour {
+function markerBehaviour(image: string): ImageBehaviour {
   const run = markers.find(([marker]) => image.includes(marker))?.[1] ?? 'ok';
   return run === 'fail'
     ? { run, log: ['Running setup:upgrade', 'SQLSTATE[42S01]: Base table or view already exists'] }

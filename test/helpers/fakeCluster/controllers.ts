@@ -17,7 +17,7 @@ import type { Collections } from './store.ts';
 const revisionAnnotation = 'deployment.kubernetes.io/revision';
 
 /** A short, stable hash of a value (keys sorted), like the pod-template-hash label. */
-export function stableHash(value: unknown): string {
+function stableHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(canonical)

@@ -206,9 +206,3 @@ export function podView(
     changesAt: changes.length === 0 ? undefined : Math.min(...changes),
   };
 }
-
-/** The log of a pod's first container: what its image's behaviour says it writes. */
-export function podLog(pod: V1Pod, owner: string | undefined, behaviours: Behaviours): readonly string[] {
-  const image = pod.spec?.containers[0]?.image ?? '';
-  return behaviours.of(image, owner).log ?? [];
-}

@@ -45,12 +45,12 @@ function terms(selector: string): string[] {
 }
 
 /** Whether labels satisfy a label selector string. */
-export function labelsMatch(selector: string | undefined, labels: Readonly<Record<string, string>>): boolean {
+function labelsMatch(selector: string | undefined, labels: Readonly<Record<string, string>>): boolean {
   return terms(selector ?? '').every((term) => requirement(term)(labels));
 }
 
 /** Whether an object satisfies a field selector (metadata.name and metadata.namespace, as lib/ uses). */
-export function fieldsMatch(selector: string | undefined, object: KubernetesObject): boolean {
+function fieldsMatch(selector: string | undefined, object: KubernetesObject): boolean {
   return terms(selector ?? '').every((term) => {
     const [field, value] = term.split('=');
     if (field === 'metadata.name') return object.metadata?.name === value;
