@@ -20,6 +20,16 @@ async function settle(feed: RolloutChangeFeed, quietMs = 1500): Promise<number> 
 const touched = (feed: RolloutChangeFeed): string | undefined =>
   feed.deployment()?.metadata?.annotations?.['test.m2-eks-pipeline.io/touch'];
 
+/** Waits on the feed (each wake one change of the Deployment, its ReplicaSets or pods) until its cache shows `value`. */
+async function untilCached(feed: RolloutChangeFeed, value: string): Promise<number> {
+  let wakes = 0;
+  while (touched(feed) !== value) {
+    await feed.next(feed.version);
+    wakes++;
+  }
+  return wakes;
+}
+
 beforeAll(async () => {
   embeddedEnv();
   rollout = await roleCluster(roleArns.rollout);
@@ -44,7 +54,7 @@ describe('RolloutChangeFeed on the embedded stack, as m2:rollout', () => {
     expect(progress?.newPods.length).toBeGreaterThanOrEqual(3);
   });
 
-  it('wakes a waiter when the Deployment changes, with the change already in its cache', async () => {
+  it('wakes a waiter when the Deployment changes, and its cache follows the change', async () => {
     // Prepare
     const feed = await RolloutChangeFeed.open(rollout, namespace, 'm2-http');
     const seen = await settle(feed);
@@ -53,6 +63,7 @@ describe('RolloutChangeFeed on the embedded stack, as m2:rollout', () => {
     const waiting = feed.next(seen);
     kubectl(['annotate', 'deployment/m2-http', '-n', namespace, 'test.m2-eks-pipeline.io/touch=first']);
     await waiting;
+    await untilCached(feed, 'first');
 
     // Assess
     expect(feed.version).toBeGreaterThan(seen);
@@ -83,7 +94,6 @@ describe('RolloutChangeFeed on the embedded stack, as m2:rollout', () => {
 
     // Act
     const seen = feed.version;
-    const waiting = feed.next(seen);
     kubectl([
       'annotate',
       'deployment/m2-http',
@@ -92,7 +102,7 @@ describe('RolloutChangeFeed on the embedded stack, as m2:rollout', () => {
       '--overwrite',
       'test.m2-eks-pipeline.io/touch=again',
     ]);
-    await waiting;
+    await untilCached(feed, 'again');
 
     // Assess
     feed.close();
