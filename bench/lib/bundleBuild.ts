@@ -44,7 +44,9 @@ async function bundleOnce(
   const result = await build({
     ...base,
     minify,
+    // The full map, whatever serverless.yml says about sourcesContent: the variants without it derive from it.
     sourcemap: true,
+    sourcesContent: true,
     entryPoints: [join(repoRoot, fn.entry)],
     outdir: dirOf(outDir, minify, 'full'),
     absWorkingDir: repoRoot,
