@@ -7,7 +7,7 @@ import sharp from 'sharp';
  * Real photographs from Debian's `mate-backgrounds` package (installed by .ci/run), not
  * synthetic noise: real JPEG structure, real entropy, real EXIF.
  */
-export const photoDir = '/usr/share/backgrounds/mate/nature';
+const photoDir = '/usr/share/backgrounds/mate/nature';
 
 export function realPhotos(): string[] {
   if (!existsSync(photoDir)) {

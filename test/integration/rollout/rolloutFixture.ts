@@ -6,7 +6,6 @@ import type { V1CronJob, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import type { Log } from '../../../lib/observability/telemetry.ts';
-import type { RolloutState } from '../../../lib/rollout/continuationToken.ts';
 import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../../lib/rollout/executor.ts';
 import { s3ArtifactImageReader } from '../../../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../../../lib/rollout/jobResults.ts';
@@ -74,7 +73,7 @@ export function deleteShop(namespace: string): void {
 }
 
 /** The CodePipeline stand-in of the embedded environment, through the SDK. */
-export function jobResults(): CodePipelineJobResults {
+function jobResults(): CodePipelineJobResults {
   const env = embeddedEnv();
   return new CodePipelineJobResults(
     new CodePipelineClient({ endpoint: env.AWS_ENDPOINT_URL_CODEPIPELINE, region: env.AWS_REGION }),
@@ -145,5 +144,3 @@ export function templateOf(namespace: string, kind: 'deployment' | 'cronjob', na
   const object = kubectlJson<V1Deployment & V1CronJob>(['get', kind, name, '-n', namespace]);
   return kind === 'deployment' ? object.spec?.template : object.spec?.jobTemplate.spec?.template;
 }
-
-export type { RolloutState };

@@ -15,8 +15,8 @@ import { manifestsDir } from '../../helpers/manifests.ts';
 import { kubectl } from '../manifests/cluster.ts';
 
 /** A label only this test run's Deployments carry, so passes never touch anyone else's targets. */
-export const runLabel = 'm2.test/scaler-run';
-export const runId = randomBytes(3).toString('hex');
+const runLabel = 'm2.test/scaler-run';
+const runId = randomBytes(3).toString('hex');
 export const runSelector = `${targetLabel}=true,${runLabel}=${runId}`;
 
 /** moto, with the SDK sending every queue URL to the embedded endpoint. */
