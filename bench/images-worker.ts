@@ -27,7 +27,7 @@ const encode: EncodeSettings = {
   avifEffort: Number(process.env.BENCH_AVIF_EFFORT ?? defaultEncodeSettings.avifEffort),
 };
 const settings: VariantSettings = {
-  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
   presets: lumaPresets,
   formats: outputFormats,
   limits: defaultImageLimits,

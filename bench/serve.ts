@@ -32,7 +32,7 @@ const chrome = 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8
 
 const settings: ServeSettings = {
   rules: {
-    layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+    layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
     presets: lumaPresets,
     maxDimension: 2560,
   },

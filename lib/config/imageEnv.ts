@@ -10,10 +10,22 @@ import { ConflictingVariablesError } from './errors.ts';
  * The variables imageVariants and imageServe share, so both read the same bucket layout, presets,
  * limits and encoder settings from the same names.
  */
+const rootVar = z
+  .string()
+  .regex(/^[^/].*\/$/, 'each root must not start with "/" and must end with "/"')
+  .refine((p) => !p.includes('..') && !p.includes('//'), 'a root must not contain ".." or "//"');
+
 export const imageEnvShape = {
   MEDIA_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-  ORIGINALS_PREFIX: prefixVar('catalog/product/'),
-  DERIVED_PREFIX: prefixVar('derived/catalog/product/'),
+  /** Key prefix of Magento's media directory in the bucket; empty: media paths are the keys. */
+  MEDIA_PREFIX: z.union([z.literal(''), prefixVar('')]).default(''),
+  /** Comma-separated media folders holding originals (`catalog/product/` first). */
+  MEDIA_ROOTS: z
+    .string()
+    .default('catalog/product/')
+    .transform((s) => s.split(',').map((r) => r.trim()))
+    .pipe(z.array(rootVar).min(1)),
+  DERIVED_PREFIX: prefixVar('derived/'),
   /** JSON array of {name, width, height, fit?}; defaults to Magento Luma's sizes. */
   IMAGE_PRESETS: jsonVar(presetListSchema).optional(),
   IMAGE_MAX_PIXELS: intVar(defaultImageLimits.maxPixels),
@@ -27,17 +39,19 @@ export const imageEnvShape = {
 
 type ImageEnv = z.output<z.ZodObject<typeof imageEnvShape>>;
 
-/** The bucket layout; a derived prefix inside the originals prefix is fine, the reverse is refused. */
+/** The bucket layout; a derived prefix inside a root is fine, a root inside the derived prefix is refused. */
 export function layoutFrom(e: ImageEnv): KeyLayout {
   // Derived keys are recognised first, so the reverse would classify every original as derived
   // output and silently do nothing.
-  if (e.ORIGINALS_PREFIX.startsWith(e.DERIVED_PREFIX)) {
-    throw new ConflictingVariablesError(
-      ['ORIGINALS_PREFIX', 'DERIVED_PREFIX'],
-      'ORIGINALS_PREFIX must not lie inside DERIVED_PREFIX',
-    );
+  for (const root of e.MEDIA_ROOTS) {
+    if (`${e.MEDIA_PREFIX}${root}`.startsWith(e.DERIVED_PREFIX)) {
+      throw new ConflictingVariablesError(
+        ['MEDIA_ROOTS', 'DERIVED_PREFIX'],
+        `MEDIA_ROOTS: the media root ${e.MEDIA_PREFIX}${root} must not lie inside DERIVED_PREFIX`,
+      );
+    }
   }
-  return { originalsPrefix: e.ORIGINALS_PREFIX, derivedPrefix: e.DERIVED_PREFIX };
+  return { mediaPrefix: e.MEDIA_PREFIX, roots: e.MEDIA_ROOTS, derivedPrefix: e.DERIVED_PREFIX };
 }
 
 export const limitsFrom = (e: ImageEnv): ImageLimits => ({

@@ -1,6 +1,6 @@
 import type { FormatRequest } from './accept.ts';
 import { ImageRequestError } from './errors.ts';
-import { classifyKey, type KeyLayout } from './keyLayout.ts';
+import { classifyKey, type KeyLayout, originalKeyOf, rootOf } from './keyLayout.ts';
 import type { Preset } from './presets.ts';
 import {
   parseVariantName,
@@ -28,9 +28,9 @@ export interface ImageUrlRules {
 
 /** A parsed, normalised image request: equivalent URLs give equal values. */
 export interface ImageRequest {
-  /** Key of the original in the media bucket, always under the originals prefix. */
+  /** Key of the original in the media bucket, always under one of the media roots. */
   readonly originalKey: string;
-  /** The original's key below the originals prefix: names its variant folder. */
+  /** The original's media path (`catalog/product/m/b/mb01.jpg`): names its variant folder. */
   readonly relative: string;
   readonly transform: Transform;
   readonly format: FormatRequest;
@@ -97,11 +97,10 @@ export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrl
     return request(relative, parsed.transform, { kind: 'fixed', format: parsed.format }, params, rules);
   }
 
-  const mediaPath = path.startsWith('media/') ? path.slice('media/'.length) : path;
-  if (!mediaPath.startsWith(layout.originalsPrefix)) {
-    throw bad('outside-originals', `only images under /${layout.originalsPrefix} are served`);
+  const relative = path.startsWith('media/') ? path.slice('media/'.length) : path;
+  if (rootOf(relative, layout) === undefined) {
+    throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
   }
-  const relative = mediaPath.slice(layout.originalsPrefix.length);
   const transform = transformOf(params, rules);
   checkAllowed(transform, rules);
   const format = params.get('format');
@@ -125,7 +124,7 @@ function request(
   rules: ImageUrlRules,
 ): ImageRequest {
   checkRelative(relative);
-  const originalKey = `${rules.layout.originalsPrefix}${relative}`;
+  const originalKey = originalKeyOf(relative, rules.layout);
   if (classifyKey(originalKey, rules.layout).kind !== 'original') {
     throw bad('not-an-original', 'the path does not name an original image');
   }

@@ -1,15 +1,23 @@
 import { formatInfo, type OutputFormat } from './presets.ts';
 
-/** Where originals live and where their variants go, inside one media bucket. */
+/**
+ * Where originals live and where their variants go, inside one media bucket. An original's key is
+ * `mediaPrefix` + its media path (`catalog/product/m/b/mb01.jpg`, the path Magento's media URLs
+ * carry after `/media/`); its variants live in `derivedPrefix` + media path + `/`.
+ */
 export interface KeyLayout {
-  /** e.g. `catalog/product/` — Magento's media path for product images. */
-  readonly originalsPrefix: string;
-  /** e.g. `derived/catalog/product/` — never inside what imageVariants reads back as originals. */
+  /** Key prefix of Magento's media directory in the bucket (`''`: media paths are keys). */
+  readonly mediaPrefix: string;
+  /** Media-relative folders whose images are originals, each ending in `/`: `catalog/product/` first. */
+  readonly roots: readonly string[];
+  /** e.g. `derived/` — never inside what imageVariants reads back as originals. */
   readonly derivedPrefix: string;
 }
 
 export type KeyClass =
   | { readonly kind: 'original'; readonly relative: string }
+  /** Under a root but in Magento's own resized-image cache (`catalog/product/cache/`): not an original. */
+  | { readonly kind: 'magento-cache' }
   | { readonly kind: 'derived' }
   | { readonly kind: 'folder' }
   | { readonly kind: 'outside' };
@@ -20,11 +28,22 @@ export type KeyClass =
  */
 export function classifyKey(key: string, layout: KeyLayout): KeyClass {
   if (key.startsWith(layout.derivedPrefix)) return { kind: 'derived' };
-  if (!key.startsWith(layout.originalsPrefix)) return { kind: 'outside' };
-  const relative = key.slice(layout.originalsPrefix.length);
-  if (relative === '' || key.endsWith('/')) return { kind: 'folder' };
+  if (!key.startsWith(layout.mediaPrefix)) return { kind: 'outside' };
+  const relative = key.slice(layout.mediaPrefix.length);
+  const root = rootOf(relative, layout);
+  if (root === undefined) return { kind: 'outside' };
+  if (relative === root || key.endsWith('/')) return { kind: 'folder' };
+  if (relative.startsWith(`${root}cache/`)) return { kind: 'magento-cache' };
   return { kind: 'original', relative };
 }
+
+/** The root a media path lies under, if any. */
+export const rootOf = (mediaPath: string, layout: KeyLayout): string | undefined =>
+  layout.roots.find((root) => mediaPath.startsWith(root));
+
+/** The bucket key of an original named by its media path. */
+export const originalKeyOf = (mediaPath: string, layout: KeyLayout): string =>
+  `${layout.mediaPrefix}${mediaPath}`;
 
 /**
  * All variants of one original share one folder: `<derivedPrefix><relative>/`. Listing that
@@ -34,7 +53,7 @@ export function classifyKey(key: string, layout: KeyLayout): KeyClass {
 export const variantFolder = (relative: string, layout: KeyLayout): string =>
   `${layout.derivedPrefix}${relative}/`;
 
-/** @example variantKey('s/h/shoe.jpg', 'category', 'webp', layout) // 'derived/catalog/product/s/h/shoe.jpg/category.webp' */
+/** @example variantKey('catalog/product/s/h/shoe.jpg', 'category', 'webp', layout) // 'derived/catalog/product/s/h/shoe.jpg/category.webp' */
 export const variantKey = (
   relative: string,
   preset: string,

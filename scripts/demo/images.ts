@@ -10,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { type BenchPhoto, benchPhotos } from '../../bench/lib/photos.ts';
-import { type KeyLayout, manifestKey, variantFolder } from '../../lib/images/keyLayout.ts';
+import { type KeyLayout, manifestKey, originalKeyOf, variantFolder } from '../../lib/images/keyLayout.ts';
 import type { VariantManifest } from '../../lib/images/variantPipeline.ts';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import type { MetricTally } from './emf.ts';
@@ -49,10 +49,10 @@ export async function ensurePhotos(progress: (line: string) => void): Promise<vo
   }
 }
 
-/** The original's key in the media bucket: Magento's dispersion path, catalog/product/<a>/<b>/<name>. */
-export function originalKey(fileName: string, originalsPrefix: string): string {
+/** The original's media path: Magento's dispersion path, catalog/product/<a>/<b>/<name>. */
+export function originalMediaPath(fileName: string, root: string): string {
   const name = fileName.toLowerCase().replace(/[^a-z0-9._-]/g, '-');
-  return `${originalsPrefix}${name[0] ?? '_'}/${name[1] ?? '_'}/${name}`;
+  return `${root}${name[0] ?? '_'}/${name[1] ?? '_'}/${name}`;
 }
 
 export interface OriginalResult {
@@ -113,8 +113,8 @@ export async function runImages(options: ImagesStepOptions): Promise<ImagesResul
   const started = Date.now();
 
   for (const [i, photo] of photos.entries()) {
-    const key = originalKey(photo.name, layout.originalsPrefix);
-    const relative = key.slice(layout.originalsPrefix.length);
+    const relative = originalMediaPath(photo.name, layout.roots[0] ?? 'catalog/product/');
+    const key = originalKeyOf(relative, layout);
     // A re-run starts clean: variants of an earlier run would make imageVariants answer "up-to-date".
     await deleteFolder(s3, bucket, variantFolder(relative, layout));
     const body = readFileSync(photo.path);
@@ -146,7 +146,7 @@ export async function runImages(options: ImagesStepOptions): Promise<ImagesResul
 
   const variants: VariantRow[] = [];
   for (const original of originals) {
-    const relative = original.key.slice(layout.originalsPrefix.length);
+    const relative = original.key.slice(layout.mediaPrefix.length);
     const manifest = await readJson<VariantManifest>(s3, bucket, manifestKey(relative, layout));
     for (const v of manifest?.variants ?? [])
       variants.push({

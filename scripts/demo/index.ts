@@ -16,6 +16,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Listr, type ListrTask, PRESET_TIMER } from 'listr2';
 import { messageOf } from '../../lib/common/messageOf.ts';
+import { loadImageVariantsConfig } from '../../lib/config/imageVariantsConfig.ts';
 import { ConflictError } from '../../lib/k8s/errors.ts';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import { down } from '../local/down.ts';
@@ -294,10 +295,7 @@ async function main(): Promise<number> {
             host: hosts.imageVariants,
             tally: c.tallies.imageVariants,
             bucket: requiredValue(settings.env.MEDIA_BUCKET, 'MEDIA_BUCKET'),
-            layout: {
-              originalsPrefix: requiredValue(settings.env.ORIGINALS_PREFIX, 'ORIGINALS_PREFIX'),
-              derivedPrefix: requiredValue(settings.env.DERIVED_PREFIX, 'DERIVED_PREFIX'),
-            },
+            layout: loadImageVariantsConfig(settings.env).settings.layout,
             region: requiredEnv('AWS_REGION'),
             photoCacheDir: join(localDir, 'demo', 'photos'),
             count: args.photos,

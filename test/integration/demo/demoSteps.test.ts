@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
 import { MetricTally } from '../../../scripts/demo/emf.ts';
 import { functionSettings } from '../../../scripts/demo/functionEnv.ts';
 import { runImages } from '../../../scripts/demo/images.ts';
@@ -61,10 +62,7 @@ describe('the demo steps on the embedded environment', () => {
         host: host('imageVariants', tally),
         tally,
         bucket: settings.env.MEDIA_BUCKET ?? '',
-        layout: {
-          originalsPrefix: settings.env.ORIGINALS_PREFIX ?? '',
-          derivedPrefix: settings.env.DERIVED_PREFIX ?? '',
-        },
+        layout: loadImageVariantsConfig(settings.env).settings.layout,
         region: process.env.AWS_REGION ?? 'us-east-1',
         photoCacheDir: join(localDir, 'demo', 'photos'),
         count: 2,

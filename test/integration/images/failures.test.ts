@@ -20,7 +20,7 @@ import {
 import { recordingTelemetry } from '../../helpers/telemetry.ts';
 
 const settings: VariantSettings = {
-  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
   presets: [
     { name: 'small', width: 100, height: 100, fit: 'frame' },
     { name: 'large', width: 300, height: 300, fit: 'inside' },

@@ -35,7 +35,7 @@ import {
 } from '../../helpers/s3.ts';
 import { recordingTelemetry } from '../../helpers/telemetry.ts';
 
-const layout = { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' };
+const layout = { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' };
 const settings: ServeSettings = {
   rules: { layout, presets: lumaPresets, maxDimension: 2560 },
   limits: { maxPixels: 50_000_000, maxFrames: 10, maxSourceBytes: 10 * 1024 * 1024 },

@@ -30,7 +30,7 @@ import {
 import { recordingTelemetry } from '../../helpers/telemetry.ts';
 
 const settings: VariantSettings = {
-  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
   presets: [
     { name: 'category', width: 240, height: 300, fit: 'frame' },
     { name: 'fit', width: 200, height: 200, fit: 'inside' },

@@ -53,15 +53,17 @@ describe('ConflictingVariablesError', () => {
     const act = () =>
       loadImageVariantsConfig({
         MEDIA_BUCKET: 'shop-media',
-        ORIGINALS_PREFIX: 'derived/catalog/product/',
-        DERIVED_PREFIX: 'derived/',
+        MEDIA_PREFIX: 'shop/',
+        MEDIA_ROOTS: 'catalog/product/',
+        DERIVED_PREFIX: 'shop/catalog/',
       });
     expect(act).toThrow(ConflictingVariablesError);
     expect(act).toThrow(
       expect.objectContaining({
         name: 'ConflictingVariablesError',
-        variables: ['ORIGINALS_PREFIX', 'DERIVED_PREFIX'],
-        message: 'invalid configuration: ORIGINALS_PREFIX must not lie inside DERIVED_PREFIX',
+        variables: ['MEDIA_ROOTS', 'DERIVED_PREFIX'],
+        message:
+          'invalid configuration: MEDIA_ROOTS: the media root shop/catalog/product/ must not lie inside DERIVED_PREFIX',
       }),
     );
   });

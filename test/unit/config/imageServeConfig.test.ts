@@ -10,7 +10,7 @@ describe('loadImageServeConfig', () => {
     const config = loadImageServeConfig({ MEDIA_BUCKET: 'shop-media' });
     expect(config.bucket).toBe('shop-media');
     expect(config.settings.rules).toEqual({
-      layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+      layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
       presets: lumaPresets,
       maxDimension: 2560,
       allowedSizes: undefined,

@@ -10,8 +10,9 @@ describe('loadImageVariantsConfig', () => {
     expect(config.settings.presets).toEqual(lumaPresets);
     expect(config.settings.formats).toEqual(['jpeg', 'webp', 'avif']);
     expect(config.settings.layout).toEqual({
-      originalsPrefix: 'catalog/product/',
-      derivedPrefix: 'derived/catalog/product/',
+      mediaPrefix: '',
+      roots: ['catalog/product/'],
+      derivedPrefix: 'derived/',
     });
     expect(config.settings.limits.maxPixels).toBe(50_000_000);
     expect(Object.isFrozen(config)).toBe(true);
@@ -44,11 +45,13 @@ describe('loadImageVariantsConfig', () => {
     [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_FORMATS: 'jpeg,gif' }, 'IMAGE_FORMATS'],
     [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_MAX_PIXELS: '5e7' }, 'IMAGE_MAX_PIXELS'],
     [{ MEDIA_BUCKET: 'ok-bucket', AVIF_EFFORT: '10' }, 'AVIF_EFFORT'],
-    [{ MEDIA_BUCKET: 'ok-bucket', ORIGINALS_PREFIX: '/catalog/product/' }, 'ORIGINALS_PREFIX'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_ROOTS: '/catalog/product/' }, 'MEDIA_ROOTS'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_ROOTS: 'catalog/product/,' }, 'MEDIA_ROOTS'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_PREFIX: 'media' }, 'MEDIA_PREFIX'],
     [{ MEDIA_BUCKET: 'ok-bucket', DERIVED_PREFIX: 'derived/../x/' }, 'DERIVED_PREFIX'],
     [
-      { MEDIA_BUCKET: 'ok-bucket', ORIGINALS_PREFIX: 'derived/catalog/', DERIVED_PREFIX: 'derived/' },
-      'ORIGINALS_PREFIX',
+      { MEDIA_BUCKET: 'ok-bucket', MEDIA_ROOTS: 'derived/catalog/', DERIVED_PREFIX: 'derived/' },
+      'MEDIA_ROOTS',
     ],
   ])('fails the cold start naming the variable for %o', (env, variable) => {
     expect(() => loadImageVariantsConfig(env)).toThrow(ConfigError);

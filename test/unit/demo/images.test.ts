@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { classifyKey } from '../../../lib/images/keyLayout.ts';
-import { originalKey } from '../../../scripts/demo/images.ts';
+import { originalMediaPath } from '../../../scripts/demo/images.ts';
 
-const layout = { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' };
+const layout = { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' };
 
-describe('originalKey', () => {
+describe('originalMediaPath', () => {
   it.each([
     ['Aqua.jpg', 'catalog/product/a/q/aqua.jpg'],
     ['Elephants_3840x2160.jpg', 'catalog/product/e/l/elephants_3840x2160.jpg'],
@@ -12,7 +12,7 @@ describe('originalKey', () => {
     ['Fresh Flower.jpg', 'catalog/product/f/r/fresh-flower.jpg'],
   ])('puts %s at Magento’s dispersion path %s, which imageVariants treats as an original', (name, key) => {
     // Act
-    const actual = originalKey(name, layout.originalsPrefix);
+    const actual = originalMediaPath(name, 'catalog/product/');
 
     // Assess
     expect(actual).toBe(key);

@@ -7,7 +7,7 @@ import { lumaPresets } from '../../../lib/images/presets.ts';
 import { parseVariantName, serveFormats, variantName } from '../../../lib/images/transform.ts';
 
 const rules: ImageUrlRules = {
-  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
   presets: lumaPresets,
   maxDimension: 2560,
 };
@@ -33,35 +33,35 @@ const refusal = (rawPath: string, query: string, r: ImageUrlRules = rules) => {
 describe('parseImageUrl: accepted forms', () => {
   it.each([
     // PWA Studio (Fastly semantics: bounds=inside, cover=outside, crop=cover)
-    ['auto=webp&format=pjpg&width=640&height=800&fit=cover', 'm/b/mb01-blue 0.jpg/w640.h800.outside.jpg'],
-    ['auto=webp&format=pjpg&width=640&height=800&fit=crop', 'm/b/mb01-blue 0.jpg/w640.h800.cover.jpg'],
-    ['auto=webp&format=pjpg&width=640&height=800&fit=bounds', 'm/b/mb01-blue 0.jpg/w640.h800.inside.jpg'],
-    ['auto=webp&format=pjpg&width=640&height=800', 'm/b/mb01-blue 0.jpg/w640.h800.inside.jpg'],
-    ['auto=webp&format=pjpg&width=640&quality=75', 'm/b/mb01-blue 0.jpg/w640.inside.q75.jpg'],
+    ['auto=webp&format=pjpg&width=640&height=800&fit=cover', 'catalog/product/m/b/mb01-blue 0.jpg/w640.h800.outside.jpg'],
+    ['auto=webp&format=pjpg&width=640&height=800&fit=crop', 'catalog/product/m/b/mb01-blue 0.jpg/w640.h800.cover.jpg'],
+    ['auto=webp&format=pjpg&width=640&height=800&fit=bounds', 'catalog/product/m/b/mb01-blue 0.jpg/w640.h800.inside.jpg'],
+    ['auto=webp&format=pjpg&width=640&height=800', 'catalog/product/m/b/mb01-blue 0.jpg/w640.h800.inside.jpg'],
+    ['auto=webp&format=pjpg&width=640&quality=75', 'catalog/product/m/b/mb01-blue 0.jpg/w640.inside.q75.jpg'],
     // fit is ignored unless both sides are given
-    ['auto=webp&format=pjpg&width=640&fit=crop', 'm/b/mb01-blue 0.jpg/w640.inside.jpg'],
-    ['height=300&fit=cover', 'm/b/mb01-blue 0.jpg/h300.inside.jpg'],
+    ['auto=webp&format=pjpg&width=640&fit=crop', 'catalog/product/m/b/mb01-blue 0.jpg/w640.inside.jpg'],
+    ['height=300&fit=cover', 'catalog/product/m/b/mb01-blue 0.jpg/h300.inside.jpg'],
     // Magento 2.4 image optimisation parameters: store and image-type do not change the picture
-    ['width=240&height=300&store=default&image-type=small_image', 'm/b/mb01-blue 0.jpg/w240.h300.inside.jpg'],
+    ['width=240&height=300&store=default&image-type=small_image', 'catalog/product/m/b/mb01-blue 0.jpg/w240.h300.inside.jpg'],
     // presets by name resolve to imageVariants' own keys
-    ['preset=category', 'm/b/mb01-blue 0.jpg/category.jpg'],
-    ['format=png&preset=thumbnail', 'm/b/mb01-blue 0.jpg/thumbnail.png'],
-    ['', 'm/b/mb01-blue 0.jpg/full.inside.jpg'],
-    ['format=webp', 'm/b/mb01-blue 0.jpg/full.inside.webp'],
+    ['preset=category', 'catalog/product/m/b/mb01-blue 0.jpg/category.jpg'],
+    ['format=png&preset=thumbnail', 'catalog/product/m/b/mb01-blue 0.jpg/thumbnail.png'],
+    ['', 'catalog/product/m/b/mb01-blue 0.jpg/full.inside.jpg'],
+    ['format=webp', 'catalog/product/m/b/mb01-blue 0.jpg/full.inside.webp'],
   ])('?%s → %s', (query, expected) => {
     expect(nameOf(path, query)).toBe(expected);
   });
 
   it.each([
-    ['/media/catalog/product/m/b/mb01-blue%200.jpg', 'm/b/mb01-blue 0.jpg'],
-    ['/catalog/product/m/b/mb01-blue 0.jpg', 'm/b/mb01-blue 0.jpg'],
-    ['/catalog/product/%C3%A9/caf%C3%A9.png', 'é/café.png'],
+    ['/media/catalog/product/m/b/mb01-blue%200.jpg', 'catalog/product/m/b/mb01-blue 0.jpg'],
+    ['/catalog/product/m/b/mb01-blue 0.jpg', 'catalog/product/m/b/mb01-blue 0.jpg'],
+    ['/catalog/product/%C3%A9/caf%C3%A9.png', 'catalog/product/é/café.png'],
   ])('reads the original key from %s', (rawPath, relative) => {
     expect(parseImageUrl(rawPath, 'width=100', rules).relative).toBe(relative);
   });
 
   it('falls back to PNG for .png originals when the client takes neither AVIF nor WebP', () => {
-    expect(nameOf('/catalog/product/a/logo.PNG', 'width=100')).toBe('a/logo.PNG/w100.inside.png');
+    expect(nameOf('/catalog/product/a/logo.PNG', 'width=100')).toBe('catalog/product/a/logo.PNG/w100.inside.png');
   });
 
   it('parses the canonical derived path CloudFront falls back with, back to the same request', () => {
@@ -164,7 +164,7 @@ describe('parseImageUrl: refusals', () => {
     ['/derived/catalog/product/m/b/x.jpg/w640.outside.png', 'bad-variant-name'],
     ['/derived/catalog/product/m/b/x.jpg/manifest.json', 'bad-variant-name'],
     ['/derived/catalog/product/m/b/x.jpg/hero.jpg', 'bad-variant-name'],
-    ['/derived/catalog/product/w640.inside.jpg', 'bad-path'],
+    ['/derived/catalog/product/w640.inside.jpg', 'not-an-original'],
   ])('refuses the path %s (%s)', (rawPath, reason) => {
     expect(refusal(rawPath, '')).toEqual([400, reason]);
   });

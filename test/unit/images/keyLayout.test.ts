@@ -4,17 +4,25 @@ import {
   classifyKey,
   decodeEventKey,
   manifestKey,
+  originalKeyOf,
   variantFolder,
   variantKey,
 } from '../../../lib/images/keyLayout.ts';
 import { formEncodeKey } from '../../helpers/s3.ts';
 
-const layout = { originalsPrefix: 'catalog/product/', derivedPrefix: 'catalog/product/cache/' };
+// A derived prefix nested inside a root, the case that could recurse if classification were naive.
+const layout = { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'catalog/product/derived/' };
+const prefixed = {
+  mediaPrefix: 'shop/media/',
+  roots: ['catalog/product/', 'catalog/category/', 'wysiwyg/'],
+  derivedPrefix: 'shop/derived/',
+};
 
 describe('classifyKey', () => {
   it.each([
-    ['catalog/product/a/b/shoe.jpg', { kind: 'original', relative: 'a/b/shoe.jpg' }],
-    ['catalog/product/cache/a/b/shoe.jpg/thumbnail.jpg', { kind: 'derived' }],
+    ['catalog/product/a/b/shoe.jpg', { kind: 'original', relative: 'catalog/product/a/b/shoe.jpg' }],
+    ['catalog/product/derived/catalog/product/a/b/shoe.jpg/thumbnail.jpg', { kind: 'derived' }],
+    ['catalog/product/cache/0f6e7e5c6a2f48b2a3c1d4e5f6a7b8c9/a/b/shoe.jpg', { kind: 'magento-cache' }],
     ['catalog/product/', { kind: 'folder' }],
     ['catalog/product/a/', { kind: 'folder' }],
     ['catalog/category/banner.jpg', { kind: 'outside' }],
@@ -22,18 +30,43 @@ describe('classifyKey', () => {
   ])('%s is %o', (key, expected) => {
     expect(classifyKey(key, layout)).toEqual(expected);
   });
+
+  it.each([
+    [
+      'shop/media/catalog/product/a/b/shoe.jpg',
+      { kind: 'original', relative: 'catalog/product/a/b/shoe.jpg' },
+    ],
+    ['shop/media/catalog/category/banner.jpg', { kind: 'original', relative: 'catalog/category/banner.jpg' }],
+    ['shop/media/wysiwyg/home/hero.png', { kind: 'original', relative: 'wysiwyg/home/hero.png' }],
+    ['shop/derived/catalog/product/a/b/shoe.jpg/thumbnail.jpg', { kind: 'derived' }],
+    ['catalog/product/a/b/shoe.jpg', { kind: 'outside' }],
+    ['shop/media/attribute/swatch/red.png', { kind: 'outside' }],
+    ['shop/import/products.csv', { kind: 'outside' }],
+  ])('with a media prefix and several roots, %s is %o', (key, expected) => {
+    expect(classifyKey(key, prefixed)).toEqual(expected);
+  });
 });
 
 describe('variant keys', () => {
   it('puts every variant of one original in its own folder', () => {
-    expect(variantFolder('a/b/shoe.jpg', layout)).toBe('catalog/product/cache/a/b/shoe.jpg/');
-    expect(variantKey('a/b/shoe.jpg', 'category', 'webp', layout)).toBe(
-      'catalog/product/cache/a/b/shoe.jpg/category.webp',
+    const path = 'catalog/product/a/b/shoe.jpg';
+    expect(variantFolder(path, layout)).toBe('catalog/product/derived/catalog/product/a/b/shoe.jpg/');
+    expect(variantKey(path, 'category', 'webp', layout)).toBe(
+      'catalog/product/derived/catalog/product/a/b/shoe.jpg/category.webp',
     );
-    expect(variantKey('a/b/shoe.jpg', 'category', 'jpeg', layout)).toBe(
-      'catalog/product/cache/a/b/shoe.jpg/category.jpg',
+    expect(variantKey(path, 'category', 'jpeg', layout)).toBe(
+      'catalog/product/derived/catalog/product/a/b/shoe.jpg/category.jpg',
     );
-    expect(manifestKey('a/b/shoe.jpg', layout)).toBe('catalog/product/cache/a/b/shoe.jpg/manifest.json');
+    expect(manifestKey(path, layout)).toBe(
+      'catalog/product/derived/catalog/product/a/b/shoe.jpg/manifest.json',
+    );
+  });
+
+  it('keys an original by the media prefix and its media path', () => {
+    expect(originalKeyOf('catalog/product/a/b/shoe.jpg', prefixed)).toBe(
+      'shop/media/catalog/product/a/b/shoe.jpg',
+    );
+    expect(originalKeyOf('catalog/product/a/b/shoe.jpg', layout)).toBe('catalog/product/a/b/shoe.jpg');
   });
 
   it('never classifies a variant key as an original (no recursion)', () => {

@@ -8,7 +8,7 @@ import { signatureFor, verifySignature } from '../../../lib/images/urlSigning.ts
 const current = 'k1-0123456789abcdef0123456789abcdef';
 const next = 'k2-fedcba9876543210fedcba9876543210';
 const rules = {
-  layout: { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' },
+  layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
   presets: lumaPresets,
   maxDimension: 2560,
 };

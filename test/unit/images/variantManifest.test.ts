@@ -10,11 +10,11 @@ import {
 } from '../../../lib/images/variantManifest.ts';
 import type { VariantStore } from '../../../lib/images/variantStore.ts';
 
-const layout: KeyLayout = { originalsPrefix: 'catalog/product/', derivedPrefix: 'derived/catalog/product/' };
+const layout: KeyLayout = { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' };
 const folder = 'derived/catalog/product/s/h/shoe.jpg/';
 const source = (overrides: Partial<VariantSource> = {}): VariantSource => ({
   key: 'catalog/product/s/h/shoe.jpg',
-  relative: 's/h/shoe.jpg',
+  relative: 'catalog/product/s/h/shoe.jpg',
   etag: '"e1"',
   sequencer: undefined,
   ...overrides,
