@@ -24,7 +24,8 @@ import type { MagentoImageSize } from './magento.ts';
  *
  * Fastly IO's semantics decide the intent: `fit=bounds` inside the box, never enlarged; `canvas=W:H`
  * pads to that aspect ratio, `canvas=W,H` to exactly that size; `dpr` multiplies the box; the
- * service's automatic WebP (the module's default IO configuration) negotiates the format.
+ * service's automatic WebP (the module's default IO configuration) negotiates the format, except
+ * where the URL names one (`format=jpeg`).
  */
 
 /** One configuration of the module's image optimisation settings. */
@@ -41,7 +42,7 @@ export interface FastlyImageConfig {
 
 export const fastlyConfigs: readonly FastlyImageConfig[] = [
   { name: 'defaults', quality: 80, bgColor: true, canvas: true, forceLossy: false, pixelRatios: [2, 3] },
-  { name: 'plain', quality: 85, bgColor: false, canvas: false, forceLossy: false, pixelRatios: [] },
+  { name: 'plain', quality: 80, bgColor: false, canvas: false, forceLossy: false, pixelRatios: [] },
   {
     name: 'optimize',
     optimize: 'medium',
@@ -100,7 +101,10 @@ function intentOf(
           },
         }
       : {}),
-    format: { kind: 'negotiate', fallback: png && !lossy ? 'png' : 'jpeg' },
+    // An explicit `format=jpeg` (force lossy) wins over the service's automatic WebP: Fastly's default
+    // IO settings apply only where the URL sets nothing (etc/adminhtml/system.xml's own description).
+    format:
+      png && lossy ? { kind: 'fixed', type: 'jpeg' } : { kind: 'negotiate', fallback: png ? 'png' : 'jpeg' },
   };
 }
 

@@ -131,6 +131,9 @@ function resourcesOf(
         resource: `/${original.slice('catalog/product/'.length)}`,
         original,
       }));
+    // SwatchDataProvider::getData (magento/magento2@06bbaaf38c1d53a4184c2be2b74de9225b33c39c
+    // app/code/Magento/SwatchesGraphQl/Model/Resolver/Product/Options/DataProvider/SwatchDataProvider.php):
+    // getSwatchAttributeImage('swatch_thumb', …), the 110x90 copy Magento writes next to the original.
     case 'magento-swatch-url':
       return [{ resource: `${mediaBase}${o.swatch}`, original: o.swatch }];
     case 'magento-media-url':

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { CorpusUrl } from '../../helpers/storefront/intent.ts';
-import { judge, requestOf, servedShare } from '../../helpers/storefront/judge.ts';
+import { type FormShare, judge, requestOf, type Serve, servedShare } from '../../helpers/storefront/judge.ts';
 
 const chrome = 'image/avif,image/webp,*/*';
 const entry: CorpusUrl = {
@@ -86,18 +86,20 @@ describe('servedShare', () => {
     const refused = { ...entry, url: `${entry.url}&dpr=2`, form: 'fastly/dpr' };
     const served = await image(800, 800, 'webp');
     const fallback = await image(800, 800, 'jpeg');
+    const serve: Serve = async ({ rawQuery, accept }) =>
+      rawQuery.includes('dpr')
+        ? { status: 400, body: 'unknown parameter "dpr"' }
+        : accept.includes('webp')
+          ? { status: 200, contentType: 'image/webp', body: served }
+          : { status: 200, contentType: 'image/jpeg', body: fallback };
+
     const shares = await servedShare(
       [entry, entry, refused],
-      async ({ rawQuery, accept }) =>
-        rawQuery.includes('dpr')
-          ? { status: 400, body: 'unknown parameter "dpr"' }
-          : accept.includes('webp')
-            ? { status: 200, contentType: 'image/webp', body: served }
-            : { status: 200, contentType: 'image/jpeg', body: fallback },
+      serve,
       new Map([[entry.intent.original, original]]),
     );
 
-    expect(shares).toEqual([
+    const expected: FormShare[] = [
       {
         form: 'fastly/dpr',
         total: 2,
@@ -111,7 +113,8 @@ describe('servedShare', () => {
         },
       },
       { form: 'pwa-studio/onboard/media', total: 2, served: 2, failures: {} },
-    ]);
+    ];
+    expect(shares).toEqual(expected);
   });
 
   it('sends the path and the raw query of absolute and relative URLs', () => {
