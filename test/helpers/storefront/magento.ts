@@ -14,9 +14,11 @@ import type { CorpusUrl, Format, ImageIntent } from './intent.ts';
  *   view.xml leaves out (and GraphQL's size-less images) is absent, never empty.
  * - the sizes: ParamsBuilder (magento/magento2@1c820bef8e6c793b3fb3e8dcfa996bef60dd7c1f
  *   app/code/Magento/Catalog/Model/Product/Image/ParamsBuilder.php) takes width/height from the theme's
- *   view.xml (Luma: magento/magento2@008ec6325eac900143ecb42173bc1ad6a0b0500e
- *   app/design/frontend/Magento/luma/etc/view.xml, `product_image_white_borders` 0, so no frame:
- *   Magento keeps the aspect ratio and never enlarges — Fastly's `fit=bounds`).
+ *   view.xml (Luma's ids: magento/magento2@008ec6325eac900143ecb42173bc1ad6a0b0500e
+ *   app/design/frontend/Magento/luma/etc/view.xml; 2.4.8's sizes as in the hash vectors). Magento keeps the aspect ratio and never enlarges
+ *   (Fastly's `fit=bounds`); with `keep_frame` (`product_image_white_borders` 1, what 2.4's Luma sets —
+ *   test/fixtures/images/magento-image-hash was produced with it) its copy is exactly the box, the
+ *   picture centred on the background colour.
  * - store codes: `/^[a-z]+[a-z0-9_]*$/i` (magento/magento2@16411434e41f055c93ab2957d60b1e3eb8fcceca
  *   app/code/Magento/Store/Model/Validation/StoreCodeValidator.php), at most 32 characters (the
  *   `store.code` varchar(32) of app/code/Magento/Store/etc/db_schema.xml).
@@ -32,19 +34,25 @@ export interface MagentoImageSize {
   readonly type: string;
   readonly width?: number | undefined;
   readonly height?: number | undefined;
+  /** Magento's `keep_frame`: the resized copy is padded to exactly width × height. */
+  readonly keepFrame?: boolean | undefined;
 }
 
-/** Luma's view.xml, one image per distinct (type, width, height), plus the size-less `product_page_image_large`. */
+/**
+ * Luma 2.4.8's effective view.xml (Blank merged under Luma; the ids and sizes of
+ * test/fixtures/images/magento-image-hash/vectors.json), one image per distinct size, plus the
+ * size-less `product_page_image_large`. Every sized one is framed (`product_image_white_borders` 1).
+ */
 export const lumaImageSizes: readonly MagentoImageSize[] = [
-  { id: 'category_page_grid', type: 'small_image', width: 240, height: 300 },
-  { id: 'cart_page_product_thumbnail', type: 'small_image', width: 165, height: 165 },
-  { id: 'cart_cross_sell_products', type: 'thumbnail', width: 200, height: 248 },
-  { id: 'product_base_image', type: 'image', width: 265, height: 265 },
-  { id: 'product_page_image_medium', type: 'image', width: 560, height: 700 },
-  { id: 'product_page_image_small', type: 'thumbnail', width: 88, height: 110 },
-  { id: 'mini_cart_product_thumbnail', type: 'thumbnail', width: 75, height: 75 },
-  { id: 'new_products_content_widget_list', type: 'small_image', width: 270, height: 340 },
-  { id: 'related_products_list', type: 'small_image', width: 152, height: 190 },
+  { id: 'category_page_grid', type: 'small_image', width: 240, height: 300, keepFrame: true },
+  { id: 'cart_page_product_thumbnail', type: 'small_image', width: 165, height: 165, keepFrame: true },
+  { id: 'product_base_image', type: 'image', width: 265, height: 265, keepFrame: true },
+  { id: 'product_page_image_medium', type: 'image', width: 700, height: 700, keepFrame: true },
+  { id: 'product_page_main_image', type: 'image', width: 700, height: 560, keepFrame: true },
+  { id: 'product_page_image_small', type: 'thumbnail', width: 88, height: 110, keepFrame: true },
+  { id: 'mini_cart_product_thumbnail', type: 'thumbnail', width: 150, height: 150, keepFrame: true },
+  { id: 'new_products_content_widget_list', type: 'small_image', width: 270, height: 340, keepFrame: true },
+  { id: 'related_products_list', type: 'small_image', width: 152, height: 190, keepFrame: true },
   { id: 'product_page_image_large', type: 'image' },
 ];
 
@@ -73,6 +81,16 @@ const boundsIntent = (original: string, image: MagentoImageSize): ImageIntent =>
   format: negotiated(original),
 });
 
+/** Magento's own resized copy: fitted inside, framed to exactly the box when `keep_frame`. */
+const cacheIntent = (original: string, image: MagentoImageSize): ImageIntent => {
+  const { width, height } = image;
+  const framed = image.keepFrame === true && width !== undefined && height !== undefined;
+  return {
+    ...boundsIntent(original, image),
+    ...(framed ? { canvas: { kind: 'exact', width, height } } : {}),
+  };
+};
+
 /** `catalog/product/m/b/mb01.jpg` → `m/b/mb01.jpg`. */
 const productFile = (original: string): string => {
   if (!original.startsWith('catalog/product/')) throw new Error(`not a product image: ${original}`);
@@ -82,7 +100,7 @@ const productFile = (original: string): string => {
 /**
  * Hash-form URLs (`catalog_media_url_format` = hash) for every original × view.xml image the lookup
  * knows. The URL names Magento's resized copy; its intent is that copy: the original fitted into the
- * view.xml box. The format may be negotiated by whatever serves it (the file's own type otherwise).
+ * view.xml box (framed to it with `keepFrame`). The format may be negotiated by whatever serves it (the file's own type otherwise).
  *
  * @example magentoHashUrls('https://shop.example.com/media/', ['catalog/product/m/b/mb01.jpg'], lumaImageSizes, lookup)
  */
@@ -101,7 +119,7 @@ export function magentoHashUrls(
         url: `${mediaBase}catalog/product/cache/${hash}/${productFile(original)}`,
         form: 'magento/hash',
         source: `Magento View/Asset/Image.php getImageInfo(), view.xml ${image.id}`,
-        intent: boundsIntent(original, image),
+        intent: cacheIntent(original, image),
       });
     }
   }
@@ -160,7 +178,8 @@ export function graphqlImageUrl(
     return `${mediaBase}${original}?${transformationQuery({ id: 'graphql', type: imageType }, 'default')}`;
   if (mode === 'fastly')
     return `${mediaBase}${original}?quality=80&bg-color=255,255,255&fit=bounds&height=&width=`;
-  const hash = hashOf({ id: 'graphql', type: imageType });
+  // Magento\Catalog\Model\Product\Image frames by default ($_keepFrame = true); no size, so no resize.
+  const hash = hashOf({ id: 'graphql', type: imageType, keepFrame: true });
   return hash === undefined
     ? undefined
     : `${mediaBase}catalog/product/cache/${hash}/${productFile(original)}`;

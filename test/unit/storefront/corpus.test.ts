@@ -9,6 +9,7 @@ import {
   storeCodes,
   transformationQuery,
 } from '../../helpers/storefront/magento.ts';
+import { magentoHashVectors } from '../../helpers/storefront/magentoHashes.ts';
 import { pwaStudioUrls, veniaCallSites } from '../../helpers/storefront/pwaStudio.ts';
 
 // Placeholder hashes until lib/images/magento's table lands: the generators take any lookup.
@@ -125,9 +126,26 @@ describe("Magento's own URLs", () => {
         width: 240,
         height: 300,
         fit: 'bounds',
+        canvas: { kind: 'exact', width: 240, height: 300 },
         format: { kind: 'negotiate', fallback: 'jpeg' },
       },
     });
+  });
+
+  it("names Magento's own hashes when given its known answers", () => {
+    const urls = magentoHashUrls(media, [mb01], lumaImageSizes, magentoHashVectors('md5'));
+    const hmac = magentoHashVectors({ cryptKey: 'f3a9c0d1e2b4a5968778695a4b3c2d1e' });
+
+    expect(urls.map((u) => u.url)).toContain(
+      `${media}catalog/product/cache/2765542505660baab28ecd555e27366e/m/b/mb01.jpg`,
+    );
+    expect(urls).toHaveLength(lumaImageSizes.length - 1);
+    expect(
+      hmac({ id: 'category_page_grid', type: 'small_image', width: 240, height: 300, keepFrame: true }),
+    ).toBe('e1b8bd04e78b5f65abb7de355d151abe');
+    expect(graphqlImageUrl('hash', media, mb01, 'thumbnail', magentoHashVectors('md5'))).toBe(
+      `${media}catalog/product/cache/74c1057f7991b4edb2bc7bdaa94de933/m/b/mb01.jpg`,
+    );
   });
 
   it('gives every original × size × store a params URL', () => {
