@@ -4,6 +4,25 @@ import { formatInfo, type OutputFormat } from './presets.ts';
  * Where originals live and where their variants go, inside one media bucket. An original's key is
  * `mediaPrefix` + its media path (`catalog/product/m/b/mb01.jpg`, the path Magento's media URLs
  * carry after `/media/`); its variants live in `derivedPrefix` + media path + `/`.
+ *
+ * The keys Magento writes (Magento_RemoteStorage + Magento_AwsS3, 2.4.2+; magento/magento2):
+ * - `AwsS3/Driver/AwsS3Factory.php` builds `new AwsS3V3Adapter($client, $bucket, $prefix)` with the
+ *   deployment's `remote_storage/prefix` (`setup:config:set --remote-storage-prefix`); Flysystem's
+ *   `PathPrefixer` trims trailing slashes and appends one `/` to a non-empty prefix, so `shop` and
+ *   `shop/` are the same prefix and `''` is the bucket root.
+ * - `RemoteStorage/Filesystem.php` roots each directory code at its URI path; the media directory's is
+ *   `media` (what `pub/index.php` sets, and what Magento's own S3 test `AwsS3/Test/Mftf/Test/
+ *   AdminAwsS3SyncMediaFilesTest.xml` asserts: `media/catalog/product/<c1>/<c2>/<name>` and
+ *   `media/catalog/product/cache/…`).
+ * So the media directory is `<prefix>/media/` (`media/` without a prefix): that is `mediaPrefix`.
+ * Inside it (media paths): product images `catalog/product/<c1>/<c2>/<name>` (dispersion: the name's
+ * first two characters; `Catalog/Model/Product/Media/Config.php`), uploaded first to
+ * `tmp/catalog/product/…` and moved (S3 copy + delete: an `ObjectCreated:Copy` event) on save;
+ * Magento's resized copies `catalog/product/cache/<hash>/<c1>/<c2>/<name>`; category images
+ * `catalog/category/<name>` (tmp: `catalog/tmp/category/`); swatches `attribute/swatch/<c1>/<c2>/<name>`
+ * with Magento's resized copies in `attribute/swatch/swatch_image/<w>x<h>/…` and `swatch_thumb/…`
+ * (`Swatches/Helper/Media.php`); CMS images `wysiwyg/…`. Import/export files are outside the media
+ * directory (`<prefix>/import_export/…`, `<prefix>/var/import/images/…`).
  */
 export interface KeyLayout {
   /** Key prefix of Magento's media directory in the bucket (`''`: media paths are keys). */
@@ -16,7 +35,7 @@ export interface KeyLayout {
 
 export type KeyClass =
   | { readonly kind: 'original'; readonly relative: string }
-  /** Under a root but in Magento's own resized-image cache (`catalog/product/cache/`): not an original. */
+  /** Under a root but in a folder of Magento's own resized copies ({@link magentoGeneratedFolders}). */
   | { readonly kind: 'magento-cache' }
   | { readonly kind: 'derived' }
   | { readonly kind: 'folder' }
@@ -33,9 +52,19 @@ export function classifyKey(key: string, layout: KeyLayout): KeyClass {
   const root = rootOf(relative, layout);
   if (root === undefined) return { kind: 'outside' };
   if (relative === root || key.endsWith('/')) return { kind: 'folder' };
-  if (relative.startsWith(`${root}cache/`)) return { kind: 'magento-cache' };
+  if (magentoGeneratedFolders.some((folder) => relative.startsWith(folder))) return { kind: 'magento-cache' };
   return { kind: 'original', relative };
 }
+
+/**
+ * Media folders Magento fills itself with resized copies of originals (see {@link KeyLayout}): under a
+ * root, but never originals, so they never trigger generation and are never served as a source.
+ */
+const magentoGeneratedFolders: readonly string[] = [
+  'catalog/product/cache/',
+  'attribute/swatch/swatch_image/',
+  'attribute/swatch/swatch_thumb/',
+];
 
 /** The root a media path lies under, if any. */
 export const rootOf = (mediaPath: string, layout: KeyLayout): string | undefined =>

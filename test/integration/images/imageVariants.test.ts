@@ -1,6 +1,7 @@
-import type { S3Client } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
 import { processObjectEvents } from '../../../lib/images/processObjectEvents.ts';
 import { parseS3Records } from '../../../lib/images/s3Events.ts';
 import type { VariantSettings } from '../../../lib/images/variantPipeline.ts';
@@ -357,5 +358,106 @@ describe('imageVariants against the embedded S3', () => {
     expect(
       (await headObject(s3, bucket, `${folderOf('change/shoe.jpg')}huge.jpg`)).Metadata?.['source-etag'],
     ).toBe(etag);
+  });
+});
+
+describe('imageVariants on the keys Magento writes (remote storage, prefix example-shop)', () => {
+  // The example shop's imageVariants environment as `sls print --stage example-shop` resolves it (the
+  // packaging test ties it to the overlay's MAGENTO_REMOTE_STORAGE_PREFIX=example-shop/).
+  const shopSettings = () =>
+    loadImageVariantsConfig({
+      MEDIA_BUCKET: bucket,
+      MEDIA_PREFIX: 'example-shop/media/',
+      MEDIA_ROOTS: 'catalog/product/,catalog/category/,attribute/swatch/,wysiwyg/',
+      DERIVED_PREFIX: 'example-shop/derived/',
+      IMAGE_PRESETS: JSON.stringify(settings.presets.slice(0, 2)),
+      IMAGE_FORMATS: 'jpeg,webp',
+    }).settings;
+
+  const runShop = (records: Parameters<typeof s3Event>[1], eventNames: readonly string[]) => {
+    const event = s3Event(bucket, records);
+    event.Records.forEach((record, i) => {
+      record.eventName = eventNames[i] ?? record.eventName;
+    });
+    return processObjectEvents(parseS3Records(event.Records), bucket, shopSettings(), deps());
+  };
+
+  it('makes the variants of a product image saved in the admin under the derived prefix, and ignores the rest', async () => {
+    // What Magento does for a product image (keyLayout.ts names the code): the upload lands in
+    // tmp/catalog/product/<c1>/<c2>/, saving the product moves it (S3 copy + delete, Flysystem's move)
+    // to catalog/product/<c1>/<c2>/, folders are written as `…/` placeholders, and a storefront render
+    // writes Magento's own resized copy under catalog/product/cache/<hash>/.
+    const media = 'example-shop/media/';
+    const tmp = `${media}tmp/catalog/product/m/b/mb01.jpg`;
+    const original = `${media}catalog/product/m/b/mb01.jpg`;
+    const folder = `${media}catalog/product/m/b/`;
+    const cache = `${media}catalog/product/cache/0123456789abcdef0123456789abcdef/m/b/mb01.jpg`;
+    const body = await smallPhoto(600);
+    await upload(tmp, body);
+    await upload(folder, '');
+    await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: original, CopySource: `${bucket}/${tmp}` }));
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: tmp }));
+    await upload(cache, await sharp(body).resize(240, 300).jpeg().toBuffer());
+
+    const summary = await runShop(
+      [
+        { action: 'created', key: tmp, size: body.length },
+        { action: 'created', key: folder, size: 0 },
+        { action: 'created', key: original, size: body.length },
+        { action: 'removed', key: tmp },
+        { action: 'created', key: cache, size: 1000 },
+      ],
+      [
+        'ObjectCreated:Put',
+        'ObjectCreated:Put',
+        'ObjectCreated:Copy',
+        'ObjectRemoved:Delete',
+        'ObjectCreated:Put',
+      ],
+    );
+
+    expect(summary.results.map((r) => [r.key, r.status, 'detail' in r ? r.detail : ''])).toEqual([
+      [tmp, 'skipped', 'not-an-original:outside'],
+      [folder, 'skipped', 'not-an-original:folder'],
+      [original, 'generated', expect.stringMatching(/^4 variants/)],
+      [tmp, 'skipped', 'not-an-original:outside'],
+      [cache, 'skipped', 'not-an-original:magento-cache'],
+    ]);
+    const variants = 'example-shop/derived/catalog/product/m/b/mb01.jpg/';
+    expect(await listKeys(s3, bucket, variants)).toEqual(
+      ['category.jpg', 'category.webp', 'fit.jpg', 'fit.webp', 'manifest.json'].map((n) => variants + n),
+    );
+    expect(await listKeys(s3, bucket, 'example-shop/derived/catalog/product/cache/')).toEqual([]);
+    expect((await headObject(s3, bucket, `${variants}category.jpg`)).Metadata?.['source-key']).toBe(
+      encodeURIComponent(original),
+    );
+  });
+
+  it.each([
+    ['a category image', 'example-shop/media/catalog/category/gear.jpg'],
+    ['a swatch image', 'example-shop/media/attribute/swatch/r/e/red.jpg'],
+    ['a CMS image', 'example-shop/media/wysiwyg/home/hero.jpg'],
+  ])('makes the variants of %s and removes them with it', async (_what, key) => {
+    await upload(key, await smallPhoto(300));
+    const created = await runShop([{ action: 'created', key, size: 1 }], []);
+    const folderKey = `example-shop/derived/${key.slice('example-shop/media/'.length)}/`;
+    expect(created.results[0]?.status).toBe('generated');
+    expect(await listKeys(s3, bucket, folderKey)).toHaveLength(5);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const removed = await runShop([{ action: 'removed', key }], []);
+
+    expect(removed.results[0]?.status).toBe('removed');
+    expect(await listKeys(s3, bucket, folderKey)).toEqual([]);
+  });
+
+  it("ignores Magento's resized swatches", async () => {
+    const key = 'example-shop/media/attribute/swatch/swatch_image/30x20/r/e/red.jpg';
+    await upload(key, await smallPhoto(30));
+    const summary = await runShop([{ action: 'created', key, size: 1 }], []);
+    expect(summary.results[0]).toEqual(
+      expect.objectContaining({ status: 'skipped', detail: 'not-an-original:magento-cache' }),
+    );
+    expect(await listKeys(s3, bucket, 'example-shop/derived/attribute/swatch/swatch_image/')).toEqual([]);
   });
 });

@@ -5,10 +5,12 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
+import { classifyKey } from '../../../lib/images/keyLayout.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../../lib/scaling/target.ts';
-import { render } from '../../helpers/manifests.ts';
+import { configMapData, render, shopOverlays } from '../../helpers/manifests.ts';
 
 const run = promisify(execFile);
 
@@ -47,6 +49,22 @@ async function packageService(extraArgs: readonly string[] = []): Promise<string
     timeout: 240_000,
   });
   return join(out, 'cloudformation-template-update-stack.json');
+}
+
+/** serverless.yml as sls resolves it for a stage (`sls print`: variables resolved, nothing built). */
+async function printService(stage: string): Promise<ResolvedService> {
+  const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
+  const { stdout } = await run('npx', ['sls', 'print', '--stage', stage, '--format', 'json'], {
+    env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline' },
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as ResolvedService;
+}
+
+interface ResolvedService {
+  functions: Record<string, { environment: Record<string, string> }>;
+  resources: { Resources: Record<string, Resource> };
 }
 
 /** cfn-lint's exit code, a bit mask: 2 = error, 4 = warning, 8 = informational; errors and warnings are printed. */
@@ -166,6 +184,37 @@ function overlayConsumers(): {
     });
 }
 
+/** The media roots serverless.yml configures by default (its `mediaRoots` param). */
+const defaultRoots = ['catalog/product/', 'catalog/category/', 'attribute/swatch/', 'wysiwyg/'];
+
+/** The JSON of the ReadOriginals resources: every root's objects under the media directory's key. */
+const originalsArnsJson = (bucketName: string, keyPrefix: string, roots = defaultRoots): string =>
+  JSON.stringify(
+    roots.map((root) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/${keyPrefix}${root}*` })),
+  );
+
+/** [event, prefix] of each of the media bucket's notifications to imageVariants. */
+function notificationsOf(resources: Record<string, Resource>): [string, string | undefined][] {
+  const bucket = resources.MediaBucket?.Properties as {
+    NotificationConfiguration: {
+      LambdaConfigurations: {
+        Event: string;
+        Function: unknown;
+        Filter: { S3Key: { Rules: { Name: string; Value: string }[] } };
+      }[];
+    };
+  };
+  return bucket.NotificationConfiguration.LambdaConfigurations.map((c) => {
+    expect(c.Function).toEqual({ 'Fn::GetAtt': ['ImageVariantsLambdaFunction', 'Arn'] });
+    expect(c.Filter.S3Key.Rules.map((r) => r.Name)).toEqual(['prefix']);
+    return [c.Event, c.Filter.S3Key.Rules[0]?.Value];
+  });
+}
+
+const functionEnv = (resources: Record<string, Resource>, id: string): Record<string, string> =>
+  (resources[id]?.Properties.Environment as { Variables?: Record<string, string> } | undefined)?.Variables ??
+  {};
+
 describe('sls package', () => {
   it('produces a template with zero cfn-lint errors and warnings', async () => {
     const code = await cfnLintCode(join(dir, 'cloudformation-template-update-stack.json'));
@@ -199,9 +248,13 @@ describe('sls package', () => {
     );
     for (const action of ['s3:PutObject', 's3:DeleteObject']) {
       expect(byAction.get(action)).toEqual([
-        expect.stringContaining(':s3:::m2-eks-pipeline-citest-us-east-1-media/derived/catalog/product/*'),
+        expect.stringContaining(':s3:::m2-eks-pipeline-citest-us-east-1-media/derived/*'),
       ]);
     }
+    expect(byAction.get('s3:GetObject')).toEqual([
+      originalsArnsJson('m2-eks-pipeline-citest-us-east-1-media', 'media/'),
+      expect.stringContaining(':s3:::m2-eks-pipeline-citest-us-east-1-media/derived/*'),
+    ]);
     expect(byAction.get('sqs:SendMessage')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': ['ImageVariantsFailureQueue', 'Arn'] }),
     ]);
@@ -213,12 +266,10 @@ describe('sls package', () => {
       ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort(),
     );
     const bucket = ':s3:::m2-eks-pipeline-citest-us-east-1-media';
-    expect(byAction.get('s3:PutObject')).toEqual([
-      expect.stringContaining(`${bucket}/derived/catalog/product/*`),
-    ]);
+    expect(byAction.get('s3:PutObject')).toEqual([expect.stringContaining(`${bucket}/derived/*`)]);
     expect(byAction.get('s3:GetObject')).toEqual([
-      expect.stringContaining(`${bucket}/catalog/product/*`),
-      expect.stringContaining(`${bucket}/derived/catalog/product/*`),
+      originalsArnsJson('m2-eks-pipeline-citest-us-east-1-media', 'media/'),
+      expect.stringContaining(`${bucket}/derived/*`),
     ]);
     expect(byAction.get('s3:ListBucket')).toEqual([expect.stringMatching(new RegExp(`${bucket}"`))]);
   });
@@ -246,7 +297,7 @@ describe('sls package', () => {
       Statement: Statement[];
     };
     expect(policy.Statement.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
-      ['s3:GetObject', expect.stringContaining('/derived/catalog/product/*')],
+      ['s3:GetObject', expect.stringContaining('/derived/*')],
     ]);
     const config = cdn.Resources.ImageCdn?.Properties.DistributionConfig as {
       OriginGroups: {
@@ -271,18 +322,16 @@ describe('sls package', () => {
     expect(stdout).toMatch(/node_modules\/@img\/sharp-libvips-linux-x64\/lib\/libvips-cpp\.so/);
   });
 
-  it('wires the bucket notifications to imageVariants for the originals prefix only', () => {
-    const bucket = template.Resources.MediaBucket?.Properties as {
-      NotificationConfiguration: {
-        LambdaConfigurations: { Event: string; Filter: { S3Key: { Rules: { Value: string }[] } } }[];
-      };
-    };
-    const configs = bucket.NotificationConfiguration.LambdaConfigurations;
-    expect(configs.map((c) => [c.Event, c.Filter.S3Key.Rules[0]?.Value])).toEqual([
-      ['s3:ObjectCreated:*', 'catalog/product/'],
-      ['s3:ObjectRemoved:*', 'catalog/product/'],
+  it("triggers imageVariants on both event types under every media root of Magento's media directory", () => {
+    expect(notificationsOf(template.Resources)).toEqual([
+      ...defaultRoots.map((root) => ['s3:ObjectCreated:*', `media/${root}`]),
+      ...defaultRoots.map((root) => ['s3:ObjectRemoved:*', `media/${root}`]),
     ]);
+    const env = functionEnv(template.Resources, 'ImageVariantsLambdaFunction');
+    expect(env).toMatchObject({ MEDIA_PREFIX: 'media/', DERIVED_PREFIX: 'derived/' });
+    expect(env.MEDIA_ROOTS?.split(',')).toEqual(defaultRoots);
   });
+
   it('lets consumerScaler read queue depth, metrics and its cluster, nothing else', () => {
     const byAction = resourcesByAction('ConsumerScalerRole');
     expect([...byAction.keys()].sort()).toEqual(
@@ -514,4 +563,58 @@ describe('sls package', () => {
       }
     });
   });
+});
+
+describe("each shop's media layout", () => {
+  it.each(shopOverlays)(
+    '%s: the stack is triggered on, reads and is configured with the keys its Magento writes',
+    async (overlay) => {
+      const shop = overlay.replace('overlays/', '');
+      const magento = configMapData(render(overlay).objects, 'm2-env');
+      const bucketName = magento.MAGENTO_REMOTE_STORAGE_BUCKET ?? '';
+      // Magento's own rule, not ours: Flysystem's PathPrefixer (rtrim '/', one '/' appended to a
+      // non-empty prefix) in front of the media directory's URI path `media` (lib/images/keyLayout.ts).
+      const trimmed = (magento.MAGENTO_REMOTE_STORAGE_PREFIX ?? '').replace(/[\\/]+$/, '');
+      const mediaKey = `${trimmed === '' ? '' : `${trimmed}/`}media/`;
+
+      const config = await printService(shop);
+
+      expect(bucketName).not.toBe('');
+      expect(config.resources.Resources.MediaBucket?.Properties.BucketName).toBe(bucketName);
+      const env = config.functions.imageVariants?.environment ?? {};
+      expect(env).toMatchObject({ MEDIA_BUCKET: bucketName, MEDIA_PREFIX: mediaKey });
+      expect(config.functions.imageServe?.environment.MEDIA_BUCKET).toBe(bucketName);
+      const roots = env.MEDIA_ROOTS?.split(',') ?? [];
+      expect(roots).toEqual(defaultRoots);
+      expect(notificationsOf(config.resources.Resources)).toEqual([
+        ...roots.map((root) => ['s3:ObjectCreated:*', `${mediaKey}${root}`]),
+        ...roots.map((root) => ['s3:ObjectRemoved:*', `${mediaKey}${root}`]),
+      ]);
+      const readOriginals = (roleId: string) =>
+        (
+          (config.resources.Resources[roleId]?.Properties.Policies ?? []) as {
+            PolicyDocument: { Statement: (Statement & { Sid: string })[] };
+          }[]
+        )[0]?.PolicyDocument.Statement.find((st) => st.Sid === 'ReadOriginals')?.Resource;
+      for (const role of ['ImageVariantsRole', 'ImageServeRole'])
+        expect(JSON.stringify(readOriginals(role)), role).toBe(originalsArnsJson(bucketName, mediaKey));
+
+      const { settings } = loadImageVariantsConfig(env);
+      expect(settings.layout.derivedPrefix.startsWith(mediaKey.replace(/media\/$/, ''))).toBe(true);
+      expect(classifyKey(`${mediaKey}catalog/product/m/b/mb01.jpg`, settings.layout)).toEqual({
+        kind: 'original',
+        relative: 'catalog/product/m/b/mb01.jpg',
+      });
+      expect(
+        classifyKey(
+          `${mediaKey}catalog/product/cache/0123456789abcdef0123456789abcdef/m/b/mb01.jpg`,
+          settings.layout,
+        ).kind,
+      ).toBe('magento-cache');
+      expect(classifyKey(`${mediaKey}tmp/catalog/product/m/b/mb01.jpg`, settings.layout).kind).toBe(
+        'outside',
+      );
+    },
+    150_000,
+  );
 });

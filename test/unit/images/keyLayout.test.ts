@@ -17,6 +17,12 @@ const prefixed = {
   roots: ['catalog/product/', 'catalog/category/', 'wysiwyg/'],
   derivedPrefix: 'shop/derived/',
 };
+// What `--remote-storage-prefix=example-shop` makes Magento write (keyLayout.ts names the sources).
+const magento = {
+  mediaPrefix: 'example-shop/media/',
+  roots: ['catalog/product/', 'catalog/category/', 'attribute/swatch/', 'wysiwyg/'],
+  derivedPrefix: 'example-shop/derived/',
+};
 
 describe('classifyKey', () => {
   it.each([
@@ -44,6 +50,30 @@ describe('classifyKey', () => {
     ['shop/import/products.csv', { kind: 'outside' }],
   ])('with a media prefix and several roots, %s is %o', (key, expected) => {
     expect(classifyKey(key, prefixed)).toEqual(expected);
+  });
+
+  it.each([
+    ['example-shop/media/catalog/product/m/b/mb01.jpg', 'original'],
+    ['example-shop/media/catalog/product/placeholder/default/ph.jpg', 'original'],
+    ['example-shop/media/catalog/category/gear.jpg', 'original'],
+    ['example-shop/media/attribute/swatch/r/e/red.png', 'original'],
+    ['example-shop/media/wysiwyg/home/hero.jpg', 'original'],
+    [
+      'example-shop/media/catalog/product/cache/3b1b8a8e1b9c9d0e2f4a6b8c0d1e2f3a/m/b/mb01.jpg',
+      'magento-cache',
+    ],
+    ['example-shop/media/attribute/swatch/swatch_image/30x20/r/e/red.png', 'magento-cache'],
+    ['example-shop/media/attribute/swatch/swatch_thumb/110x90/r/e/red.png', 'magento-cache'],
+    ['example-shop/media/tmp/catalog/product/m/b/mb01.jpg', 'outside'],
+    ['example-shop/media/catalog/tmp/category/gear.jpg', 'outside'],
+    ['example-shop/media/.thumbswysiwyg/home/hero.jpg', 'outside'],
+    ['example-shop/import_export/export/products.csv', 'outside'],
+    ['example-shop/var/import/images/mb01.jpg', 'outside'],
+    ['example-shop/media/catalog/product/m/b/', 'folder'],
+    ['example-shop/derived/catalog/product/m/b/mb01.jpg/category.webp', 'derived'],
+    ['media/catalog/product/m/b/mb01.jpg', 'outside'],
+  ])('of the keys Magento writes with a remote-storage prefix, %s is %s', (key, kind) => {
+    expect(classifyKey(key, magento).kind).toBe(kind);
   });
 });
 
