@@ -15,8 +15,6 @@ export interface MagentoWatermark {
 
 /**
  * One image size as Magento hashes and renders it: ParamsBuilder's misc params after defaults.
- * `background: null` is Magento's "nobackground" (a view.xml background it could not parse); the GD
- * adapter then fills black.
  */
 export interface MagentoImage {
   readonly width?: number;
@@ -25,7 +23,13 @@ export interface MagentoImage {
   readonly keepFrame: boolean;
   readonly keepTransparency: boolean;
   readonly constrainOnly: boolean;
-  readonly background: readonly [number, number, number] | null;
+  /** The colour GD fills the frame with (when no transparency is kept). */
+  readonly background: readonly [number, number, number];
+  /**
+   * Magento had no background (a view.xml `<background>` it could not parse): hashed as
+   * "nobackground", and GD fills black — `background` is then [0, 0, 0].
+   */
+  readonly noBackground?: boolean;
   readonly quality: number;
   /** Rotation; Magento's themes never set it (hashed as `r:empty`). */
   readonly angle?: number;
@@ -47,7 +51,7 @@ export function magentoParamString(image: MagentoImage): string {
     `h:${image.height ?? 'empty'}`,
     `w:${image.width ?? 'empty'}`,
     // PHP's !empty([]) is false: an unparsed background hashes as "nobackground".
-    image.background === null ? 'nobackground' : `rgb${image.background.join(',')}`,
+    image.noBackground === true ? 'nobackground' : `rgb${image.background.join(',')}`,
     `r:${image.angle ?? 'empty'}`,
     `q:${image.quality}`,
     `${image.keepAspectRatio ? '' : 'non'}proportional`,

@@ -67,7 +67,9 @@ export function imageOfMiscParams(p: PhpMiscParams): MagentoImage {
     keepFrame: p.keep_frame,
     keepTransparency: p.keep_transparency,
     constrainOnly: p.constrain_only,
-    background: r === undefined || g === undefined || b === undefined ? null : [r, g, b],
+    ...(r === undefined || g === undefined || b === undefined
+      ? { background: [0, 0, 0] as const, noBackground: true }
+      : { background: [r, g, b] as const }),
     quality: p.quality,
     ...(p.angle !== null ? { angle: p.angle } : {}),
     ...(p.watermark_file !== undefined
