@@ -53,7 +53,7 @@ export const lumaImageSizes: readonly MagentoImageSize[] = [
   { id: 'mini_cart_product_thumbnail', type: 'thumbnail', width: 150, height: 150, keepFrame: true },
   { id: 'new_products_content_widget_list', type: 'small_image', width: 270, height: 340, keepFrame: true },
   { id: 'related_products_list', type: 'small_image', width: 152, height: 190, keepFrame: true },
-  { id: 'product_page_image_large', type: 'image' },
+  { id: 'product_page_image_large', type: 'image', keepFrame: true },
 ];
 
 /**

@@ -197,8 +197,10 @@ function urlsOf(p: Peregrine, site: CallSite, resource: string): { url: string; 
       });
     case 'makeUrl':
       return [{ url: p.makeUrl(resource, { type, quality: site.quality }), what: 'img src' }];
+    case 'Image src':
+      // Used verbatim (wishlist, add-to-cart dialog, order history): Magento's GraphQL URL as it is.
+      return site.resourceKind === 'magento-image-url' ? [{ url: resource, what: 'src (verbatim)' }] : [];
     default:
-      // `Image src`: the src is used verbatim (a Magento URL, in the Magento corpus) or a static asset.
       return [];
   }
 }
