@@ -10,7 +10,7 @@ export interface CryptKeySource {
 }
 
 /** The one SSM call the adapter makes: a narrow port a test can fake without casts. */
-export interface SsmGetParameter {
+interface SsmGetParameter {
   send(command: GetParameterCommand): Promise<{ Parameter?: { Value?: string } }>;
 }
 

@@ -4,7 +4,7 @@ import type { MagentoImage, MagentoWatermark } from './imageHash.ts';
 
 /** The product image roles an `<image type>` may name (Magento's view.xsd). */
 const imageTypes = ['image', 'small_image', 'thumbnail', 'swatch_image', 'swatch_thumb'] as const;
-export type MagentoImageType = (typeof imageTypes)[number];
+type MagentoImageType = (typeof imageTypes)[number];
 
 /**
  * One `<image>` of a theme's view.xml (module Magento_Catalog), typed the way Magento's ImageExtractor
