@@ -125,7 +125,8 @@ function variantOf(params) {
 /** The requested format, or with `auto` (or none asked for) the best the normalised Accept allows. */
 function extensionFor(params, decoded, avifAllowed, accept) {
   const fallback = params.format ? formats[params.format] : /\.png$/i.test(decoded) ? 'png' : 'jpg';
-  if (params.format !== undefined && params.auto === undefined) return fallback;
+  if (params.format !== undefined && params.auto === undefined)
+    return fallback === 'avif' && !avifAllowed ? 'webp' : fallback;
   if (accept.indexOf('image/avif') >= 0 && avifAllowed) return 'avif';
   if (accept.indexOf('image/webp') >= 0) return 'webp';
   return fallback;

@@ -45,15 +45,16 @@ export function normalisedAccept(accepted: AcceptedFormats): string {
 }
 
 /**
- * Picks the output format: a fixed request is honoured; otherwise AVIF when the client accepts it
- * and `avifAllowed` (the latency budget, see README), then WebP, then the fallback.
+ * Picks the output format: a fixed request is honoured, except that AVIF outside the latency
+ * budget (`avifAllowed` false, see README) becomes WebP; otherwise AVIF when the client accepts it
+ * and `avifAllowed`, then WebP, then the fallback.
  */
 export function chooseFormat(
   request: FormatRequest,
   accepted: AcceptedFormats,
   avifAllowed: boolean,
 ): ServeFormat {
-  if (request.kind === 'fixed') return request.format;
+  if (request.kind === 'fixed') return request.format === 'avif' && !avifAllowed ? 'webp' : request.format;
   if (accepted.avif && avifAllowed) return 'avif';
   if (accepted.webp) return 'webp';
   return request.fallback;

@@ -13,6 +13,12 @@ const functionUrlEvent = z.object({
 });
 
 /**
+ * Set by CloudFront's viewer-request function: the viewer's path and rebuilt query, since the URI it
+ * forwards is the canonical variant key (functions/cloudfront-image-request.mjs).
+ */
+const viewerRequestHeader = 'x-image-request';
+
+/**
  * The image request in a Lambda function URL event (the payload CloudFront's origin request
  * becomes). Throws {@link InvalidEventError} naming the first problem for anything else.
  *
@@ -28,12 +34,22 @@ export function parseFunctionUrlRequest(event: unknown): ImageHttpRequest {
     );
   }
   const { rawPath, rawQueryString, headers, requestContext } = parsed.data;
+  const viewer = headers[viewerRequestHeader];
+  const query = viewer === undefined ? -1 : viewer.indexOf('?');
   return {
     method: requestContext.http.method,
     rawPath,
     rawQuery: rawQueryString,
     accept: headers.accept,
     ifNoneMatch: headers['if-none-match'],
+    ...(viewer === undefined
+      ? {}
+      : {
+          viewerRequest:
+            query < 0
+              ? { rawPath: viewer, rawQuery: '' }
+              : { rawPath: viewer.slice(0, query), rawQuery: viewer.slice(query + 1) },
+        }),
   };
 }
 

@@ -102,6 +102,128 @@ export function placement(source: Size, box: Size, fit: ResizeFit): Placement {
 }
 
 /**
+ * The full output geometry of an on-the-fly variant: the source resized to `content`, the visible
+ * `window` of it cut out (a crop; the whole content when nothing is cut), and that window placed at
+ * `left`/`top` (≥ 0) on a `canvas` that may be larger (padding). Cropping and padding can both
+ * happen, even on one axis (Fastly's `fit=crop` then a larger `canvas`), so unlike {@link Placement}
+ * an offset never has to mean two things. Invariants (see {@link layoutOf}, {@link withCanvas}):
+ * the window lies inside the content and the window at its offset lies inside the canvas, so the
+ * encoded output is always exactly `canvas`.
+ */
+export interface Layout {
+  readonly content: Size;
+  readonly window: {
+    readonly left: number;
+    readonly top: number;
+    readonly width: number;
+    readonly height: number;
+  };
+  readonly canvas: Size;
+  readonly left: number;
+  readonly top: number;
+}
+
+/** One axis of a placement: the visible part of the content and where it sits on the canvas. */
+function axisOf(
+  content: number,
+  canvas: number,
+  offset: number,
+): { from: number; length: number; at: number } {
+  if (canvas <= content) {
+    // A crop: the canvas shows `canvas` pixels of the content, starting at -offset (clamped into range).
+    return { from: clamp(-offset, 0, content - canvas), length: canvas, at: 0 };
+  }
+  return { from: 0, length: content, at: clamp(offset, 0, canvas - content) };
+}
+
+/**
+ * The {@link Layout} of a {@link Placement}, normalised per axis: where the canvas is smaller than
+ * the content the content is cropped, where it is larger it is padded. Offsets out of range are
+ * clamped, so any placement (even one with an off-by-one offset) renders to exactly its canvas.
+ *
+ * @example layoutOf(placement({ width: 1000, height: 1250 }, { width: 135, height: 170 }, 'cover')).window // { left: 0, top: 0, width: 135, height: 170 }
+ */
+export function layoutOf(place: Placement): Layout {
+  const canvas = { width: Math.max(1, place.canvas.width), height: Math.max(1, place.canvas.height) };
+  const x = axisOf(place.content.width, canvas.width, place.left);
+  const y = axisOf(place.content.height, canvas.height, place.top);
+  return {
+    content: place.content,
+    window: { left: x.from, top: y.from, width: x.length, height: y.length },
+    canvas,
+    left: x.at,
+    top: y.at,
+  };
+}
+
+/** Where the picture sits on a canvas along one axis: pixels from the start, or a share of the spare room. */
+export type CanvasPosition = { readonly px: number } | { readonly offset: number };
+
+/**
+ * Fastly's `canvas`: a size in pixels, or an aspect ratio the canvas is widened or heightened to
+ * around the picture; the picture placed at `x`/`y` (default: centred, `offset` 50 %).
+ */
+export interface CanvasSpec {
+  readonly mode: 'pixels' | 'ratio';
+  readonly width: number;
+  readonly height: number;
+  readonly x?: CanvasPosition | undefined;
+  readonly y?: CanvasPosition | undefined;
+}
+
+/**
+ * Applies a canvas to a laid-out picture (after its fit), as Fastly does: the visible window is
+ * padded where the canvas is larger and cropped further where it is smaller; never more than
+ * `maxDimension` a side.
+ */
+export function withCanvas(layout: Layout, spec: CanvasSpec, maxDimension: number): Layout {
+  const shown = { width: layout.window.width, height: layout.window.height };
+  let target: Size;
+  if (spec.mode === 'pixels') {
+    target = { width: spec.width, height: spec.height };
+  } else if (shown.width * spec.height >= shown.height * spec.width) {
+    target = { width: shown.width, height: Math.round((shown.width * spec.height) / spec.width) };
+  } else {
+    target = { width: Math.round((shown.height * spec.width) / spec.height), height: shown.height };
+  }
+  const canvas = {
+    width: clamp(target.width, 1, maxDimension),
+    height: clamp(target.height, 1, maxDimension),
+  };
+  const x = canvasAxis(shown.width, canvas.width, spec.x);
+  const y = canvasAxis(shown.height, canvas.height, spec.y);
+  return {
+    content: layout.content,
+    window: {
+      left: layout.window.left + x.from,
+      top: layout.window.top + y.from,
+      width: x.length,
+      height: y.length,
+    },
+    canvas,
+    left: x.at,
+    top: y.at,
+  };
+}
+
+function canvasAxis(
+  shown: number,
+  canvas: number,
+  position: CanvasPosition | undefined,
+): { from: number; length: number; at: number } {
+  const spare = Math.abs(canvas - shown);
+  const offset =
+    position !== undefined && 'px' in position
+      ? canvas >= shown
+        ? position.px
+        : Math.round(spare / 2)
+      : Math.round((spare * (position?.offset ?? 50)) / 100);
+  return canvas >= shown
+    ? { from: 0, length: shown, at: clamp(offset, 0, spare) }
+    : { from: clamp(offset, 0, spare), length: canvas, at: 0 };
+}
+
+/**
  * The one decode target shared by every preset: the smallest size from which every preset's
  * content can be produced by downscaling only. Decoding straight to it lets libjpeg/libvips
  * shrink on load, so a 50 MP original is never held at full size when the largest preset is 700 px.

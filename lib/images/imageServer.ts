@@ -2,13 +2,16 @@ import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { type Log, type MetricSink, withFields } from '../observability/telemetry.ts';
 import { chooseFormat, parseAccept } from './accept.ts';
+import type { InspectedOriginal } from './decode.ts';
 import { inspectOriginal } from './decode.ts';
 import { ImageRejectedError, ImageRequestError } from './errors.ts';
+import { type Layout, layoutOf, type Placement, type Size } from './geometry.ts';
 import { type ImageRequest, type ImageUrlRules, parseImageUrl } from './imageUrl.ts';
 import { metadataSafe, variantFolder } from './keyLayout.ts';
 import type { ImageLimits } from './limits.ts';
 import type { EncodeSettings } from './render.ts';
 import type { ServedObjectStore } from './servedObjectStore.ts';
+import type { Rgba, ServedEncoding } from './serveRender.ts';
 import { renderServed } from './serveRender.ts';
 import {
   type HttpResponse,
@@ -19,14 +22,37 @@ import {
   serverError,
 } from './serveResponses.ts';
 import {
+  normalisedForFormat,
   type ServeFormat,
   serveFormatInfo,
   type Transform,
-  transformPlacement,
+  transformLayout,
   variantName,
 } from './transform.ts';
 import { verifySignature } from './urlSigning.ts';
 import { immutableCacheControl } from './variantPipeline.ts';
+
+/** What imageServe reads of one of Magento's view.xml images (lib/images/magento's `MagentoImage`). */
+export interface MagentoImageHints {
+  /** keep_frame letterbox colour. */
+  readonly background: readonly [number, number, number];
+  readonly quality: number;
+  readonly keepTransparency: boolean;
+}
+
+/** One resolved hash: how Magento renders it, and where it places a source of a given size. */
+export interface MagentoImageRender extends MagentoImageHints {
+  place(source: Size): Placement;
+}
+
+/**
+ * Magento's `cache/<hash>/` table as imageServe uses it: built at cold start from the shop's crypt
+ * key and view.xml (lib/images/magento `buildCacheTable`), each image placed with Magento's own
+ * geometry (`magentoPlacement`). Wiring: `lookup: (h) => { const i = table.lookup(h); return i && { ...i, place: (s) => magentoPlacement(s, i) } }`.
+ */
+export interface MagentoImages {
+  lookup(hash: string): MagentoImageRender | undefined;
+}
 
 export interface ServeSettings {
   readonly rules: ImageUrlRules;
@@ -42,6 +68,8 @@ export interface ServeSettings {
   readonly redirectBaseUrl?: string | undefined;
   /** Shared-cache TTL of refusals (400–415), in seconds. */
   readonly errorMaxAge: number;
+  /** Magento hash URLs are answered only with a table; without one they are 404. */
+  readonly magentoCache?: MagentoImages | undefined;
 }
 
 export interface ServeDeps {
@@ -57,6 +85,13 @@ export interface ImageHttpRequest {
   readonly rawQuery: string;
   readonly accept?: string | undefined;
   readonly ifNoneMatch?: string | undefined;
+  /**
+   * The viewer's request as CloudFront's viewer-request function rebuilt it (path and the query of
+   * only the parameters that matter, `s` last), sent in a header because the URI itself is rewritten
+   * to the canonical key for the S3 origin. When present it is what is parsed and verified — it
+   * needs no trust: it is held to the same rules and signature as any request.
+   */
+  readonly viewerRequest?: { readonly rawPath: string; readonly rawQuery: string } | undefined;
 }
 
 /**
@@ -80,7 +115,8 @@ export async function serveImage(
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new ImageRequestError(405, 'method-not-allowed', 'only GET and HEAD are supported');
     }
-    const parsed = parseImageUrl(request.rawPath, request.rawQuery, settings.rules);
+    const viewer = request.viewerRequest ?? request;
+    const parsed = parseImageUrl(viewer.rawPath, viewer.rawQuery, settings.rules);
     key = parsed.originalKey;
     if (
       settings.signingKeys.length > 0 &&
@@ -92,13 +128,7 @@ export async function serveImage(
         'invalid or missing signature',
       );
     }
-    const format = chooseFormat(
-      parsed.format,
-      parseAccept(request.accept),
-      avifAllowed(parsed.transform, settings.avifMaxPixels),
-    );
-    const name = variantName(parsed.transform, format);
-    const target = `${variantFolder(parsed.relative, settings.rules.layout)}${name}`;
+    const { name, target, format } = variantOf(parsed, request, settings, log);
     const outcome = await respond(parsed, target, format, request, settings, deps, timing);
     const ms = performance.now() - started;
     log.info('image served', {
@@ -133,6 +163,44 @@ export async function serveImage(
   }
 }
 
+/** Whether a raw (percent-encoded) path names `decoded`. */
+function samePath(rawPath: string, decoded: string): boolean {
+  try {
+    return decodeURIComponent(rawPath) === decoded;
+  } catch {
+    return false;
+  }
+}
+
+/** The one canonical variant a parsed request maps to (its format chosen from Accept). */
+function variantOf(
+  parsed: ImageRequest,
+  request: ImageHttpRequest,
+  settings: ServeSettings,
+  log: Log,
+): { name: string; target: string; format: ServeFormat } {
+  // Before S3 is touched: an unknown size costs nothing.
+  if (parsed.transform.kind === 'magento') magentoImageOf(parsed.transform.hash, settings);
+  const format = chooseFormat(
+    parsed.format,
+    parseAccept(request.accept),
+    avifAllowed(parsed.transform, settings.avifMaxPixels),
+  );
+  const transform = normalisedForFormat(parsed.transform, format, settings.encode);
+  const name = variantName(transform, format);
+  if (parsed.variantName !== undefined && parsed.variantName !== name) {
+    // Only the one name a request maps to may be asked for: no second key for one picture.
+    throw new ImageRequestError(400, 'not-canonical', 'not the canonical variant name');
+  }
+  const target = `${variantFolder(parsed.relative, settings.rules.layout)}${name}`;
+  if (request.viewerRequest !== undefined && !samePath(request.rawPath, `/${target}`)) {
+    // The edge keyed this request differently (a parity bug): still answered correctly, but
+    // every repeat will miss S3 until the function and the edge agree again.
+    log.warn('edge key differs', { key: parsed.originalKey, edgePath: request.rawPath.slice(0, 300), variant: name });
+  }
+  return { name, target, format };
+}
+
 async function respond(
   parsed: ImageRequest,
   target: string,
@@ -165,9 +233,8 @@ async function respond(
   if (original === undefined) throw new ImageRequestError(404, 'original-not-found', 'no such image');
   const image = await timing.measure('render', async () => {
     const inspected = await inspectOriginal(original.body, settings.limits);
-    const place = transformPlacement(inspected.sourceSize, parsed.transform, settings.rules.maxDimension);
-    const quality = parsed.transform.kind === 'resize' ? parsed.transform.quality : undefined;
-    return renderServed(original.body, inspected, place, format, quality, settings.encode, settings.limits);
+    const { layout, encoding } = plan(inspected, parsed.transform, format, settings);
+    return renderServed(original.body, inspected, layout, encoding, settings.encode, settings.limits);
   });
   const contentType = serveFormatInfo[format].contentType;
   const etag = await timing.measure('store', () =>
@@ -190,12 +257,57 @@ async function respond(
   return { response: imageResponse(image.body, contentType, etag), cache: 'miss' };
 }
 
+/** The geometry and encoding of one variant: Magento's own for a hash URL, Fastly's otherwise. */
+function plan(
+  original: InspectedOriginal,
+  transform: Transform,
+  format: ServeFormat,
+  settings: ServeSettings,
+): { layout: Layout; encoding: ServedEncoding } {
+  if (transform.kind === 'magento') {
+    const image = magentoImageOf(transform.hash, settings);
+    const [r, g, b] = image.background;
+    const background: Rgba = { r, g, b, alpha: 255 };
+    // keep_transparency: PNG/WebP/AVIF keep the alpha (transparent letterbox); otherwise, and
+    // always for JPEG, the picture sits on the background colour as Magento's GD2 adapter renders it.
+    const transparent = image.keepTransparency && original.hasAlpha && format !== 'jpeg';
+    return {
+      layout: layoutOf(image.place(original.sourceSize)),
+      encoding: {
+        format,
+        quality: format === 'jpeg' ? image.quality : undefined,
+        background: transparent ? undefined : background,
+        flatten: !transparent,
+      },
+    };
+  }
+  const layout = transformLayout(original.sourceSize, transform, settings.rules.maxDimension);
+  const quality = transform.kind === 'resize' ? transform.quality : undefined;
+  const background = transform.kind === 'resize' ? transform.background : undefined;
+  return { layout, encoding: { format, quality, background } };
+}
+
+/** The view.xml image a Magento hash names; an unknown hash (or no table) is a 404 with the short TTL. */
+function magentoImageOf(hash: string, settings: ServeSettings): MagentoImageRender {
+  const image = settings.magentoCache?.lookup(hash);
+  if (image === undefined) throw new ImageRequestError(404, 'unknown-magento-hash', 'no such image size');
+  return image;
+}
+
 /** AVIF encoding is slow (see README's bench:serve); on the fly it is only chosen for boxes within budget. */
 function avifAllowed(transform: Transform, maxPixels: number): boolean {
-  if (transform.kind === 'preset') return true;
+  // Presets and Magento's view.xml sizes are pre-generated by imageVariants.
+  if (transform.kind !== 'resize') return true;
+  return boxPixels(transform) <= maxPixels;
+}
+
+/** Pixels of the box a resize asks for (a pixel canvas when larger); unbounded without a size. */
+export function boxPixels(transform: Transform & { kind: 'resize' }): number {
   const width = transform.width ?? transform.height;
   const height = transform.height ?? transform.width;
-  return width !== undefined && height !== undefined && width * height <= maxPixels;
+  if (width === undefined || height === undefined) return Number.POSITIVE_INFINITY;
+  const canvas = transform.canvas?.mode === 'pixels' ? transform.canvas : undefined;
+  return Math.max(width * height, canvas ? canvas.width * canvas.height : 0);
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { FormatRequest } from './accept.ts';
 import { ImageRequestError } from './errors.ts';
+import type { CanvasPosition, CanvasSpec } from './geometry.ts';
 import { classifyKey, type KeyLayout, originalKeyOf, rootOf } from './keyLayout.ts';
 import type { Preset } from './presets.ts';
+import type { Rgba } from './serveRender.ts';
 import {
   parseVariantName,
   type ServeFit,
@@ -34,28 +36,46 @@ export interface ImageRequest {
   readonly relative: string;
   readonly transform: Transform;
   readonly format: FormatRequest;
-  /** What a signature covers: the original's key and the transform — rebuilt from the parse, never cut out of the URL. */
+  /**
+   * What a signature covers, rebuilt from the parse, never cut out of the URL:
+   * `<original key>/<transform id>/<format policy>`, the policy being the fixed format
+   * (`jpeg`, `png`, `webp`, `avif`) or `auto.<fallback>` when the format is negotiated from Accept
+   * (`auto=` or no `format`). The chosen format is a function of the policy and Accept only, so a
+   * signature pins the set of encodings it may be served in.
+   */
   readonly signedMessage: string;
   /** The `s` parameter, taken from its fixed position (the last parameter) only. */
   readonly signature: string | undefined;
+  /** The variant name when the request named one (`/derived/…/<name>`): it must be canonical. */
+  readonly variantName?: string | undefined;
 }
 
 const bad = (reason: string, message: string) => new ImageRequestError(400, reason, message);
 
-const side = /^[1-9]\d{0,4}$/;
+// Sizes: Fastly's absolute form, a positive number (Venia's `height=62.5`), rounded to pixels.
+const size = /^(?:[1-9]\d{0,4})(?:\.\d{1,4})?$/;
 const valueRules: Readonly<Record<string, RegExp>> = {
-  width: side,
-  height: side,
+  width: size,
+  height: size,
+  dpr: /^(?:10|[1-9])(?:\.\d{1,4})?$/,
   quality: /^(?:100|[1-9]\d?)$/,
+  // Fastly's automatic compression (Magento's Fastly module sends it instead of quality).
+  optimize: /^(?:low|medium|high)$/,
   fit: /^(?:bounds|cover|crop)$/,
   format: /^(?:pjpg|jpg|jpeg|png|webp|avif)$/,
   auto: /^(?:webp|avif)$/,
+  'bg-color':
+    /^(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8}|\d{1,3},\d{1,3},\d{1,3}(?:,(?:0|1|0?\.\d{1,4}|1\.0{1,4}))?)$/,
+  canvas: /^(?:\d{0,5}[,:]\d{0,5})(?:,(?:offset-)?[xy]\d{1,5}(?:\.\d{1,4})?){0,2}$/,
   preset: /^[a-z0-9][a-z0-9_-]{0,62}$/,
-  // Magento 2.4 adds these for its own bookkeeping; they do not change the picture and are dropped.
-  store: /^[a-z][a-z0-9_]{0,31}$/,
+  // Magento adds these for its own bookkeeping; they do not change the picture and are dropped.
+  // Store codes: a letter, then letters (any case), digits, `_`, at most 32 (Magento's rule).
+  store: /^[A-Za-z][A-Za-z0-9_]{0,31}$/,
   'image-type': /^[a-z][a-z0-9_]{0,63}$/,
   s: /^[A-Za-z0-9_-]{1,100}$/,
 };
+/** Parameters an empty value means "not given" for (Magento's Fastly module: `height=&width=`). */
+const emptyMeansAbsent = new Set(['width', 'height', 'bg-color', 'canvas']);
 
 /** Fastly's `fit` names (what PWA Studio sends) mapped to our geometry. */
 const fastlyFit: Readonly<Record<string, ServeFit>> = { bounds: 'inside', cover: 'outside', crop: 'cover' };
@@ -67,17 +87,33 @@ const formatParam: Readonly<Record<string, ServeFormat>> = {
   webp: 'webp',
   avif: 'avif',
 };
+/** Magento's `cache/<32 hex>/` segment (catalog_media_url_format = hash, its default). */
+const magentoCache = /^([a-z0-9_/-]*?\/)cache\/([0-9a-f]{32})\/(.+)$/;
+
+/**
+ * Magento's resized swatches (`attribute/swatch/swatch_thumb/110x90/r/e/red.png`, what GraphQL
+ * returns and PWA Studio requests with its own query): served from the swatch original.
+ */
+const magentoSwatch = /^(attribute\/swatch\/)swatch_(?:image|thumb)\/([1-9]\d{0,4})x([1-9]\d{0,4})\/(.+)$/;
+
+/** Values a browser's URLSearchParams percent-encodes (PWA Studio's `bg-color=255%2C255%2C255`). */
+const encodedSeparators = new Set(['bg-color', 'canvas']);
 
 /**
  * Parses an image URL strictly into one canonical {@link ImageRequest}. Accepted forms:
- * - `/[media/]catalog/product/<path>?width=&height=&fit=&quality=&format=&auto=` (PWA Studio, Fastly `fit`),
- * - `/[media/]catalog/product/<path>?width=&height=&store=&image-type=` (Magento 2.4),
- * - `/[media/]catalog/product/<path>?preset=<name>` (imageVariants' presets),
- * - `/derived/catalog/product/<path>/<canonical name>` (what CloudFront falls back with).
+ * - `/[media/]<root><path>?width=&height=&dpr=&fit=&quality=&optimize=&format=&auto=&bg-color=&canvas=`
+ *   (PWA Studio and Magento's Fastly module, Fastly semantics), `store=`/`image-type=` dropped,
+ * - `/[media/]<root><path>?preset=<name>` (imageVariants' presets),
+ * - `/[media/]attribute/swatch/swatch_(image|thumb)/<W>x<H>/<path>` (Magento's swatch resizes: the
+ *   swatch original, resized as the query asks or else inside W×H),
+ * - `/[media/]catalog/product/cache/<32 hex>/<path>` (Magento's hash URL; a query adds nothing to
+ *   the size, only `store`, `image-type`, `format`, `auto` and `s` are read),
+ * - `/derived/<root><path>/<canonical name>` (what CloudFront falls back with).
  *
- * Every parameter is lowercase, appears at most once, and has one spelling per value (`width=0640`,
- * `1e3`, `%31` are refused); unknown parameters are refused; `s` must be the last. Refusals throw
- * {@link ImageRequestError}: 400, or 413 for a size over `maxDimension`.
+ * Never refused for a form the storefront emits: fractional sizes are rounded, oversize boxes are
+ * scaled down proportionally to `maxDimension`, empty `width=`/`height=` mean absent. Everything
+ * else stays strict: lowercase known names, each at most once, values from closed alphabets, `s`
+ * last. Refusals throw {@link ImageRequestError} (400).
  *
  * @example parseImageUrl('/catalog/product/m/b/mb01.jpg', 'auto=webp&format=pjpg&width=640&height=800&fit=cover', rules)
  */
@@ -91,30 +127,60 @@ export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrl
     if (extra.length > 0) throw bad('canonical-with-params', 'a canonical variant path takes no parameters');
     const slash = path.lastIndexOf('/');
     const relative = path.slice(layout.derivedPrefix.length, slash);
-    const parsed = parseVariantName(path.slice(slash + 1), rules.presets);
+    const name = path.slice(slash + 1);
+    const parsed = parseVariantName(name, rules.presets);
     if (parsed === undefined) throw bad('bad-variant-name', 'not a canonical variant name');
     checkAllowed(parsed.transform, rules);
-    return request(relative, parsed.transform, { kind: 'fixed', format: parsed.format }, params, rules);
+    const format: FormatRequest = { kind: 'fixed', format: parsed.format };
+    return { ...request(relative, parsed.transform, format, params, rules), variantName: name };
   }
 
-  const relative = path.startsWith('media/') ? path.slice('media/'.length) : path;
+  const mediaPath = path.startsWith('media/') ? path.slice('media/'.length) : path;
+  const hashed = magentoCache.exec(mediaPath);
+  if (hashed?.[1] !== undefined && hashed[2] !== undefined && hashed[3] !== undefined) {
+    // Magento's own resized-image URL: the hash names the size; a PWA-style query changes nothing
+    // of the picture (Magento ignores it too), only how it is encoded.
+    const relative = `${hashed[1]}${hashed[3]}`;
+    if (!layout.roots.includes(hashed[1])) {
+      throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
+    }
+    const ignored = new Set(['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas']);
+    if ([...params.keys()].includes('preset'))
+      throw bad('preset-with-hash', 'preset cannot be combined with a Magento cache URL');
+    for (const name of ignored) params.delete(name);
+    return request(relative, { kind: 'magento', hash: hashed[2] }, formatOf(params, relative), params, rules);
+  }
+  const swatch = magentoSwatch.exec(mediaPath);
+  const relative = swatch ? `${swatch[1]}${swatch[4]}` : mediaPath;
+  if (swatch && !params.has('width') && !params.has('height') && !params.has('preset')) {
+    // Magento's own swatch resize (`swatch_thumb/110x90/…`) asked as such: that box, fitted inside.
+    params.set('width', swatch[2] ?? '');
+    params.set('height', swatch[3] ?? '');
+  }
   if (rootOf(relative, layout) === undefined) {
     throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
   }
   const transform = transformOf(params, rules);
   checkAllowed(transform, rules);
+  return request(relative, transform, formatOf(params, relative), params, rules);
+}
+
+/** `format` without `auto`: exactly that format; otherwise negotiated with `format` (or the original's kind) as the fallback. */
+function formatOf(params: ReadonlyMap<string, string>, relative: string): FormatRequest {
   const format = params.get('format');
   const fallback: ServeFormat = format
     ? (formatParam[format] ?? 'jpeg')
     : /\.png$/i.test(relative)
       ? 'png'
       : 'jpeg';
-  const formatRequest: FormatRequest =
-    format !== undefined && !params.has('auto')
-      ? { kind: 'fixed', format: fallback }
-      : { kind: 'negotiate', fallback };
-  return request(relative, transform, formatRequest, params, rules);
+  return format !== undefined && !params.has('auto')
+    ? { kind: 'fixed', format: fallback }
+    : { kind: 'negotiate', fallback };
 }
+
+/** The signed name of a format policy: the fixed format, or `auto.<fallback>`. */
+export const formatPolicy = (format: FormatRequest): string =>
+  format.kind === 'fixed' ? format.format : `auto.${format.fallback}`;
 
 function request(
   relative: string,
@@ -133,7 +199,7 @@ function request(
     relative,
     transform,
     format,
-    signedMessage: `${originalKey}/${transformId(transform)}`,
+    signedMessage: `${originalKey}/${transformId(transform)}/${formatPolicy(format)}`,
     signature: params.get('s'),
   };
 }
@@ -141,14 +207,15 @@ function request(
 function transformOf(params: ReadonlyMap<string, string>, rules: ImageUrlRules): Transform {
   const preset = params.get('preset');
   if (preset !== undefined) {
-    const resizing = ['width', 'height', 'fit', 'quality'].filter((k) => params.has(k));
+    const resizing = ['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas'].filter(
+      (k) => params.has(k),
+    );
     if (resizing.length > 0) throw bad('preset-with-size', `preset cannot be combined with ${resizing[0]}`);
     const found = rules.presets.find((p) => p.name === preset);
     if (found === undefined) throw bad('unknown-preset', `unknown preset "${preset}"`);
     return { kind: 'preset', preset: found };
   }
-  const width = numberParam(params, 'width');
-  const height = numberParam(params, 'height');
+  const { width, height } = boxOf(params, rules.maxDimension);
   const fit = params.get('fit');
   const quality = params.get('quality');
   return {
@@ -160,23 +227,74 @@ function transformOf(params: ReadonlyMap<string, string>, rules: ImageUrlRules):
       width !== undefined && height !== undefined && fit !== undefined
         ? (fastlyFit[fit] ?? 'inside')
         : 'inside',
+    // `optimize` (automatic compression) leaves the quality to the configured default.
     quality: quality === undefined ? undefined : Number(quality),
+    background: backgroundOf(params.get('bg-color')),
+    canvas: canvasOf(params.get('canvas'), rules.maxDimension),
   };
 }
 
-function numberParam(params: ReadonlyMap<string, string>, name: string): number | undefined {
-  const raw = params.get(name);
-  return raw === undefined ? undefined : Number(raw);
+/**
+ * The box in output pixels: each side times `dpr`, rounded half up (Fastly takes whole pixels:
+ * `height=62.5` is 63), then — when a side exceeds `maxDimension` — both scaled down by one factor
+ * so the aspect ratio is kept (Venia's `2560×3200` is `2048×2560`). Never a refusal.
+ */
+function boxOf(
+  params: ReadonlyMap<string, string>,
+  maxDimension: number,
+): { width?: number; height?: number } {
+  const dpr = Number(params.get('dpr') ?? '1');
+  const raw = (name: string) => {
+    const value = params.get(name);
+    return value === undefined ? undefined : Number(value) * dpr;
+  };
+  const width = raw('width');
+  const height = raw('height');
+  const scale = Math.min(1, maxDimension / Math.max(width ?? 0, height ?? 0));
+  const side = (v: number | undefined) =>
+    v === undefined ? undefined : Math.min(maxDimension, Math.max(1, Math.round(v * scale)));
+  return { width: side(width), height: side(height) };
+}
+
+/** Fastly `bg-color`: hex (3, 6 or 8 digits) or `r,g,b[,a]` with `a` from 0 to 1. */
+function backgroundOf(value: string | undefined): Rgba | undefined {
+  if (value === undefined) return undefined;
+  if (value.includes(',')) {
+    const [r = 0, g = 0, b = 0, a = 1] = value.split(',').map(Number);
+    if (r > 255 || g > 255 || b > 255) throw bad('bad-value', 'invalid value for "bg-color"');
+    return { r, g, b, alpha: Math.round(a * 255) };
+  }
+  const hex = value.length === 3 ? [...value].map((c) => c + c).join('') : value;
+  const byte = (i: number) => Number.parseInt(hex.slice(i, i + 2), 16);
+  return { r: byte(0), g: byte(2), b: byte(4), alpha: hex.length === 8 ? byte(6) : 255 };
+}
+
+/**
+ * Fastly `canvas`: `W,H` pixels or `W:H` ratio, then optional `x<px>`/`offset-x<%>` and
+ * `y<px>`/`offset-y<%>`. A side left empty (`canvas=240:`, what Magento's module writes for a
+ * view.xml image without a height) means no canvas. Pixel sizes are capped at `maxDimension`.
+ */
+function canvasOf(value: string | undefined, maxDimension: number): CanvasSpec | undefined {
+  const m = value === undefined ? null : /^(\d*)([,:])(\d*)(?:,(.*))?$/.exec(value);
+  if (!m || m[1] === '' || m[3] === '') return undefined;
+  const mode = m[2] === ':' ? 'ratio' : 'pixels';
+  const width = Number(m[1]);
+  const height = Number(m[3]);
+  if (width < 1 || height < 1) throw bad('bad-value', 'invalid value for "canvas"');
+  const positions = new Map<string, CanvasPosition>();
+  for (const position of m[4] === undefined ? [] : m[4].split(',')) {
+    const p = /^(offset-)?([xy])(.+)$/.exec(position);
+    const axis = p?.[2] ?? '';
+    if (positions.has(axis)) throw bad('bad-value', 'canvas position given twice');
+    const at = Number(p?.[3]);
+    positions.set(axis, p?.[1] ? { offset: Math.round(Math.min(100, at)) } : { px: Math.round(at) });
+  }
+  const cap = (v: number) => (mode === 'pixels' ? Math.min(maxDimension, v) : v);
+  return { mode, width: cap(width), height: cap(height), x: positions.get('x'), y: positions.get('y') };
 }
 
 function checkAllowed(transform: Transform, rules: ImageUrlRules): void {
-  if (transform.kind === 'preset') return;
-  for (const side of [transform.width, transform.height]) {
-    if (side !== undefined && side > rules.maxDimension) {
-      throw new ImageRequestError(413, 'dimension-too-large', `sizes are limited to ${rules.maxDimension}`);
-    }
-  }
-  if (rules.allowedSizes === undefined) return;
+  if (transform.kind !== 'resize' || rules.allowedSizes === undefined) return;
   const allowed = rules.allowedSizes.some(
     (s) => s.width === transform.width && s.height === transform.height,
   );
@@ -190,6 +308,7 @@ function checkAllowed(transform: Transform, rules: ImageUrlRules): void {
  */
 function parseQuery(rawQuery: string): Map<string, string> {
   const params = new Map<string, string>();
+  const absent = new Set<string>();
   if (rawQuery === '') return params;
   if (rawQuery.length > 512) throw bad('query-too-long', 'the query string is too long');
   const parts = rawQuery.split('&');
@@ -197,18 +316,27 @@ function parseQuery(rawQuery: string): Map<string, string> {
     const eq = part.indexOf('=');
     if (eq <= 0) throw bad('malformed-query', 'malformed query string');
     const name = part.slice(0, eq);
-    const value = part.slice(eq + 1);
-    const rule = valueRules[name];
-    if (rule === undefined || !Object.hasOwn(valueRules, name)) {
-      throw bad('unknown-parameter', `unknown parameter "${name.slice(0, 32)}"`);
-    }
-    if (params.has(name)) throw bad('duplicate-parameter', `parameter "${name}" given twice`);
-    if (!rule.test(value)) throw bad('bad-value', `invalid value for "${name}"`);
-    if (name === 's' && index !== parts.length - 1)
-      throw bad('signature-not-last', 's must be the last parameter');
-    params.set(name, value);
+    const raw = part.slice(eq + 1);
+    // The one escape accepted: `,`/`:` of the two list-valued parameters, decoded to one spelling.
+    const value = encodedSeparators.has(name) ? raw.replace(/%2C/gi, ',').replace(/%3A/gi, ':') : raw;
+    if (params.has(name) || absent.has(name))
+      throw bad('duplicate-parameter', `parameter "${name}" given twice`);
+    if (checkParam(name, value, index === parts.length - 1)) params.set(name, value);
+    else absent.add(name);
   }
   return params;
+}
+
+/** Validates one parameter; false when its empty value means "not given". */
+function checkParam(name: string, value: string, last: boolean): boolean {
+  const rule = valueRules[name];
+  if (rule === undefined || !Object.hasOwn(valueRules, name)) {
+    throw bad('unknown-parameter', `unknown parameter "${name.slice(0, 32)}"`);
+  }
+  if (value === '' && emptyMeansAbsent.has(name)) return false;
+  if (!rule.test(value)) throw bad('bad-value', `invalid value for "${name}"`);
+  if (name === 's' && !last) throw bad('signature-not-last', 's must be the last parameter');
+  return true;
 }
 
 /**

@@ -1,5 +1,15 @@
-import { type Placement, placement, type Size } from './geometry.ts';
+import {
+  type CanvasPosition,
+  type CanvasSpec,
+  type Layout,
+  layoutOf,
+  placement,
+  type Size,
+  withCanvas,
+} from './geometry.ts';
 import type { Preset } from './presets.ts';
+import type { EncodeSettings } from './render.ts';
+import type { Rgba } from './serveRender.ts';
 
 /** Fits an on-the-fly request can ask for (Fastly's bounds / cover / crop, in our geometry's names). */
 const serveFits = ['inside', 'outside', 'cover'] as const;
@@ -16,34 +26,83 @@ export const serveFormatInfo: Readonly<Record<ServeFormat, { extension: string; 
   png: { extension: 'png', contentType: 'image/png' },
 };
 
-/**
- * What picture a request wants, independent of its encoding. Normalised: `fit` is `inside` unless
- * both sides are given; `quality` is absent when the request left it to the configured default.
- */
-export type Transform =
-  | {
-      readonly kind: 'resize';
-      readonly width?: number | undefined;
-      readonly height?: number | undefined;
-      readonly fit: ServeFit;
-      readonly quality?: number | undefined;
-    }
-  | { readonly kind: 'preset'; readonly preset: Preset };
+/** A Fastly-style resize: box (after `dpr`, rounding and the size cap), fit, and the optional extras. */
+export interface ResizeTransform {
+  readonly kind: 'resize';
+  readonly width?: number | undefined;
+  readonly height?: number | undefined;
+  readonly fit: ServeFit;
+  readonly quality?: number | undefined;
+  /** Fastly `bg-color`: padding colour, and what an opaque colour puts behind transparent pixels. */
+  readonly background?: Rgba | undefined;
+  /** Fastly `canvas`, applied after the fit. */
+  readonly canvas?: CanvasSpec | undefined;
+}
 
 /**
- * The transform's part of a canonical variant name. Resize ids always contain a `.` and preset
- * names never do (see presetSchema), so the two can never name the same object.
+ * What picture a request wants, independent of its encoding. Normalised: `fit` is `inside` unless
+ * both sides are given; the box is already multiplied by `dpr`, rounded and capped; `quality` is
+ * absent when the request left it to the configured default.
+ * - `preset`: one of imageVariants' presets by name;
+ * - `magento`: Magento's `cache/<hash>/` URL — the hash names a view.xml image (size, frame,
+ *   background, quality…) that the shop's table resolves at serve time.
+ */
+export type Transform =
+  | ResizeTransform
+  | { readonly kind: 'preset'; readonly preset: Preset }
+  | { readonly kind: 'magento'; readonly hash: string };
+
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+
+/** `bgff0000` (opaque) or `bgff000080` (with alpha): one spelling per colour. */
+const backgroundId = (c: Rgba): string =>
+  `bg${hex2(c.r)}${hex2(c.g)}${hex2(c.b)}${c.alpha === 255 ? '' : hex2(c.alpha)}`;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+function positionId(axis: 'x' | 'y', position: CanvasPosition | undefined): string | undefined {
+  if (position === undefined) return undefined;
+  if ('px' in position) return `${axis}${position.px}`;
+  // Centred is the default: `offset-x50` and no position are one picture, so one name.
+  return position.offset === 50 ? undefined : `o${axis}${position.offset}`;
+}
+
+/** `c240x300` (pixels) or `a4x5` (an aspect ratio, reduced), then the position if not centred. */
+function canvasId(canvas: CanvasSpec): string[] {
+  const divisor = canvas.mode === 'ratio' ? gcd(canvas.width, canvas.height) : 1;
+  const parts = [
+    `${canvas.mode === 'ratio' ? 'a' : 'c'}${canvas.width / divisor}x${canvas.height / divisor}`,
+  ];
+  for (const part of [positionId('x', canvas.x), positionId('y', canvas.y)]) if (part) parts.push(part);
+  return parts;
+}
+
+/**
+ * The transform's part of a canonical variant name. Resize ids always contain a `.`, Magento ids
+ * start with `cache.`, and preset names never contain a `.` (see presetSchema), so no two kinds
+ * can name the same object. Every distinct output has one id and identical outputs share it:
+ * - sides in pixels after `dpr` and rounding (`width=62.5` and `width=63`, `width=100&dpr=2` and
+ *   `width=200` are one id); `full` when there is neither;
+ * - the fit, always (`inside` when fewer than two sides: Fastly ignores `fit` then);
+ * - `q<n>` only when it differs from the chosen format's configured default (see
+ *   {@link normalisedForFormat}; PNG has no quality);
+ * - `bg<rrggbb[aa]>` when a background is given; `c<W>x<H>` / `a<W>x<H>` for a canvas (ratios
+ *   reduced: `240:300` is `a4x5`), `x<px>`/`ox<%>` and `y<px>`/`oy<%>` when not centred.
  *
  * @example transformId({ kind: 'resize', width: 640, height: 800, fit: 'cover' }) // 'w640.h800.cover'
+ * @example transformId({ kind: 'magento', hash: 'a1b2…' }) // 'cache.a1b2…'
  */
 export function transformId(transform: Transform): string {
   if (transform.kind === 'preset') return transform.preset.name;
+  if (transform.kind === 'magento') return `cache.${transform.hash}`;
   const parts = [];
   if (transform.width !== undefined) parts.push(`w${transform.width}`);
   if (transform.height !== undefined) parts.push(`h${transform.height}`);
   if (parts.length === 0) parts.push('full');
   parts.push(transform.fit);
   if (transform.quality !== undefined) parts.push(`q${transform.quality}`);
+  if (transform.background !== undefined) parts.push(backgroundId(transform.background));
+  if (transform.canvas !== undefined) parts.push(...canvasId(transform.canvas));
   return parts.join('.');
 }
 
@@ -51,14 +110,86 @@ export function transformId(transform: Transform): string {
  * File name of one encoded variant inside its original's variant folder.
  *
  * @example variantName({ kind: 'resize', width: 640, fit: 'inside', quality: 75 }, 'webp') // 'w640.inside.q75.webp'
+ * @example variantName({ kind: 'magento', hash: '0f3b…' }, 'jpeg') // 'cache.0f3b….jpg' — imageVariants pre-generates Magento's sizes under exactly this name
  */
 export function variantName(transform: Transform, format: ServeFormat): string {
   return `${transformId(transform)}.${serveFormatInfo[format].extension}`;
 }
 
-const resizeName =
-  /^(?:w([1-9]\d{0,4})\.)?(?:h([1-9]\d{0,4})\.)?(?:(full)\.)?(inside|outside|cover)(?:\.q(100|[1-9]\d?))?\.(avif|webp|jpg|png)$/;
+/**
+ * The transform as it is rendered in `format`: an explicit quality equal to that format's
+ * configured default, or any quality for PNG (lossless), is dropped, so `quality=80` and no
+ * quality give one variant when 80 is the default. Call before {@link variantName}.
+ */
+export function normalisedForFormat(
+  transform: Transform,
+  format: ServeFormat,
+  encode: EncodeSettings,
+): Transform {
+  if (transform.kind !== 'resize' || transform.quality === undefined) return transform;
+  const defaults: Readonly<Record<ServeFormat, number | undefined>> = {
+    jpeg: encode.jpegQuality,
+    webp: encode.webpQuality,
+    avif: encode.avifQuality,
+    png: undefined,
+  };
+  const fallback = defaults[format];
+  return fallback === undefined || fallback === transform.quality
+    ? { ...transform, quality: undefined }
+    : transform;
+}
+
+const n = '([1-9]\\d{0,4})';
+const n0 = '(0|[1-9]\\d{0,4})';
+const resizeName = new RegExp(
+  `^(?:w${n}\\.)?(?:h${n}\\.)?(?:full\\.)?(inside|outside|cover)(?:\\.q(100|[1-9]\\d?))?` +
+    '(?:\\.bg([0-9a-f]{6}(?:[0-9a-f]{2})?))?' +
+    `(?:\\.([ca])${n}x${n}(?:\\.(o?)x${n0})?(?:\\.(o?)y${n0})?)?\\.(avif|webp|jpg|png)$`,
+);
 const presetName = /^([a-z0-9][a-z0-9_-]{0,62})\.(avif|webp|jpg|png)$/;
+const magentoName = /^cache\.([0-9a-f]{32})\.(avif|webp|jpg|png)$/;
+
+const numberOr = (text: string | undefined): number | undefined =>
+  text === undefined ? undefined : Number(text);
+
+function positionOf(offset: string | undefined, value: string | undefined): CanvasPosition | undefined {
+  if (value === undefined) return undefined;
+  return offset === 'o' ? { offset: Number(value) } : { px: Number(value) };
+}
+
+function backgroundOf(hex: string | undefined): Rgba | undefined {
+  if (hex === undefined) return undefined;
+  const byte = (i: number) => Number.parseInt(hex.slice(i, i + 2), 16);
+  return { r: byte(0), g: byte(2), b: byte(4), alpha: hex.length === 8 ? byte(6) : 255 };
+}
+
+function resizeOfName(m: RegExpExecArray): ResizeTransform | undefined {
+  const width = numberOr(m[1]);
+  const height = numberOr(m[2]);
+  const fit = m[3] as ServeFit;
+  // A fit only means something with both sides; the one spelling without them is `inside`.
+  if ((width === undefined || height === undefined) && fit !== 'inside') return undefined;
+  const canvas: CanvasSpec | undefined =
+    m[6] === undefined
+      ? undefined
+      : {
+          mode: m[6] === 'a' ? 'ratio' : 'pixels',
+          width: Number(m[7]),
+          height: Number(m[8]),
+          x: positionOf(m[9], m[10]),
+          y: positionOf(m[11], m[12]),
+        };
+  for (const p of [canvas?.x, canvas?.y]) if (p && 'offset' in p && p.offset > 100) return undefined;
+  return {
+    kind: 'resize',
+    width,
+    height,
+    fit,
+    quality: numberOr(m[4]),
+    background: backgroundOf(m[5]),
+    canvas,
+  };
+}
 
 /**
  * Parses a canonical variant name back (the form CloudFront's viewer-request function rewrites
@@ -69,6 +200,11 @@ export function parseVariantName(
   name: string,
   presets: readonly Preset[],
 ): { transform: Transform; format: ServeFormat } | undefined {
+  const magento = magentoName.exec(name);
+  if (magento) {
+    const format = formatOfExtension(magento[2]);
+    return format && magento[1] ? { transform: { kind: 'magento', hash: magento[1] }, format } : undefined;
+  }
   const preset = presetName.exec(name);
   if (preset) {
     const found = presets.find((p) => p.name === preset[1]);
@@ -76,20 +212,9 @@ export function parseVariantName(
     return found && format ? { transform: { kind: 'preset', preset: found }, format } : undefined;
   }
   const m = resizeName.exec(name);
-  const format = formatOfExtension(m?.[6]);
-  if (!m || !format) return undefined;
-  const width = m[1] === undefined ? undefined : Number(m[1]);
-  const height = m[2] === undefined ? undefined : Number(m[2]);
-  const fit = m[4] as ServeFit;
-  // A fit only means something with both sides; the one spelling without them is `inside`.
-  if ((width === undefined || height === undefined) && fit !== 'inside') return undefined;
-  const transform: Transform = {
-    kind: 'resize',
-    width,
-    height,
-    fit,
-    quality: m[5] === undefined ? undefined : Number(m[5]),
-  };
+  const format = formatOfExtension(m?.[13]);
+  const transform = m ? resizeOfName(m) : undefined;
+  if (!transform || !format) return undefined;
   // Round trip: only the one canonical spelling of a transform is accepted.
   return variantName(transform, format) === name ? { transform, format } : undefined;
 }
@@ -99,18 +224,26 @@ function formatOfExtension(extension: string | undefined): ServeFormat | undefin
 }
 
 /**
- * Output geometry of a transform for a source of `source` size, never upscaled and never larger
- * than `maxDimension` on either axis. A single side scales the other proportionally; no side means
- * the source size, capped.
+ * Output geometry of a resize or preset for a source of `source` size, never upscaled and never
+ * larger than `maxDimension` on either axis. A single side scales the other proportionally; no
+ * side means the source size, capped. A canvas is applied after the fit, as Fastly orders them.
+ * (A Magento transform is placed by its view.xml image: see `magentoPlacement`.)
  */
-export function transformPlacement(source: Size, transform: Transform, maxDimension: number): Placement {
-  if (transform.kind === 'preset') return placement(source, transform.preset, transform.preset.fit);
+export function transformLayout(
+  source: Size,
+  transform: Exclude<Transform, { kind: 'magento' }>,
+  maxDimension: number,
+): Layout {
+  if (transform.kind === 'preset') return layoutOf(placement(source, transform.preset, transform.preset.fit));
   const box = {
     width: transform.width ?? (transform.height === undefined ? maxDimension : Number.MAX_SAFE_INTEGER),
     height: transform.height ?? (transform.width === undefined ? maxDimension : Number.MAX_SAFE_INTEGER),
   };
-  const place = placement(source, box, transform.fit);
-  if (place.canvas.width <= maxDimension && place.canvas.height <= maxDimension) return place;
-  // Only `outside` can overshoot its box (a very long original): cap it like an `inside` request.
-  return placement(place.content, { width: maxDimension, height: maxDimension }, 'inside');
+  let place = placement(source, box, transform.fit);
+  if (place.canvas.width > maxDimension || place.canvas.height > maxDimension) {
+    // Only `outside` can overshoot its box (a very long original): cap it like an `inside` request.
+    place = placement(place.content, { width: maxDimension, height: maxDimension }, 'inside');
+  }
+  const layout = layoutOf(place);
+  return transform.canvas === undefined ? layout : withCanvas(layout, transform.canvas, maxDimension);
 }

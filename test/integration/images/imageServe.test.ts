@@ -5,6 +5,7 @@ import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TransientStorageError } from '../../../lib/images/errors.ts';
+import { placement } from '../../../lib/images/geometry.ts';
 import { type ImageHttpRequest, type ServeSettings, serveImage } from '../../../lib/images/imageServer.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 import { processObjectEvents } from '../../../lib/images/processObjectEvents.ts';
@@ -272,6 +273,74 @@ describe('imageServe against the embedded S3', () => {
   });
 });
 
+describe('imageServe: Fastly and Magento forms', () => {
+  const lens = 'catalog/product/l/e/lens.jpg';
+  const magentoHash = '5a2b8c1d9e0f3a4b5c6d7e8f9a0b1c2d';
+  const magentoCache = {
+    lookup: (hash: string) =>
+      hash === magentoHash
+        ? {
+            background: [255, 0, 0] as const,
+            quality: 80,
+            keepTransparency: true,
+            // A local stand-in for lib/images/magento's magentoPlacement: keep_frame 240×300 letterbox.
+            place: (source: { width: number; height: number }) =>
+              placement(source, { width: 240, height: 300 }, 'frame'),
+          }
+        : undefined,
+  };
+
+  beforeAll(async () => {
+    await putObject(
+      s3,
+      bucket,
+      lens,
+      await sharp({ create: { width: 1000, height: 1250, channels: 3, background: '#3a6' } })
+        .jpeg()
+        .toBuffer(),
+    );
+  });
+
+  it.each([
+    ['width=135&height=170&fit=crop', 135, 170], // was a 500: a 1-px excess became extend(-1)
+    ['width=2560&height=3200&fit=cover', 1000, 1250], // Venia's largest srcset entry: capped, never 413
+    ['height=62.5&width=50', 50, 63],
+    ['quality=80&fit=bounds&height=&width=', 1000, 1250],
+    ['width=240&height=300&quality=80&bg-color=255,255,255&fit=bounds&canvas=240:300&dpr=2', 480, 600],
+    ['width=240&height=300&canvas=240,300&quality=80&bg-color=255,255,255&fit=bounds', 240, 300],
+    ['width=100&store=EN_US', 100, 125],
+  ])('serves ?%s as %i×%i', async (query, width, height) => {
+    const response = await serve(`/media/${lens}`, query, { accept: '*/*' });
+    expect(response.status).toBe(200);
+    const meta = await sharp(bodyOf(response)).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', width, height]);
+  });
+
+  it('serves a Magento hash URL with its view.xml size and letterbox colour, under cache.<hash>', async () => {
+    const url = `/media/catalog/product/cache/${magentoHash}/l/e/lens.jpg`;
+    const response = await serve(url, 'width=999', { accept: '*/*' }, { settings: { magentoCache } });
+    expect(response.status).toBe(200);
+    const body = bodyOf(response);
+    const meta = await sharp(body).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 240, 300]);
+    expect(await listKeys(s3, bucket, `derived/${lens}/`)).toContain(
+      `derived/${lens}/cache.${magentoHash}.jpg`,
+    );
+  });
+
+  it('answers what the edge forwards in x-image-request, keyed as the edge keyed it', async () => {
+    const response = await serve(`/derived/${lens}/w64.inside.webp`, '', {
+      accept: 'image/webp',
+      viewerRequest: { rawPath: `/media/${lens}`, rawQuery: 'width=64&quality=80' },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('image/webp');
+    // quality=80 is WebP's configured default: the same picture as no quality, one key.
+    expect(await listKeys(s3, bucket, `derived/${lens}/`)).toContain(`derived/${lens}/w64.inside.webp`);
+    expect(telemetry.lines).not.toContainEqual(expect.objectContaining({ message: 'edge key differs' }));
+  });
+});
+
 describe('imageServe refusals', () => {
   const garden = '/catalog/product/g/a/garden.jpg';
 
@@ -281,7 +350,8 @@ describe('imageServe refusals', () => {
     ['path traversal', '/catalog/product/../../etc/passwd', '', 400],
     ['encoded slash', '/catalog/product/g%2Fa/garden.jpg', '', 400],
     ['another prefix of the bucket', '/derived/catalog/product/manifest.json', '', 400],
-    ['size over the maximum', garden, 'width=4000', 413],
+    ["a relative size (Fastly's fraction form, no storefront emits it)", garden, 'width=0.5', 400],
+    ['an unknown Magento hash', `/media/catalog/product/cache/${'0'.repeat(32)}/g/a/garden.jpg`, '', 404],
     ['missing original', '/catalog/product/n/o/nothing.jpg', 'width=100', 404],
   ])(
     '%s → %s with a short TTL, a plain message and nothing cached',
@@ -353,7 +423,7 @@ describe('imageServe refusals', () => {
 
     it('serves a URL signed with either active key', async () => {
       for (const key of keys) {
-        const s = signatureFor(key, 'catalog/product/g/a/garden.jpg/w300.inside');
+        const s = signatureFor(key, 'catalog/product/g/a/garden.jpg/w300.inside/auto.jpeg');
         expect((await serve(garden, `width=300&s=${s}`, {}, signed)).status).toBe(200);
       }
     });
@@ -362,11 +432,11 @@ describe('imageServe refusals', () => {
       ['unsigned', 'width=300'],
       [
         'signed for another size',
-        `width=301&s=${signatureFor(keys[0] ?? '', 'catalog/product/g/a/garden.jpg/w300.inside')}`,
+        `width=301&s=${signatureFor(keys[0] ?? '', 'catalog/product/g/a/garden.jpg/w300.inside/auto.jpeg')}`,
       ],
       [
         'signed with a retired key',
-        `width=300&s=${signatureFor('old-key-0123456789abcdef0123456789ab', 'catalog/product/g/a/garden.jpg/w300.inside')}`,
+        `width=300&s=${signatureFor('old-key-0123456789abcdef0123456789ab', 'catalog/product/g/a/garden.jpg/w300.inside/auto.jpeg')}`,
       ],
     ])('refuses a request %s with 403 before touching S3', async (_label, query) => {
       const response = await serve(garden, query, {}, { ...signed, store: failingStore() });

@@ -29,7 +29,7 @@ describe('chooseFormat', () => {
   const all = { avif: true, webp: true };
   it.each([
     [{ kind: 'fixed', format: 'png' } as const, all, true, 'png'],
-    [{ kind: 'fixed', format: 'avif' } as const, { avif: false, webp: false }, false, 'avif'],
+    [{ kind: 'fixed', format: 'avif' } as const, { avif: false, webp: false }, false, 'webp'], // over AVIF_MAX_PIXELS
     [{ kind: 'negotiate', fallback: 'jpeg' } as const, all, true, 'avif'],
     [{ kind: 'negotiate', fallback: 'jpeg' } as const, all, false, 'webp'],
     [{ kind: 'negotiate', fallback: 'jpeg' } as const, { avif: true, webp: false }, false, 'jpeg'],

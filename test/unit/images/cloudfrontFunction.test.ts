@@ -4,6 +4,7 @@ import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chooseFormat, normalisedAccept, parseAccept } from '../../../lib/images/accept.ts';
+import { boxPixels } from '../../../lib/images/imageServer.ts';
 import { parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 import { transformId, variantName } from '../../../lib/images/transform.ts';
@@ -53,11 +54,7 @@ function imageServeKey(uri: string, rawQuery: string, accept?: string): string |
   try {
     const request = parseImageUrl(uri, rawQuery, rules);
     const transform = request.transform;
-    const box =
-      transform.kind === 'preset'
-        ? 0
-        : (transform.width ?? transform.height ?? Number.POSITIVE_INFINITY) *
-          (transform.height ?? transform.width ?? 1);
+    const box = transform.kind === 'resize' ? boxPixels(transform) : 0;
     const format = chooseFormat(request.format, parseAccept(accept), box <= avifMaxPixels);
     return `${request.relative}/${variantName(transform, format)}|${transformId(transform)}`;
   } catch {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { fitOutside, placement } from '../../../lib/images/geometry.ts';
-import { transformPlacement } from '../../../lib/images/transform.ts';
+import { transformLayout } from '../../../lib/images/transform.ts';
 
 const garden = { width: 2560, height: 1600 };
 
@@ -80,7 +80,7 @@ describe('placement: Fastly fits', () => {
   });
 });
 
-describe('transformPlacement', () => {
+describe('transformLayout', () => {
   it.each([
     [{ kind: 'resize', width: 640, fit: 'inside' } as const, { width: 640, height: 400 }],
     [{ kind: 'resize', height: 400, fit: 'inside' } as const, { width: 640, height: 400 }],
@@ -88,18 +88,18 @@ describe('transformPlacement', () => {
     [{ kind: 'resize', width: 5000, fit: 'inside' } as const, { width: 2560, height: 1600 }],
     [{ kind: 'resize', width: 640, height: 800, fit: 'cover' } as const, { width: 640, height: 800 }],
   ])('places %o on a 2560×1600 original at %o', (transform, canvas) => {
-    expect(transformPlacement(garden, transform, 2560).canvas).toEqual(canvas);
+    expect(transformLayout(garden, transform, 2560).canvas).toEqual(canvas);
   });
 
   it('caps a size-less request and a long outside request at the maximum dimension', () => {
     expect(
-      transformPlacement({ width: 8000, height: 4000 }, { kind: 'resize', fit: 'inside' }, 2560).canvas,
+      transformLayout({ width: 8000, height: 4000 }, { kind: 'resize', fit: 'inside' }, 2560).canvas,
     ).toEqual({
       width: 2560,
       height: 1280,
     });
     const tall = { width: 1000, height: 20_000 };
-    const p = transformPlacement(tall, { kind: 'resize', width: 1000, height: 10, fit: 'outside' }, 2560);
+    const p = transformLayout(tall, { kind: 'resize', width: 1000, height: 10, fit: 'outside' }, 2560);
     expect(p.canvas).toEqual({ width: 128, height: 2560 });
     expect(p.content).toEqual(p.canvas);
   });
