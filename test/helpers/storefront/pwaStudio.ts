@@ -205,6 +205,8 @@ function urlsOf(p: Peregrine, site: CallSite, resource: string): { url: string; 
   }
 }
 
+const extensionOf = (path: string): string => path.slice(path.lastIndexOf('.') + 1).toLowerCase();
+
 const fits: Readonly<Record<string, Fit>> = { bounds: 'bounds', cover: 'cover', crop: 'crop' };
 
 /** The intent of a PWA URL: the box and fit PWA Studio set last win over any Magento parameter. */
@@ -219,7 +221,11 @@ function intentOf(url: string, original: string): ImageIntent {
     width: number('width'),
     height: number('height'),
     fit: fits[params.get('fit') ?? ''] ?? 'bounds',
-    format: { kind: 'negotiate', fallback: params.get('format') === 'png' ? 'png' : 'jpeg' },
+    // makeUrl's `format` (png for .png, else pjpg); a verbatim Magento URL has none: the file's own type.
+    format: {
+      kind: 'negotiate',
+      fallback: (params.get('format') ?? extensionOf(original)) === 'png' ? 'png' : 'jpeg',
+    },
   };
 }
 

@@ -92,6 +92,18 @@ describe('PWA Studio URLs (peregrine 15.7.3 makeUrl, generated)', () => {
     );
   });
 
+  it("keeps a verbatim Magento URL's own type as the fallback", async () => {
+    const urls = await pwaStudioUrls('onboard', 'params', placeholderHash);
+    const verbatim = urls.find(
+      (u) =>
+        u.url ===
+        'https://backend.example.com/media/catalog/product/w/b/wb04-blue_main.png?store=default&image-type=small_image',
+    );
+
+    expect(verbatim?.intent.format).toEqual({ kind: 'negotiate', fallback: 'png' });
+    expect(verbatim?.source).toMatch(/src \(verbatim\)$/);
+  });
+
   it('restores the globals it sets for peregrine', async () => {
     await pwaStudioUrls('backend', 'params', placeholderHash);
 
