@@ -1,9 +1,13 @@
 import { downAws } from './aws.ts';
 import { downCodePipeline } from './codepipeline.ts';
 import { downK8s } from './k8s.ts';
+import { downNodes, realNodesRecorded } from './nodes.ts';
 
 /** `npm run local:down`: stops exactly the processes `local:up` recorded. */
 export async function down(): Promise<void> {
+  // Real nodes (M2_REAL_NODES=1 local:up) go first, while the apiserver still answers them; they are
+  // stopped whenever local:up recorded any, with or without the switch.
+  if (realNodesRecorded()) console.log(`stopped ${(await downNodes()).join(', ') || 'no real-node process'}`);
   const stoppedK8s = await downK8s();
   const stopped = await downAws();
   await downCodePipeline();

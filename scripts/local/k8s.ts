@@ -306,6 +306,8 @@ async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
     '--authentication-token-webhook-cache-ttl=10s',
     '--profiling=false',
     `--cert-dir=${join(kubeDir, 'apiserver-certs')}`,
+    // Real nodes (M2_REAL_NODES=1, see nodes.ts) are reached on their InternalIP: their names resolve nowhere.
+    ...(process.env.M2_REAL_NODES === '1' ? ['--kubelet-preferred-address-types=InternalIP'] : []),
     '--v=1',
   ]);
   await waitForDaemon(
