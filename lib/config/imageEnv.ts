@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { KeyLayout } from '../images/keyLayout.ts';
 import { defaultImageLimits, type ImageLimits } from '../images/limits.ts';
+import type { MagentoHashAlgorithm } from '../images/magento/imageHash.ts';
 import { presetListSchema } from '../images/presets.ts';
 import { defaultEncodeSettings, type EncodeSettings } from '../images/render.ts';
 import { intVar, jsonVar, prefixVar } from './env.ts';
@@ -35,6 +36,29 @@ export const imageEnvShape = {
   WEBP_QUALITY: intVar(defaultEncodeSettings.webpQuality, 1, 100),
   AVIF_QUALITY: intVar(defaultEncodeSettings.avifQuality, 1, 100),
   AVIF_EFFORT: intVar(defaultEncodeSettings.avifEffort, 0, 9),
+  /**
+   * How the shop's Magento hashes its `cache/<hash>/` directories: `md5` (2.4.8+), `hmac-md5`
+   * (2.3.7–2.4.7, keyed with crypt/key), both while upgrading; empty: no hash sizes pre-generated or served.
+   */
+  MAGENTO_HASH_ALGORITHM: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((a) => a.trim())
+        .filter((a) => a !== ''),
+    )
+    .pipe(z.array(z.enum(['md5', 'hmac-md5'])).max(2)),
+  /** SSM SecureString holding env.php's crypt/key (the name, never the key); needed for hmac-md5. */
+  MAGENTO_CRYPT_KEY_PARAMETER: z
+    .string()
+    .regex(/^$|^(\/[\w.-]+)+$|^arn:/, 'must be an SSM parameter path (/…) or ARN')
+    .optional()
+    // serverless.yml passes '' when the stage names none.
+    .transform((name) => (name === '' ? undefined : name)),
+  /** system/upload_configuration/jpeg_quality: part of every hash. */
+  MAGENTO_JPEG_QUALITY: intVar(80, 1, 100),
 };
 
 type ImageEnv = z.output<z.ZodObject<typeof imageEnvShape>>;
@@ -52,6 +76,29 @@ export function layoutFrom(e: ImageEnv): KeyLayout {
     }
   }
   return { mediaPrefix: e.MEDIA_PREFIX, roots: e.MEDIA_ROOTS, derivedPrefix: e.DERIVED_PREFIX };
+}
+
+/** Which of Magento's cache/<hash>/ tables to build; the crypt key itself is read at run time. */
+export interface MagentoHashConfig {
+  readonly algorithms: readonly MagentoHashAlgorithm[];
+  readonly cryptKeyParameter: string | undefined;
+  readonly quality: number;
+}
+
+/** The Magento hash settings; undefined when the shop's algorithm is not set. */
+export function magentoFrom(e: ImageEnv): MagentoHashConfig | undefined {
+  if (e.MAGENTO_HASH_ALGORITHM.includes('hmac-md5') && e.MAGENTO_CRYPT_KEY_PARAMETER === undefined) {
+    throw new ConflictingVariablesError(
+      ['MAGENTO_HASH_ALGORITHM', 'MAGENTO_CRYPT_KEY_PARAMETER'],
+      'MAGENTO_HASH_ALGORITHM hmac-md5 needs MAGENTO_CRYPT_KEY_PARAMETER (the SSM parameter of the crypt key)',
+    );
+  }
+  if (e.MAGENTO_HASH_ALGORITHM.length === 0) return undefined;
+  return Object.freeze({
+    algorithms: [...new Set(e.MAGENTO_HASH_ALGORITHM)],
+    cryptKeyParameter: e.MAGENTO_CRYPT_KEY_PARAMETER,
+    quality: e.MAGENTO_JPEG_QUALITY,
+  });
 }
 
 export const limitsFrom = (e: ImageEnv): ImageLimits => ({

@@ -111,3 +111,100 @@ export async function renderVariants(
   );
   return perPreset.flat();
 }
+
+/**
+ * One picture of Magento's `cache/<hash>/` sizes, placed as Magento's GD2 adapter places it. Hashes
+ * whose images render alike (the same size under two algorithms or crypt keys) share one rendition.
+ */
+export interface MagentoRendition {
+  /** The variant names it is stored under, without extension: `cache.<hash>` of every hash naming it. */
+  readonly names: readonly string[];
+  readonly place: Placement;
+  /** keep_frame letterbox colour, and what transparency is flattened onto. */
+  readonly background: readonly [number, number, number];
+  readonly keepTransparency: boolean;
+  /** Magento's JPEG quality; WebP and AVIF use the configured defaults, as imageServe does. */
+  readonly quality: number;
+}
+
+/**
+ * Magento's sizes from the same single decode as the presets, encoded to every format the way
+ * imageServe renders a `cache/<hash>/` miss: transparency kept only where Magento keeps it
+ * (keep_transparency, a source with alpha, not JPEG), otherwise flattened onto the background; the
+ * picture centred on the frame Magento computes. Each name gets its own copy of the same bytes.
+ */
+export async function renderMagentoVariants(
+  image: DecodedImage,
+  renditions: readonly MagentoRendition[],
+  formats: readonly OutputFormat[],
+  settings: EncodeSettings,
+  onVariant: (variant: RenderedVariant) => void = () => {},
+): Promise<RenderedVariant[]> {
+  const perRendition = await Promise.all(
+    renditions.map(async (rendition) => {
+      const transparent = rendition.keepTransparency && image.hasAlpha;
+      const canvas = await magentoCanvas(image, rendition, transparent);
+      return Promise.all(
+        formats.map(async (format) => {
+          const body = await encodeMagento(canvas, rendition, format, transparent, settings);
+          return rendition.names.map((name) => {
+            const variant = { preset: name, format, body, ...rendition.place.canvas };
+            onVariant(variant);
+            return variant;
+          });
+        }),
+      );
+    }),
+  );
+  return perRendition.flat(2);
+}
+
+/** The rendition's canvas as raw RGBA: the resized picture on its frame (a bare frame when Magento's picture is under a pixel). */
+async function magentoCanvas(
+  image: DecodedImage,
+  rendition: MagentoRendition,
+  transparent: boolean,
+): Promise<Buffer> {
+  const { content, canvas, left, top } = rendition.place;
+  const [r, g, b] = rendition.background;
+  const fill = { r, g, b, alpha: transparent ? 0 : 1 };
+  if (content.width < 1 || content.height < 1) {
+    return sharp({ create: { ...canvas, channels: 4, background: fill } })
+      .raw()
+      .toBuffer();
+  }
+  return sharp(image.pixels, { raw: { ...image.size, channels: image.channels } })
+    .resize(content.width, content.height, { fit: 'fill', kernel: 'lanczos3' })
+    .ensureAlpha()
+    .extend({
+      left,
+      top,
+      right: canvas.width - content.width - left,
+      bottom: canvas.height - content.height - top,
+      background: fill,
+    })
+    .raw()
+    .toBuffer();
+}
+
+async function encodeMagento(
+  canvas: Buffer,
+  rendition: MagentoRendition,
+  format: OutputFormat,
+  transparent: boolean,
+  settings: EncodeSettings,
+): Promise<Buffer> {
+  const [r, g, b] = rendition.background;
+  let input = sharp(canvas, { raw: { ...rendition.place.canvas, channels: 4 } });
+  if (format === 'jpeg' || !transparent) input = input.flatten({ background: { r, g, b } });
+  switch (format) {
+    case 'jpeg':
+      return input
+        .jpeg({ quality: rendition.quality, progressive: true, chromaSubsampling: '4:2:0' })
+        .toBuffer();
+    case 'webp':
+      return input.webp({ quality: settings.webpQuality, effort: 4 }).toBuffer();
+    case 'avif':
+      return input.avif({ quality: settings.avifQuality, effort: settings.avifEffort }).toBuffer();
+  }
+}

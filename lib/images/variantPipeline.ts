@@ -1,9 +1,18 @@
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { type DecodedImage, decodeOriginal } from './decode.ts';
+import type { Placement, Size } from './geometry.ts';
 import { type KeyLayout, manifestKey, variantFolder, variantKey } from './keyLayout.ts';
 import type { ImageLimits } from './limits.ts';
+import { MagentoGeometryError } from './magento/errors.ts';
+import type { MagentoImage } from './magento/imageHash.ts';
 import { formatInfo, type OutputFormat, type Preset } from './presets.ts';
-import { type EncodeSettings, type RenderedVariant, renderVariants } from './render.ts';
+import {
+  type EncodeSettings,
+  type MagentoRendition,
+  type RenderedVariant,
+  renderMagentoVariants,
+  renderVariants,
+} from './render.ts';
 import { UploadQueue } from './uploadQueue.ts';
 import {
   manifestOf,
@@ -22,6 +31,8 @@ export interface VariantSettings {
   readonly layout: KeyLayout;
   readonly presets: readonly Preset[];
   readonly formats: readonly OutputFormat[];
+  /** Formats of Magento's hash sizes; default jpeg and webp (AVIF would more than double the time, see README). */
+  readonly magentoFormats?: readonly OutputFormat[] | undefined;
   readonly limits: ImageLimits;
   readonly encode: EncodeSettings;
   /** Uploads in flight at once per original. */
@@ -32,7 +43,28 @@ export interface VariantDeps {
   readonly store: VariantStore;
   readonly log: Log;
   readonly metrics: MetricSink;
+  /**
+   * The shop's Magento `cache/<hash>/` sizes to pre-generate as well, read when first needed (the
+   * table of a 2.4.7 shop needs its crypt key, a secret read at run time). Absent: presets only.
+   */
+  readonly magentoSizes?: (() => Promise<MagentoSizes>) | undefined;
 }
+
+/**
+ * Magento's hash → image table (lib/images/magento `buildCacheTable(...).entries`) and Magento's own
+ * placement (`magentoPlacement`). Each distinct hash is stored as `cache.<hash>.<ext>` in the
+ * original's variant folder, the name imageServe answers a `cache/<hash>/` URL from.
+ */
+export interface MagentoSizes {
+  readonly entries: ReadonlyMap<string, MagentoImage>;
+  /** Where Magento puts a source of this size; throws MagentoGeometryError when it writes no file. */
+  place(source: Size, image: MagentoImage): Placement;
+}
+
+const defaultMagentoFormats: readonly OutputFormat[] = ['jpeg', 'webp'];
+
+/** The variant name (without extension) of a Magento hash: transform.ts's `transformId` of `{ kind: 'magento', hash }`. */
+const magentoVariantName = (hash: string): string => `cache.${hash}`;
 
 export type CreateOutcome =
   | {
@@ -81,8 +113,11 @@ export async function createVariants(
   if (previous?.sourceEtag === original.etag) return { kind: 'skipped', reason: 'up-to-date' };
 
   const source: VariantSource = { key, relative, etag: original.etag, sequencer };
-  const decoded = await decodeOriginal(original.body, settings.presets, settings.limits);
-  const variants = await writeVariants(decoded, source, settings, deps);
+  const magento = deps.magentoSizes === undefined ? undefined : await deps.magentoSizes();
+  const boxes = [...settings.presets, ...(magento === undefined ? [] : magentoBoxes(magento))];
+  const decoded = await decodeOriginal(original.body, boxes, settings.limits);
+  const renditions = magento === undefined ? [] : magentoRenditions(magento, decoded.sourceSize);
+  const variants = await writeVariants(decoded, renditions, source, settings, deps);
   const manifest = manifestOf(source, variants, settings.layout, new Date());
   await store.put({
     key: manifestAt,
@@ -109,6 +144,7 @@ export async function createVariants(
  */
 async function writeVariants(
   decoded: DecodedImage,
+  renditions: readonly MagentoRendition[],
   source: VariantSource,
   settings: VariantSettings,
   deps: VariantDeps,
@@ -135,20 +171,66 @@ async function writeVariants(
     });
   };
   try {
-    const variants = await renderVariants(
-      decoded,
-      settings.presets,
-      settings.formats,
-      settings.encode,
-      upload,
-    );
+    const [presets, magento] = await Promise.all([
+      renderVariants(decoded, settings.presets, settings.formats, settings.encode, upload),
+      renderMagentoVariants(
+        decoded,
+        renditions,
+        settings.magentoFormats ?? defaultMagentoFormats,
+        settings.encode,
+        upload,
+      ),
+    ]);
     await uploads.drain();
-    return variants;
+    return [...presets, ...magento];
   } catch (error) {
     await uploads.settle();
     await deleteQuietly(deps.store, written, deps.log);
     throw error;
   }
+}
+
+/**
+ * Magento's sized images (a size-less one is the original itself re-encoded: imageServe renders it
+ * on demand rather than every original being decoded at full size), without watermarks (not rendered).
+ */
+const pregenerated = (image: MagentoImage): image is MagentoImage & Size =>
+  image.width !== undefined && image.height !== undefined && image.watermark === undefined;
+
+/** The boxes the shared decode must be large enough for. */
+function magentoBoxes(magento: MagentoSizes): Size[] {
+  return [...magento.entries.values()].filter(pregenerated).map(({ width, height }) => ({ width, height }));
+}
+
+/**
+ * One rendition per distinct picture: hashes that name the same parameters (two algorithms, two
+ * crypt keys) share it. A size Magento itself cannot render for this source is left out, as Magento
+ * writes no file for it either.
+ */
+function magentoRenditions(magento: MagentoSizes, sourceSize: Size): MagentoRendition[] {
+  const byPicture = new Map<string, MagentoRendition & { names: string[] }>();
+  for (const [hash, image] of magento.entries) {
+    if (!pregenerated(image)) continue;
+    let place: Placement;
+    try {
+      place = magento.place(sourceSize, image);
+    } catch (error) {
+      if (error instanceof MagentoGeometryError) continue;
+      throw error;
+    }
+    const rendition = {
+      names: [] as string[],
+      place,
+      background: image.background,
+      keepTransparency: image.keepTransparency,
+      quality: image.quality,
+    };
+    const id = JSON.stringify({ ...rendition, names: undefined });
+    const shared = byPicture.get(id) ?? rendition;
+    shared.names.push(magentoVariantName(hash));
+    byPicture.set(id, shared);
+  }
+  return [...byPicture.values()];
 }
 
 /** Variants of an earlier version of this original (other presets, on-the-fly sizes) are stale now. */

@@ -2,6 +2,10 @@ import { CopyObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
+import { magentoSizesOf } from '../../../lib/images/imageVariantsHandler.ts';
+import { buildCacheTable } from '../../../lib/images/magento/cacheTable.ts';
+import { lumaTheme } from '../../../lib/images/magento/lumaImages.ts';
+import { magentoPlacement } from '../../../lib/images/magento/magentoGeometry.ts';
 import { processObjectEvents } from '../../../lib/images/processObjectEvents.ts';
 import { parseS3Records } from '../../../lib/images/s3Events.ts';
 import type { VariantSettings } from '../../../lib/images/variantPipeline.ts';
@@ -459,5 +463,104 @@ describe('imageVariants on the keys Magento writes (remote storage, prefix examp
       expect.objectContaining({ status: 'skipped', detail: 'not-an-original:magento-cache' }),
     );
     expect(await listKeys(s3, bucket, 'example-shop/derived/attribute/swatch/swatch_image/')).toEqual([]);
+  });
+});
+
+describe("imageVariants pre-generating Magento's cache/<hash>/ sizes (Luma)", () => {
+  // Luma's 240×300 category grid under 2.4.8's md5, as Magento's own PHP computes it (the vectors
+  // of test/fixtures/images/magento-image-hash pin buildCacheTable).
+  const gridHash = '2765542505660baab28ecd555e27366e';
+  const sized = (table: ReturnType<typeof buildCacheTable>) =>
+    [...table.entries].filter(([, image]) => image.width !== undefined && image.height !== undefined);
+
+  const runMagento = async (
+    records: Parameters<typeof s3Event>[1],
+    magentoSizes: ReturnType<typeof magentoSizesOf>,
+  ) =>
+    processObjectEvents(parseS3Records(s3Event(bucket, records).Records), bucket, settings, {
+      ...deps(),
+      magentoSizes,
+    });
+
+  it('renders every distinct sized hash as cache.<hash>.jpg and .webp from the one decode, listed in the manifest', async () => {
+    const key = 'catalog/product/m/a/magento.jpg';
+    const body = await smallPhoto(1000);
+    await upload(key, body);
+    const table = buildCacheTable({ theme: lumaTheme, algorithm: 'md5' });
+    const expectedHashes = sized(table).map(([hash]) => hash);
+
+    const summary = await runMagento(
+      [{ action: 'created', key, size: body.length }],
+      magentoSizesOf({ theme: lumaTheme, algorithms: ['md5'], quality: 80 }),
+    );
+
+    expect(summary.results[0]?.status).toBe('generated');
+    expect(expectedHashes).toContain(gridHash);
+    const folder = folderOf('m/a/magento.jpg');
+    const keys = await listKeys(s3, bucket, folder);
+    const hashKeys = keys.filter((k) => k.startsWith(`${folder}cache.`));
+    expect(hashKeys.sort()).toEqual(
+      expectedHashes.flatMap((h) => [`${folder}cache.${h}.jpg`, `${folder}cache.${h}.webp`]).sort(),
+    );
+    const manifest = JSON.parse((await getObject(s3, bucket, `${folder}manifest.json`)).bytes.toString()) as {
+      variants: { key: string }[];
+    };
+    expect(manifest.variants.map((v) => v.key).sort()).toEqual(
+      keys.filter((k) => !k.endsWith('manifest.json')).sort(),
+    );
+    const grid = await getObject(s3, bucket, `${folder}cache.${gridHash}.jpg`);
+    const source = await sharp(body).metadata();
+    const place = magentoPlacement(
+      { width: source.width ?? 0, height: source.height ?? 0 },
+      table.lookup(gridHash) ?? {
+        keepAspectRatio: true,
+        keepFrame: true,
+        keepTransparency: true,
+        constrainOnly: true,
+        background: [255, 255, 255],
+        quality: 80,
+      },
+    );
+    const meta = await sharp(grid.bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', place.canvas.width, place.canvas.height]);
+    expect(grid.ContentType).toBe('image/jpeg');
+    expect(grid.Metadata?.preset).toBe(`cache.${gridHash}`);
+    expect(
+      (await sharp((await getObject(s3, bucket, `${folder}cache.${gridHash}.webp`)).bytes).metadata()).format,
+    ).toBe('webp');
+  });
+
+  it('reads the crypt key only through its source, serves both algorithms while upgrading, and removes every hash with the original', async () => {
+    const key = 'catalog/product/k/e/keyed.jpg';
+    await upload(key, await smallPhoto(500));
+    const cryptKey = 'c8d9f4a0b2e14f6a9d3b7c5e1f0a2b4c';
+    let reads = 0;
+    const sizes = magentoSizesOf({
+      theme: lumaTheme,
+      algorithms: ['hmac-md5', 'md5'],
+      quality: 80,
+      cryptKeys: {
+        cryptKey: async () => {
+          reads += 1;
+          return cryptKey;
+        },
+      },
+    });
+    const both = buildCacheTable({ theme: lumaTheme, algorithm: ['hmac-md5', 'md5'], cryptKeys: [cryptKey] });
+
+    await runMagento([{ action: 'created', key, size: 1 }], sizes);
+    await sizes();
+
+    const folder = folderOf('k/e/keyed.jpg');
+    const hashKeys = (await listKeys(s3, bucket, folder)).filter((k) => k.startsWith(`${folder}cache.`));
+    expect(hashKeys).toHaveLength(sized(both).length * 2);
+    expect(hashKeys).toContain(`${folder}cache.${gridHash}.webp`);
+    expect(reads).toBe(2);
+    expect(telemetry.lines.map((l) => JSON.stringify(l)).join('\n')).not.toContain(cryptKey);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const removed = await runMagento([{ action: 'removed', key }], sizes);
+    expect(removed.results[0]?.status).toBe('removed');
+    expect(await listKeys(s3, bucket, folder)).toEqual([]);
   });
 });

@@ -332,6 +332,26 @@ describe('sls package', () => {
     expect(env.MEDIA_ROOTS?.split(',')).toEqual(defaultRoots);
   });
 
+  it("lets imageVariants read Magento's crypt key from its one SSM parameter, only when one is named", () => {
+    const policy = template.Resources.ImageVariantsCryptKeyPolicy;
+    expect(policy?.Condition).toBe('ReadsMagentoCryptKey');
+    expect(template.Conditions?.ReadsMagentoCryptKey).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'MagentoCryptKeyParameter' }, ''] }],
+    });
+    expect(template.Parameters?.MagentoCryptKeyParameter?.Default).toBe('');
+    const document = policy?.Properties.PolicyDocument as { Statement: Statement[] };
+    expect(document.Statement.map((st) => [st.Action, JSON.stringify(st.Resource)])).toEqual([
+      [['ssm:GetParameter'], expect.stringContaining(':parameter${MagentoCryptKeyParameter}')],
+    ]);
+    expect(policy?.Properties.Roles).toEqual([{ Ref: 'ImageVariantsRole' }]);
+    const env = functionEnv(template.Resources, 'ImageVariantsLambdaFunction');
+    expect(
+      Object.keys(env)
+        .filter((name) => name.startsWith('MAGENTO_'))
+        .sort(),
+    ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM']);
+  });
+
   it('lets consumerScaler read queue depth, metrics and its cluster, nothing else', () => {
     const byAction = resourcesByAction('ConsumerScalerRole');
     expect([...byAction.keys()].sort()).toEqual(

@@ -15,7 +15,38 @@ describe('loadImageVariantsConfig', () => {
       derivedPrefix: 'derived/',
     });
     expect(config.settings.limits.maxPixels).toBe(50_000_000);
+    expect(config.magento).toBeUndefined();
+    expect(config.settings.magentoFormats).toEqual(['jpeg', 'webp']);
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it.each([
+    [{ MAGENTO_HASH_ALGORITHM: 'md5' }, { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80 }],
+    [
+      { MAGENTO_HASH_ALGORITHM: 'md5', MAGENTO_CRYPT_KEY_PARAMETER: '' },
+      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80 },
+    ],
+    [
+      { MAGENTO_HASH_ALGORITHM: 'hmac-md5, md5', MAGENTO_CRYPT_KEY_PARAMETER: '/m2/shop/crypt-key' },
+      { algorithms: ['hmac-md5', 'md5'], cryptKeyParameter: '/m2/shop/crypt-key', quality: 80 },
+    ],
+    [
+      { MAGENTO_HASH_ALGORITHM: 'md5', MAGENTO_JPEG_QUALITY: '90' },
+      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 90 },
+    ],
+  ])(
+    "reads which of Magento's hash sizes to pre-generate from %o (never the crypt key itself)",
+    (env, expected) => {
+      expect(loadImageVariantsConfig({ MEDIA_BUCKET: 'shop-media', ...env }).magento).toEqual(expected);
+    },
+  );
+
+  it('refuses hmac-md5 without the parameter that holds the crypt key, naming both variables', () => {
+    const act = () =>
+      loadImageVariantsConfig({ MEDIA_BUCKET: 'shop-media', MAGENTO_HASH_ALGORITHM: 'hmac-md5' });
+    expect(act).toThrow(
+      expect.objectContaining({ variables: ['MAGENTO_HASH_ALGORITHM', 'MAGENTO_CRYPT_KEY_PARAMETER'] }),
+    );
   });
 
   it('reads presets and formats from the environment without code changes', () => {
@@ -45,6 +76,9 @@ describe('loadImageVariantsConfig', () => {
     [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_FORMATS: 'jpeg,gif' }, 'IMAGE_FORMATS'],
     [{ MEDIA_BUCKET: 'ok-bucket', IMAGE_MAX_PIXELS: '5e7' }, 'IMAGE_MAX_PIXELS'],
     [{ MEDIA_BUCKET: 'ok-bucket', AVIF_EFFORT: '10' }, 'AVIF_EFFORT'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MAGENTO_HASH_ALGORITHM: 'sha1' }, 'MAGENTO_HASH_ALGORITHM'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MAGENTO_CRYPT_KEY_PARAMETER: 'crypt-key' }, 'MAGENTO_CRYPT_KEY_PARAMETER'],
+    [{ MEDIA_BUCKET: 'ok-bucket', MAGENTO_IMAGE_FORMATS: 'gif' }, 'MAGENTO_IMAGE_FORMATS'],
     [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_ROOTS: '/catalog/product/' }, 'MEDIA_ROOTS'],
     [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_ROOTS: 'catalog/product/,' }, 'MEDIA_ROOTS'],
     [{ MEDIA_BUCKET: 'ok-bucket', MEDIA_PREFIX: 'media' }, 'MEDIA_PREFIX'],
