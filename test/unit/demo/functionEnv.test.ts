@@ -14,8 +14,10 @@ describe('functionSettings', () => {
     // Assess
     expect(settings.env).toMatchObject({
       MEDIA_BUCKET: 'm2-media-local',
-      ORIGINALS_PREFIX: 'catalog/product/',
-      DERIVED_PREFIX: 'derived/catalog/product/',
+      // Magento's remote storage writes media under `<prefix>media/`; the demo stage has no prefix.
+      MEDIA_PREFIX: 'media/',
+      MEDIA_ROOTS: 'catalog/product/,catalog/category/,attribute/swatch/,wysiwyg/',
+      DERIVED_PREFIX: 'derived/',
       POWERTOOLS_SERVICE_NAME: 'm2-eks-pipeline',
       POWERTOOLS_METRICS_NAMESPACE: 'M2EksPipeline',
     });
