@@ -215,8 +215,9 @@ function writeNodeConfigs(node: RealNode, bin: string, pki: ClusterPki, apiserve
     ].join('\n'),
   );
   // One bridge for every node (pods of different nodes reach each other on it, no routing), each
-  // node allocating from its own /24. No masquerading and no default route off the bridge: the
-  // host does not forward, so pod traffic ends on this machine.
+  // node allocating from its own /24. No masquerading and no default route: pods have routes to the
+  // pod network and the Service range only, and the host forwards nothing that leaves the bridge
+  // (enableBridgeForwarding), so pod traffic ends on this machine.
   writeFileSync(
     join(node.dir, 'net.d', '10-m2.conflist'),
     `${JSON.stringify(
@@ -243,7 +244,9 @@ function writeNodeConfigs(node: RealNode, bin: string, pki: ClusterPki, apiserve
                   },
                 ],
               ],
-              routes: [{ dst: `10.89.0.0/${podBridge.prefixLength}` }],
+              // The pod network and the Service range (k8s.ts's --service-cluster-ip-range), through
+              // the gateway; no default route.
+              routes: [{ dst: `10.89.0.0/${podBridge.prefixLength}` }, { dst: '10.96.0.0/16' }],
             },
           },
           { type: 'portmap', capabilities: { portMappings: true } },
@@ -375,8 +378,12 @@ function importImages(node: RealNode, bin: string, archives: { pause: string; he
   writeFileSync(record, `${JSON.stringify(imported, null, 2)}\n`);
 }
 
-/** Values kubelet rewrites at start (it sets them for every node); restored by downNodes. */
-const kubeletSysctls = [
+/**
+ * Host settings the real nodes change, recorded before the first change and restored by downNodes:
+ * kubelet rewrites the vm/kernel ones when it starts; ip_forward is turned on for Service traffic.
+ */
+const changedSysctls = [
+  'net/ipv4/ip_forward',
   'vm/overcommit_memory',
   'vm/panic_on_oom',
   'kernel/panic',
@@ -384,12 +391,12 @@ const kubeletSysctls = [
   'kernel/keys/root_maxkeys',
   'kernel/keys/root_maxbytes',
 ];
-const sysctlRecord = join(nodesDir, 'sysctl-before-kubelet.json');
+const sysctlRecord = join(nodesDir, 'sysctl-before-nodes.json');
 
 function recordSysctls(): void {
   if (existsSync(sysctlRecord)) return;
   const values = Object.fromEntries(
-    kubeletSysctls.map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]),
+    changedSysctls.map((key) => [key, readFileSync(`/proc/sys/${key}`, 'utf8').trim()]),
   );
   writeFileSync(sysctlRecord, `${JSON.stringify(values, null, 2)}\n`);
 }
@@ -426,7 +433,6 @@ function ensureCgroupRoot(root: string): void {
 function startKubelet(node: RealNode, bin: string): void {
   const name = `kubelet-${node.name}`;
   if (runningPid(name) !== undefined) return;
-  recordSysctls();
   ensureCgroupRoot(`/${node.name}`);
   startDaemon(
     name,
@@ -522,6 +528,11 @@ function startKubeProxy(bin: string, pki: ClusterPki, apiserverUrl: string, node
         metricsBindAddress: `${node.ip}:10249`,
         clusterCIDR: `10.89.0.0/${podBridge.prefixLength}`,
         nodePortAddresses: [`10.89.0.0/${podBridge.prefixLength}`],
+        // kube-proxy masquerades a pod's connection to a Service that lands on that same pod
+        // (hairpin) only for endpoints on its own node, and this one kube-proxy serves every real
+        // node: without masqueradeAll such connections time out on all but the first node. The cost:
+        // pods see Service traffic coming from the bridge address instead of the client pod.
+        nftables: { masqueradeAll: true },
         conntrack: { maxPerCore: 0, min: 0, tcpEstablishedTimeout: '0s', tcpCloseWaitTimeout: '0s' },
       },
       null,
@@ -529,6 +540,34 @@ function startKubeProxy(bin: string, pki: ClusterPki, apiserverUrl: string, node
     )}\n`,
   );
   startDaemon(name, join(bin, 'kube-proxy'), [`--config=${config}`, '--v=1']);
+}
+
+const forwardGuardTable = 'm2-nodes';
+
+/**
+ * A pod's connection to a Service IP is DNATed by kube-proxy to another pod and must then be
+ * forwarded by the host, so ip_forward goes on; first an nftables table of the environment's own
+ * drops every forwarded packet that does not both enter and leave the pod bridge, so nothing is
+ * routed off this machine (the host forwarded nothing before either).
+ */
+function enableBridgeForwarding(): void {
+  try {
+    run('nft', ['list', 'table', 'inet', forwardGuardTable]);
+  } catch {
+    execFileSync('nft', ['-f', '-'], {
+      input: [
+        `table inet ${forwardGuardTable} {`,
+        '  chain forward {',
+        '    type filter hook forward priority filter - 10; policy drop;',
+        `    iifname "${podBridge.name}" oifname "${podBridge.name}" accept`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+  }
+  writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
 /** Removes kube-proxy's own nftables tables (it leaves them behind when stopped). */
@@ -563,7 +602,10 @@ export async function upNodes(): Promise<Record<string, string>> {
   const archives = imageArchives();
   const pki = ensurePki(join(localDir, 'pki'));
   const nodes = realNodes();
+  mkdirSync(nodesDir, { recursive: true });
+  recordSysctls();
   ensureBridge(nodes);
+  enableBridgeForwarding();
   ensureNodeRbac();
   await Promise.all(
     nodes.map(async (node) => {
@@ -655,6 +697,12 @@ export async function downNodes(): Promise<string[]> {
   } catch {
     // Not there: nothing to remove.
   }
+  // Forwarding off again before the guard goes.
   restoreSysctls();
+  try {
+    run('nft', ['delete', 'table', 'inet', forwardGuardTable]);
+  } catch {
+    // Not there: nothing to remove.
+  }
   return stopped;
 }
