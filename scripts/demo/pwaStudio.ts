@@ -36,22 +36,34 @@ export interface PwaStudio {
 
 const peregrineDir = join(
   import.meta.dirname,
-  '../../test/clients/pwa-studio/node_modules/@magento/peregrine/lib/util',
+  '../../test/clients/pwa-studio/node_modules/@magento/peregrine/lib',
 );
 let hooked = false;
 
 /**
- * Loads peregrine as a browser bundle would see it. Its modules are ESM with extensionless and
- * directory imports (webpack resolves those), and read the store's globals once, at import time;
- * so a resolve hook adds `.js` / `/index.js`, and each setup gets fresh module instances by a query
- * that the hook carries from a peregrine module to the peregrine modules it imports.
- * Needs `node scripts/install-test-clients.mjs` (npm test runs it; so does the demo).
+ * Imports one of peregrine's modules (`util/makeUrl.js`, `talons/Image/useImage.js`) as a fresh
+ * instance named `instance`, as a browser bundle would see it. Peregrine's modules are ESM with
+ * extensionless and directory imports (webpack resolves those) and read the store's globals once, at
+ * import time; so a resolve hook adds `.js` / `/index.js`, carries the instance from a peregrine
+ * module to the peregrine modules it imports. (Under vitest, vite resolves peregrine's imports
+ * itself.) The talons get React from test/clients/pwa-studio/react-sync. Needs
+ * `node scripts/install-test-clients.mjs`.
  */
-export async function loadPwaStudio(setup: MediaSetup): Promise<PwaStudio> {
+export async function importPeregrine(file: string, instance: string): Promise<Record<string, unknown>> {
   if (!hooked) {
     registerHooks({ resolve: resolveLikeWebpack });
     hooked = true;
   }
+  const url = `${pathToFileURL(join(peregrineDir, file)).href}?instance=${encodeURIComponent(instance)}`;
+  return (await import(url)) as Record<string, unknown>;
+}
+
+/**
+ * Loads peregrine's makeUrl and imageUtils for one setup.
+ *
+ * @example (await loadPwaStudio('onboard')).makeUrl('/m/b/mb01.jpg', { type: 'image-product', width: 640 })
+ */
+export async function loadPwaStudio(setup: MediaSetup): Promise<PwaStudio> {
   const globals = globalThis as Record<string, unknown>;
   globals.STORE_VIEW_CODE = 'default';
   globals.AVAILABLE_STORE_VIEWS = [{ store_code: 'default', secure_base_media_url: mediaBaseOf[setup] }];
@@ -60,10 +72,11 @@ export async function loadPwaStudio(setup: MediaSetup): Promise<PwaStudio> {
     documentElement: { dataset: setup === 'backend' ? { imageOptimizingOrigin: 'backend' } : {} },
   };
   process.env.MAGENTO_BACKEND_URL = backendUrl;
-  const at = (file: string) => `${pathToFileURL(join(peregrineDir, file)).href}?setup=${setup}`;
   try {
-    const makeUrl = (await import(at('makeUrl.js'))) as { default: PwaStudio['makeUrl'] };
-    const utils = (await import(at('imageUtils.js'))) as { generateSrcset: PwaStudio['generateSrcset'] };
+    const makeUrl = (await importPeregrine('util/makeUrl.js', setup)) as { default: PwaStudio['makeUrl'] };
+    const utils = (await importPeregrine('util/imageUtils.js', setup)) as {
+      generateSrcset: PwaStudio['generateSrcset'];
+    };
     return {
       setup,
       makeUrl: (path, options) => inBrowser(() => makeUrl.default(path, options)),

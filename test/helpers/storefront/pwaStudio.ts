@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { importPeregrine } from '../../../scripts/demo/pwaStudio.ts';
 import type { CorpusUrl, Fit, ImageIntent } from './intent.ts';
 import { type CacheHashLookup, graphqlImageUrl, type MagentoMediaMode } from './magento.ts';
 
@@ -68,19 +68,15 @@ export const veniaCallSites = (): readonly CallSite[] =>
 /**
  * Runs `generate` with peregrine freshly imported under one setup's globals (what the PWA's HTML and
  * build define: STORE_VIEW_CODE, AVAILABLE_STORE_VIEWS, MAGENTO_BACKEND_URL, location, the
- * `data-image-optimizing-origin` attribute), restoring the globals afterwards. React is replaced by
- * its synchronous equivalents so the talons run outside a component.
+ * `data-image-optimizing-origin` attribute), restoring the globals afterwards. Plain Node (no vitest
+ * module mocking), so benchmarks use the same corpus: see importPeregrine.
  */
+let loads = 0;
+
 async function withPeregrine<T>(setup: PwaSetup, generate: (p: Peregrine) => T): Promise<T> {
   const keys = ['STORE_VIEW_CODE', 'AVAILABLE_STORE_VIEWS', 'location', 'document', 'devicePixelRatio'];
   const saved = new Map(keys.map((k) => [k, Object.getOwnPropertyDescriptor(globalThis, k)]));
   const savedBackend = process.env.MAGENTO_BACKEND_URL;
-  vi.resetModules();
-  vi.doMock('react', () => ({
-    useMemo: (f: () => unknown) => f(),
-    useCallback: (f: unknown) => f,
-    useState: (v: unknown) => [v, () => undefined],
-  }));
   for (const [key, value] of Object.entries({
     STORE_VIEW_CODE: 'default',
     AVAILABLE_STORE_VIEWS: [{ store_code: 'default', secure_base_media_url: mediaBaseOf(setup) }],
@@ -93,7 +89,12 @@ async function withPeregrine<T>(setup: PwaSetup, generate: (p: Peregrine) => T):
   }
   process.env.MAGENTO_BACKEND_URL = backendUrl;
   try {
-    const load = (path: string) => import(join(peregrineLib, path));
+    // A fresh instance per call: peregrine reads these globals at import time. Under vitest, vite
+    // resolves peregrine's own imports without the instance query, so its registry is reset too.
+    const instance = `${setup}-${++loads}`;
+    if (process.env.VITEST) (await import('vitest')).vi.resetModules();
+    // biome-ignore lint/suspicious/noExplicitAny: peregrine is untyped JavaScript; Peregrine types what is used.
+    const load = (path: string) => importPeregrine(path, instance) as Promise<any>;
     const [makeUrl, imageUtils, useImage, useResourceImage] = await Promise.all([
       load('util/makeUrl.js'),
       load('util/imageUtils.js'),
@@ -113,7 +114,6 @@ async function withPeregrine<T>(setup: PwaSetup, generate: (p: Peregrine) => T):
     }
     if (savedBackend === undefined) delete process.env.MAGENTO_BACKEND_URL;
     else process.env.MAGENTO_BACKEND_URL = savedBackend;
-    vi.doUnmock('react');
   }
 }
 
