@@ -59,6 +59,25 @@ const run = (command: string, args: readonly string[]): string =>
 
 const scriptDir = import.meta.dirname;
 
+/** Absolute path of a system command the real nodes need, or an error naming its Debian package. */
+function systemTool(name: string, debianPackage: string): string {
+  try {
+    return run('sh', ['-c', `command -v ${name}`]).trim();
+  } catch {
+    throw new Error(
+      `real nodes need \`${name}\` (Debian: apt-get install ${debianPackage}); or unset M2_REAL_NODES`,
+    );
+  }
+}
+
+/** nftables' CLI (kube-proxy's nftables mode needs it too). */
+const nft = (args: readonly string[], input?: string): string =>
+  execFileSync(systemTool('nft', 'nftables'), args, {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+
 /** The node binaries, built by build-node.sh when missing (cached outside the repo). */
 function nodeBinDir(): string {
   const script = join(scriptDir, 'build-node.sh');
@@ -552,10 +571,11 @@ const forwardGuardTable = 'm2-nodes';
  */
 function enableBridgeForwarding(): void {
   try {
-    run('nft', ['list', 'table', 'inet', forwardGuardTable]);
+    nft(['list', 'table', 'inet', forwardGuardTable]);
   } catch {
-    execFileSync('nft', ['-f', '-'], {
-      input: [
+    nft(
+      ['-f', '-'],
+      [
         `table inet ${forwardGuardTable} {`,
         '  chain forward {',
         '    type filter hook forward priority filter - 10; policy drop;',
@@ -564,8 +584,7 @@ function enableBridgeForwarding(): void {
         '}',
         '',
       ].join('\n'),
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
+    );
   }
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
@@ -574,7 +593,7 @@ function enableBridgeForwarding(): void {
 function removeKubeProxyTables(): void {
   for (const family of ['ip', 'ip6']) {
     try {
-      run('nft', ['delete', 'table', family, 'kube-proxy']);
+      nft(['delete', 'table', family, 'kube-proxy']);
     } catch {
       // No such table: kube-proxy never ran, or it is already gone.
     }
@@ -586,16 +605,8 @@ function removeKubeProxyTables(): void {
  * endpoint and labelled in three zones next to the KWOK nodes. Needs the control plane up.
  */
 export async function upNodes(): Promise<Record<string, string>> {
-  for (const [tool, pkg] of [
-    ['ip', 'iproute2'],
-    ['nft', 'nftables'],
-  ]) {
-    try {
-      run('sh', ['-c', `command -v ${tool}`]);
-    } catch {
-      throw new Error(`real nodes need \`${tool}\` (Debian: apt-get install ${pkg}); or unset M2_REAL_NODES`);
-    }
-  }
+  systemTool('ip', 'iproute2');
+  systemTool('nft', 'nftables');
   // The cluster endpoint, as EKS nodes reach their apiservers through the load balancer.
   const apiserverUrl = `https://127.0.0.1:${k8sPorts.apiserver}`;
   const bin = nodeBinDir();
@@ -700,7 +711,7 @@ export async function downNodes(): Promise<string[]> {
   // Forwarding off again before the guard goes.
   restoreSysctls();
   try {
-    run('nft', ['delete', 'table', 'inet', forwardGuardTable]);
+    nft(['delete', 'table', 'inet', forwardGuardTable]);
   } catch {
     // Not there: nothing to remove.
   }
