@@ -62,7 +62,7 @@ async function processOne(
   // after it (the next record, the handler) do not.
   const log = withFields(deps.log, { bucket: event.bucket, key: event.key });
   const recordDeps: VariantDeps = { ...deps, log };
-  const ids = { eventName: event.eventName, sequencer: event.sequencer };
+  const ids = { eventName: event.eventName, sequencer: event.sequencer, versionId: event.versionId };
   if (event.bucket !== bucket) {
     log.warn('ignored record for another bucket', ids);
     return { status: 'skipped', key: event.key, detail: 'other-bucket' };
@@ -85,31 +85,19 @@ async function processOne(
       const outcome = await removeVariants(event.key, place.relative, settings, recordDeps);
       const detail = outcome.kind === 'removed' ? `deleted ${outcome.deleted}` : outcome.reason;
       log.info('variants removed', { ...ids, outcome: outcome.kind, detail });
-      if (outcome.kind === 'removed') metrics.count(names.deleted, outcome.deleted);
-      return { status: outcome.kind === 'removed' ? 'removed' : 'skipped', key: event.key, detail };
+      if (outcome.kind === 'removed') {
+        metrics.count(names.deleted, outcome.deleted);
+        return { status: 'removed', key: event.key, detail };
+      }
+      // The original exists after a removal: a late event of a re-upload (its variants are up to date),
+      // or a version restored by deleting its delete marker, which S3 reports as ObjectRemoved:Delete
+      // and never as ObjectCreated. Generating is idempotent, so the variants come back either way.
     }
-    const outcome = await createVariants(event.key, place.relative, event.sequencer, settings, recordDeps);
-    const durationMs = Date.now() - started;
-    if (outcome.kind === 'skipped') {
-      log.info('variants not generated', { ...ids, reason: outcome.reason });
-      return { status: 'skipped', key: event.key, detail: outcome.reason };
-    }
-    log.info('variants generated', {
-      ...ids,
-      variants: outcome.variants,
-      bytes: outcome.bytes,
-      sourceBytes: outcome.sourceBytes,
-      durationMs,
-    });
-    metrics.count(names.generated, outcome.variants);
-    metrics.bytes(names.bytes, outcome.bytes);
-    metrics.bytes(names.originalBytes, outcome.sourceBytes);
-    metrics.milliseconds(names.generationTime, durationMs);
-    return {
-      status: 'generated',
-      key: event.key,
-      detail: `${outcome.variants} variants, ${outcome.bytes} bytes`,
-    };
+    const result = await generate(event, place.relative, ids, settings, recordDeps, started);
+    // What a late removal of a re-uploaded original finds.
+    if (event.action === 'removed' && result.status === 'skipped' && result.detail === 'up-to-date')
+      return { ...result, detail: 'original-exists' };
+    return result;
   } catch (error) {
     if (error instanceof ImageRejectedError) {
       log.warn('original rejected', { ...ids, reason: error.reason, detail: error.message });
@@ -123,4 +111,38 @@ async function processOne(
     metrics.count(names.failed);
     return { status: 'failed', key: event.key, error };
   }
+}
+
+/** Makes the variants of an existing original (or finds them up to date); throws what the pipeline throws. */
+async function generate(
+  event: ObjectEvent,
+  relative: string,
+  ids: Record<string, string | undefined>,
+  settings: VariantSettings,
+  deps: VariantDeps,
+  started: number,
+): Promise<RecordResult> {
+  const { log, metrics } = deps;
+  const outcome = await createVariants(event.key, relative, event.sequencer, settings, deps);
+  const durationMs = Date.now() - started;
+  if (outcome.kind === 'skipped') {
+    log.info('variants not generated', { ...ids, reason: outcome.reason });
+    return { status: 'skipped', key: event.key, detail: outcome.reason };
+  }
+  log.info('variants generated', {
+    ...ids,
+    variants: outcome.variants,
+    bytes: outcome.bytes,
+    sourceBytes: outcome.sourceBytes,
+    durationMs,
+  });
+  metrics.count(names.generated, outcome.variants);
+  metrics.bytes(names.bytes, outcome.bytes);
+  metrics.bytes(names.originalBytes, outcome.sourceBytes);
+  metrics.milliseconds(names.generationTime, durationMs);
+  return {
+    status: 'generated',
+    key: event.key,
+    detail: `${outcome.variants} variants, ${outcome.bytes} bytes`,
+  };
 }

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { decodeEventKey } from './keyLayout.ts';
 
-/** One S3 notification record reduced to what the pipeline acts on. */
+/**
+ * One S3 notification record reduced to what the pipeline acts on. In the versioned media bucket a
+ * plain DELETE is `ObjectRemoved:DeleteMarkerCreated` (the original is gone for every reader, its
+ * bytes kept as a noncurrent version) and deleting a version or a delete marker is
+ * `ObjectRemoved:Delete`: both are removals, and which one it was is only known from the bucket's
+ * state afterwards, so the pipeline decides by reading that state, never by the event name.
+ */
 export interface ObjectEvent {
   readonly action: 'created' | 'removed';
   readonly eventName: string;
@@ -9,6 +15,8 @@ export interface ObjectEvent {
   readonly key: string;
   readonly size: number | undefined;
   readonly sequencer: string | undefined;
+  /** The version the event made or removed (a delete marker's own id for DeleteMarkerCreated); absent when unversioned. */
+  readonly versionId: string | undefined;
 }
 
 export type ParsedRecord = { ok: true; event: ObjectEvent } | { ok: false; index: number; problem: string };
@@ -21,6 +29,8 @@ const recordSchema = z.object({
     object: z.object({
       key: z.string().min(1),
       size: z.number().int().nonnegative().optional(),
+      // 'null' for an object written while versioning was off or suspended.
+      versionId: z.string().min(1).optional(),
       sequencer: z
         .string()
         .regex(/^[0-9A-Fa-f]+$/)
@@ -69,6 +79,7 @@ export function parseS3Records(records: readonly unknown[]): ParsedRecord[] {
         key,
         size: s3.object.size,
         sequencer: s3.object.sequencer,
+        versionId: s3.object.versionId,
       },
     };
   });

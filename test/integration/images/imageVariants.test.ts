@@ -1,4 +1,13 @@
-import { CopyObjectCommand, DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteBucketCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
@@ -562,5 +571,163 @@ describe("imageVariants pre-generating Magento's cache/<hash>/ sizes (Luma)", ()
     const removed = await runMagento([{ action: 'removed', key }], sizes);
     expect(removed.results[0]?.status).toBe('removed');
     expect(await listKeys(s3, bucket, folder)).toEqual([]);
+  });
+});
+
+describe('imageVariants on a versioned media bucket (the stack versions it)', () => {
+  // S3's own events for these operations, as AWS documents them: a DELETE without a version is
+  // ObjectRemoved:DeleteMarkerCreated carrying the marker's version id; deleting a version or a delete
+  // marker is ObjectRemoved:Delete; copying a version back is ObjectCreated:Copy. moto keeps the
+  // versions, markers and HEAD answers exactly, but sends none of these notifications for a versioned
+  // bucket, so the records are built here with the version ids moto returned.
+  let versioned: string;
+
+  beforeAll(async () => {
+    versioned = await freshBucket(s3, 'm2-versioned');
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: versioned, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+  });
+  afterAll(async () => {
+    for (;;) {
+      const out = await s3.send(new ListObjectVersionsCommand({ Bucket: versioned }));
+      const objects = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => ({
+        Key: v.Key,
+        VersionId: v.VersionId,
+      }));
+      if (objects.length === 0) break;
+      await s3.send(new DeleteObjectsCommand({ Bucket: versioned, Delete: { Objects: objects } }));
+    }
+    await s3.send(new DeleteBucketCommand({ Bucket: versioned }));
+  });
+
+  const runVersioned = (
+    records: { action: 'created' | 'removed'; key: string; eventName: string; versionId?: string }[],
+  ) => {
+    const event = s3Event(versioned, records);
+    event.Records.forEach((record, i) => {
+      record.eventName = records[i]?.eventName ?? record.eventName;
+      record.s3.object.versionId = records[i]?.versionId;
+    });
+    return processObjectEvents(parseS3Records(event.Records), versioned, settings, {
+      ...deps(),
+      store: new S3VariantStore(s3, versioned),
+    });
+  };
+
+  /** Puts an original and makes its variants; returns the version id S3 gave it. */
+  async function originalWithVariants(key: string, body: Buffer): Promise<string> {
+    const put = await s3.send(new PutObjectCommand({ Bucket: versioned, Key: key, Body: body }));
+    const versionId = put.VersionId ?? '';
+    const created = await runVersioned([
+      { action: 'created', key, eventName: 'ObjectCreated:Put', versionId },
+    ]);
+    expect(created.results[0]?.status).toBe('generated');
+    return versionId;
+  }
+
+  async function deleteMarker(key: string): Promise<string> {
+    const out = await s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: key }));
+    expect(out.DeleteMarker).toBe(true);
+    return out.VersionId ?? '';
+  }
+
+  it('treats a delete marker as a removal: the variants go, the original stays as a noncurrent version', async () => {
+    const key = 'catalog/product/v/e/marker.jpg';
+    const versionId = await originalWithVariants(key, await smallPhoto(300));
+
+    const markerId = await deleteMarker(key);
+    const summary = await runVersioned([
+      { action: 'removed', key, eventName: 'ObjectRemoved:DeleteMarkerCreated', versionId: markerId },
+    ]);
+
+    expect(summary.results[0]).toEqual(expect.objectContaining({ status: 'removed', detail: 'deleted 10' }));
+    expect(await listKeys(s3, versioned, folderOf('v/e/marker.jpg'))).toEqual([]);
+    expect(telemetry.lines).toContainEqual(
+      expect.objectContaining({
+        fields: expect.objectContaining({
+          key,
+          eventName: 'ObjectRemoved:DeleteMarkerCreated',
+          versionId: markerId,
+        }),
+      }),
+    );
+    const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: versioned, Prefix: key }));
+    expect(versions.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([[versionId, false]]);
+    expect(versions.DeleteMarkers?.map((m) => [m.VersionId, m.IsLatest])).toEqual([[markerId, true]]);
+  });
+
+  it('brings the variants back when the delete marker is deleted, which S3 reports as ObjectRemoved:Delete', async () => {
+    const key = 'catalog/product/v/e/undelete.jpg';
+    const body = await smallPhoto(320);
+    await originalWithVariants(key, body);
+    const markerId = await deleteMarker(key);
+    await runVersioned([
+      { action: 'removed', key, eventName: 'ObjectRemoved:DeleteMarkerCreated', versionId: markerId },
+    ]);
+    expect(await listKeys(s3, versioned, folderOf('v/e/undelete.jpg'))).toEqual([]);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: key, VersionId: markerId }));
+    const summary = await runVersioned([
+      { action: 'removed', key, eventName: 'ObjectRemoved:Delete', versionId: markerId },
+    ]);
+
+    expect(summary.results[0]).toEqual(expect.objectContaining({ status: 'generated', key }));
+    expect(await listKeys(s3, versioned, folderOf('v/e/undelete.jpg'))).toEqual(
+      variantNames.map((n) => folderOf('v/e/undelete.jpg') + n),
+    );
+    const etag = (await headObject(s3, versioned, key)).ETag;
+    expect(
+      (await headObject(s3, versioned, `${folderOf('v/e/undelete.jpg')}fit.jpg`)).Metadata?.['source-etag'],
+    ).toBe(etag);
+  });
+
+  it('brings the variants of the old version back when it is copied over the current one (ObjectCreated:Copy)', async () => {
+    const key = 'catalog/product/v/e/rollback.jpg';
+    const folder = folderOf('v/e/rollback.jpg');
+    const first = await originalWithVariants(key, await smallPhoto(300));
+    const firstEtag = (await headObject(s3, versioned, key)).ETag;
+    // A bad import overwrites it with another image, and a delete follows.
+    await originalWithVariants(key, await sharp(photo('Aqua.jpg')).resize({ width: 260 }).jpeg().toBuffer());
+    const markerId = await deleteMarker(key);
+    await runVersioned([
+      { action: 'removed', key, eventName: 'ObjectRemoved:DeleteMarkerCreated', versionId: markerId },
+    ]);
+
+    const copy = await s3.send(
+      new CopyObjectCommand({
+        Bucket: versioned,
+        Key: key,
+        CopySource: `${versioned}/${key}?versionId=${encodeURIComponent(first)}`,
+      }),
+    );
+    const summary = await runVersioned([
+      { action: 'created', key, eventName: 'ObjectCreated:Copy', versionId: copy.VersionId },
+    ]);
+
+    expect(summary.results[0]).toEqual(expect.objectContaining({ status: 'generated', key }));
+    expect(await listKeys(s3, versioned, folder)).toHaveLength(10);
+    expect((await headObject(s3, versioned, `${folder}huge.jpg`)).Metadata?.['source-etag']).toBe(firstEtag);
+    const huge = await sharp((await getObject(s3, versioned, `${folder}huge.jpg`)).bytes).metadata();
+    expect(huge.width).toBe(300);
+  });
+
+  it('leaves the variants alone when a noncurrent version is deleted for good', async () => {
+    const key = 'catalog/product/v/e/prune.jpg';
+    const folder = folderOf('v/e/prune.jpg');
+    const old = await originalWithVariants(key, await smallPhoto(300));
+    await originalWithVariants(key, await smallPhoto(280));
+    const before = await headObject(s3, versioned, `${folder}fit.jpg`);
+
+    await s3.send(new DeleteObjectCommand({ Bucket: versioned, Key: key, VersionId: old }));
+    const summary = await runVersioned([
+      { action: 'removed', key, eventName: 'ObjectRemoved:Delete', versionId: old },
+    ]);
+
+    expect(summary.results[0]).toEqual(
+      expect.objectContaining({ status: 'skipped', detail: 'original-exists' }),
+    );
+    expect((await headObject(s3, versioned, `${folder}fit.jpg`)).LastModified).toEqual(before.LastModified);
+    expect(await listKeys(s3, versioned, folder)).toHaveLength(10);
   });
 });
