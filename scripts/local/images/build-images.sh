@@ -75,6 +75,9 @@ package_image() {
   rm -rf "$layout"
 }
 
+# Archives of an image made from older inputs are never used again (each rebuilds in seconds).
+prune() { find "$OUT" -maxdepth 1 -name "$2*.tar" ! -name "${1##*/}" -delete; }
+
 key() { { cat "$SELF"; printf '%s\n' "$@"; } | sha256sum | cut -c1-12; }
 
 build_pause() {
@@ -90,13 +93,21 @@ build_pause() {
   strip "$rootfs/pause"
   package_image "$rootfs" "$K8S_VERSION" "$archive" --config.entrypoint /pause --config.user 65535:65535
   rm -rf "$rootfs"
+  prune "$archive" pause-
   log "pause image built in $((SECONDS - t0)) s"
   echo "$archive"
 }
 
 build_hello() {
-  local version
-  version=$(apt-cache policy busybox-static | awk '/Candidate:/{print $2}')
+  # apt-cache takes seconds to load its lists; its answer is kept until `apt-get update` changes them.
+  local version stamp memo="$OUT/.busybox-static-candidate"
+  stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0)
+  if [[ -f "$memo" && "$(sed -n 1p "$memo")" == "$stamp" ]]; then
+    version=$(sed -n 2p "$memo")
+  else
+    version=$(apt-cache policy busybox-static | awk '/Candidate:/{print $2}')
+    printf '%s\n%s\n' "$stamp" "$version" > "$memo"
+  fi
   [[ -n "$version" && "$version" != "(none)" ]] || { log "apt has no busybox-static (run apt-get update)"; exit 1; }
   local archive
   archive="$OUT/hello-$(key "$version").tar"
@@ -115,6 +126,7 @@ build_hello() {
     --config.entrypoint -p --config.entrypoint 8080 --config.entrypoint -h --config.entrypoint /www \
     --config.exposedports 8080/tcp --config.user 65534:65534
   rm -rf "$tmp"
+  prune "$archive" hello-
   log "hello image (busybox-static $version) built in $((SECONDS - t0)) s"
   echo "$archive"
 }
