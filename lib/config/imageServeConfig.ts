@@ -3,7 +3,14 @@ import type { ServeSettings } from '../images/imageServer.ts';
 import type { AllowedSize } from '../images/imageUrl.ts';
 import { lumaPresets } from '../images/presets.ts';
 import { intVar, parseEnv } from './env.ts';
-import { encodeFrom, imageEnvShape, layoutFrom, limitsFrom } from './imageEnv.ts';
+import {
+  encodeFrom,
+  imageEnvShape,
+  layoutFrom,
+  limitsFrom,
+  type MagentoHashConfig,
+  magentoFrom,
+} from './imageEnv.ts';
 
 /** `640x800`, `640x` (width only) or `x800` (height only). */
 const sizeEntry = /^(?:([1-9]\d{0,4})x([1-9]\d{0,4})?|x([1-9]\d{0,4}))$/;
@@ -55,6 +62,8 @@ const schema = z.object({
 export interface ImageServeConfig {
   readonly bucket: string;
   readonly settings: ServeSettings;
+  /** Which Magento hash table to answer `cache/<hash>/` URLs with; absent: they are 404. */
+  readonly magento: MagentoHashConfig | undefined;
 }
 
 /** The imageServe function's configuration, parsed once from the environment. */
@@ -64,6 +73,7 @@ export function loadImageServeConfig(
   const e = parseEnv(schema, env);
   return Object.freeze({
     bucket: e.MEDIA_BUCKET,
+    magento: magentoFrom(e),
     settings: Object.freeze({
       rules: Object.freeze({
         layout: layoutFrom(e),

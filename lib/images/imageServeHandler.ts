@@ -3,14 +3,21 @@ import type { LambdaFunctionURLResult } from 'aws-lambda';
 import { type Telemetry, telemetryPorts } from '../observability/telemetry.ts';
 import { telemetryMiddlewares } from '../observability/telemetryMiddlewares.ts';
 import { parseFunctionUrlRequest, toFunctionUrlResult } from './functionUrl.ts';
-import { type ServeSettings, serveImage } from './imageServer.ts';
+import { type ImageHttpRequest, type MagentoImages, type ServeSettings, serveImage } from './imageServer.ts';
 import type { ServedObjectStore } from './servedObjectStore.ts';
 
 export interface ImageServeHandlerDeps {
   readonly settings: ServeSettings;
   readonly store: ServedObjectStore;
   readonly telemetry: Telemetry;
+  /** The shop's Magento hash table (see magentoImagesOf); absent: hash URLs are 404. */
+  readonly magentoImages?: (() => Promise<MagentoImages>) | undefined;
 }
+
+/** Magento's `cache/<32 hex>/` segment in the request or the viewer request the edge forwarded. */
+const magentoHashPath = /\/cache\/[0-9a-f]{32}\//;
+const namesMagentoHash = (request: ImageHttpRequest): boolean =>
+  magentoHashPath.test(request.viewerRequest?.rawPath ?? request.rawPath);
 
 /**
  * The imageServe Lambda handler: function URL (behind CloudFront) → one image, a 304, a redirect
@@ -23,6 +30,11 @@ export function createImageServeHandler(deps: ImageServeHandlerDeps) {
   const serveDeps = { store: deps.store, ...telemetryPorts(deps.telemetry) };
   return middy(async (event: unknown): Promise<Exclude<LambdaFunctionURLResult, string>> => {
     const request = parseFunctionUrlRequest(event);
-    return toFunctionUrlResult(await serveImage(request, deps.settings, serveDeps));
+    // Only a hash URL needs the table (and, for hmac-md5, the crypt key read behind it).
+    const settings =
+      deps.magentoImages !== undefined && namesMagentoHash(request)
+        ? { ...deps.settings, magentoCache: await deps.magentoImages() }
+        : deps.settings;
+    return toFunctionUrlResult(await serveImage(request, settings, serveDeps));
   }).use(telemetryMiddlewares(deps.telemetry));
 }
