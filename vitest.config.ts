@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { delimiter } from 'node:path';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests call `kubectl` (kustomize, apply, rollout status): the one build-k8s.sh builds with the
 // control plane's version (npm test's pretest builds it), not whatever the machine has. Until it is
@@ -9,6 +9,8 @@ const k8sBin = execFileSync('bash', ['scripts/local/build-k8s.sh', '--print-bin-
   encoding: 'utf8',
 }).trim();
 const env = { PATH: `${k8sBin}${delimiter}${process.env.PATH ?? ''}` };
+// Real kubelet nodes (scripts/local/nodes.ts) are opt-in: their tests run only with M2_REAL_NODES=1.
+const realNodes = process.env.M2_REAL_NODES === '1';
 
 export default defineConfig({
   test: {
@@ -31,6 +33,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...(realNodes ? [] : ['test/integration/nodes/**'])],
           env,
           // Starts the embedded environment (moto, Kubernetes) unless it already runs.
           globalSetup: ['test/helpers/global-setup.ts'],
