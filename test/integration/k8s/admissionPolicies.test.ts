@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Container,
+  type V1CronJob,
+  type V1Deployment,
+  type V1PodTemplateSpec,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCronJob } from '../../../lib/k8s/cronJobs.ts';
+import { patchDeployment, readDeployment } from '../../../lib/k8s/deployments.ts';
+import { ForbiddenError } from '../../../lib/k8s/errors.ts';
+import { createJob } from '../../../lib/k8s/jobs.ts';
+import { writeScale } from '../../../lib/k8s/scale.ts';
+import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
+import { migrationJob, migrationJobName } from '../../../lib/rollout/migration.ts';
+import { rolloutAnnotations, updateTarget } from '../../../lib/rollout/targets.ts';
+import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
+import { writeScalerState } from '../../../lib/scaling/stateWrite.ts';
+import {
+  adminCluster,
+  eventually,
+  grant,
+  roleArns,
+  roleCluster,
+  type TestCluster,
+} from '../../helpers/cluster.ts';
+import { manifestsDir } from '../../helpers/manifests.ts';
+import { kubectl, kubectlJson, renderShopInto } from '../manifests/cluster.ts';
+
+/** The repository the example overlay pins (its `images:`), and a release of it. */
+const repository = '123456789012.dkr.ecr.us-east-1.amazonaws.com/magento';
+const release = `${repository}:2.4.8`;
+const consumer = 'm2-consumer-media';
+const cronJob = { kind: 'CronJob', name: 'm2-cron' } as const;
+const web = { kind: 'Deployment', name: 'm2-http' } as const;
+
+/** A copy of a pod template with its first container changed by `edit`. */
+function editFirstContainer(
+  template: V1PodTemplateSpec,
+  edit: (c: V1Container) => V1Container,
+): V1PodTemplateSpec {
+  const [first, ...rest] = template.spec?.containers ?? [];
+  if (template.spec === undefined || first === undefined) throw new Error('template without containers');
+  return { ...template, spec: { ...template.spec, containers: [edit(first), ...rest] } };
+}
+
+/** What a refused call threw; fails the test when the call succeeded. */
+async function refusal(call: Promise<unknown>): Promise<ForbiddenError> {
+  const outcome = await call.then(
+    () => new Error('the write was admitted'),
+    (error: unknown) => error,
+  );
+  expect(outcome).toBeInstanceOf(ForbiddenError);
+  return outcome as ForbiddenError;
+}
+
+describe('admission policies on the functions’ own identities', () => {
+  let admin: TestCluster;
+  let scaler: TestCluster;
+  let rollout: TestCluster;
+  const namespace = `m2-admission-${randomBytes(3).toString('hex')}`;
+  const ref = (name: string) => ({ namespace, name });
+
+  beforeAll(async () => {
+    admin = await adminCluster();
+    for (const dir of ['platform', 'platform/admission']) {
+      kubectl(['apply', '--server-side', '--field-manager=m2-admission-test', '-k', join(manifestsDir, dir)]);
+    }
+    // The real shop (its RoleBindings and the m2-migrate template the rollout policy reads), with
+    // the every-minute cron suspended: nothing here needs its Jobs.
+    const shop = renderShopInto('overlays/example-shop', namespace);
+    kubectl(['apply', '--server-side', '--field-manager=m2-admission-test', '-f', '-'], { input: shop });
+    kubectl(['patch', 'cronjob/m2-cron', '-n', namespace, '-p', '{"spec":{"suspend":true}}']);
+    scaler = await roleCluster(roleArns.consumerScaler);
+    rollout = await roleCluster(roleArns.rollout);
+    // A policy takes effect once the apiserver has loaded it and its binding.
+    await eventually('the admission policies enforced', async () => {
+      const denied = await patchDeployment(scaler, ref(consumer), {
+        metadata: { annotations: { 'm2.test/probe': 'x' } },
+      }).catch((error: unknown) => error);
+      return denied instanceof ForbiddenError && /m2-consumer-scaler/.test(denied.message) ? true : undefined;
+    });
+  });
+
+  afterAll(() => {
+    kubectl(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
+  });
+
+  describe('m2-consumer-scaler', () => {
+    it('admits the scaler’s own writes: replicas through the scale subresource and its state annotations', async () => {
+      // Prepare
+      const before = await readDeployment(scaler, ref(consumer));
+
+      // Act
+      await writeScale(scaler, ref(consumer), 2, before.metadata?.resourceVersion ?? '');
+      await writeScalerState(scaler, ref(consumer), undefined, {
+        [stateAnnotations.state]: '{"v":1}',
+        [stateAnnotations.lastReason]: 'test',
+        [stateAnnotations.lastActive]: new Date(0).toISOString(),
+        [stateAnnotations.lastScale]: `${new Date(0).toISOString()} 2`,
+      });
+
+      // Assess
+      const after = await readDeployment(admin, ref(consumer));
+      expect(after.spec?.replicas).toBe(2);
+      expect(after.metadata?.annotations?.[stateAnnotations.lastReason]).toBe('test');
+    });
+
+    it('admits spec.replicas through the Deployment itself', async () => {
+      // Act
+      await patchDeployment(scaler, ref(consumer), { spec: { replicas: 1 } }, 'merge');
+
+      // Assess
+      expect((await readDeployment(admin, ref(consumer))).spec?.replicas).toBe(1);
+    });
+
+    it('refuses an image change and names the policy', async () => {
+      // Act
+      const refused = await refusal(
+        patchDeployment(scaler, ref(consumer), {
+          spec: { template: { spec: { containers: [{ name: 'consumer', image: 'evil.example/x:1' }] } } },
+        }),
+      );
+
+      // Assess
+      expect(refused.message).toMatch(/ValidatingAdmissionPolicy 'm2-consumer-scaler'/);
+      expect(refused.message).toMatch(/changed spec\.template; .* may only change replicas/);
+      expect(refused.status).toBe(403);
+    });
+
+    it('refuses a change of the declared scaling annotations', async () => {
+      // Act
+      const refused = await refusal(
+        patchDeployment(scaler, ref(consumer), {
+          metadata: { annotations: { 'scaling.m2-eks-pipeline.io/max-replicas': '999' } },
+        }),
+      );
+
+      // Assess
+      expect(refused.message).toMatch(
+        /m2-consumer-scaler refused UPDATE deployments .*changed metadata other than/,
+      );
+    });
+
+    it('refuses patching a pod: by RBAC, and by the policy where RBAC were to allow it', async () => {
+      // Prepare
+      const pods = kubectlJson<{ items: { metadata: { name: string } }[] }>([
+        'get',
+        'pods',
+        '-n',
+        namespace,
+        '-l',
+        `app.kubernetes.io/name=${consumer}`,
+      ]);
+      const pod = pods.items[0]?.metadata.name ?? '';
+      const patchPod = () =>
+        scaler.core
+          .patchNamespacedPod(
+            {
+              namespace,
+              name: pod,
+              body: { metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-1' } } },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          )
+          .then(() => 'patched');
+
+      // Act
+      const byRbac = await patchPod().catch((error: unknown) => String(error));
+      await grant(admin, namespace, 'm2:consumer-scaler', [
+        { apiGroups: [''], resources: ['pods'], verbs: ['patch'] },
+      ]);
+      const byPolicy = await eventually('the widened RBAC in effect', async () => {
+        const message = await patchPod().catch((error: unknown) => String(error));
+        return /cannot patch resource/.test(message) ? undefined : message;
+      });
+
+      // Assess
+      // The generated client quotes the apiserver's Status as escaped JSON.
+      expect(byRbac).toMatch(/m2:consumer-scaler\W+ cannot patch resource \W+pods/);
+      expect(byPolicy).toMatch(
+        /ValidatingAdmissionPolicy 'm2-consumer-scaler'.*m2-consumer-scaler refused UPDATE pods .*may only change the replicas/,
+      );
+    });
+  });
+
+  describe('m2-rollout and m2-rollout-images', () => {
+    it('admits the rollout’s patch: an image of the shop’s repository, its annotations and change-cause', async () => {
+      // Act
+      for (const target of [web, cronJob]) {
+        await updateTarget(rollout, namespace, target, (s) => ({
+          annotations: {
+            [rolloutAnnotations.release]: 'r1',
+            [rolloutAnnotations.recorded]: JSON.stringify({ release: 'r1', template: s.template }),
+            [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollout r1: ${release}`,
+          },
+          template: withReleaseImage(s.template, repository, release).template,
+        }));
+      }
+
+      // Assess
+      const deployment = await readDeployment(admin, ref(web.name));
+      expect(deployment.spec?.template.spec?.containers.map((c) => c.image)).toEqual([release, release]);
+      expect(deployment.metadata?.annotations?.[rolloutAnnotations.changeCause]).toMatch(/rollout r1/);
+      const cron = await readCronJob(admin, ref(cronJob.name));
+      expect(cron.spec?.jobTemplate.spec?.template.spec?.containers.map((c) => c.image)).toEqual([release]);
+    });
+
+    it('admits the migration Job built from the m2-migrate template', async () => {
+      // Prepare
+      const template = await readCronJob(rollout, ref('m2-migrate'));
+      const name = migrationJobName('admitted');
+
+      // Act
+      const job = await createJob(rollout, namespace, migrationJob(template, name, repository, release));
+
+      // Assess
+      expect(job.spec?.template.spec?.containers.map((c) => c.image)).toEqual([release]);
+    });
+
+    it('refuses an image from another repository, naming the policy and the image', async () => {
+      // Act
+      const refused = await refusal(
+        updateTarget(rollout, namespace, web, (s) => ({
+          template: withReleaseImage(s.template, repository, 'evil.example/magento:2.4.8').template,
+        })),
+      );
+
+      // Assess
+      expect(refused.message).toMatch(/ValidatingAdmissionPolicy 'm2-rollout'/);
+      expect(refused.message).toContain(`image nginx: evil.example/magento:2.4.8 (ran ${release})`);
+      expect(refused.message).toMatch(/is not in the repository the container runs/);
+    });
+
+    it.each<[string, (c: V1Container) => V1Container]>([
+      ['resources', (c) => ({ ...c, resources: { limits: { cpu: '8', memory: '16Gi' } } })],
+      ['command', (c) => ({ ...c, command: ['/bin/sh', '-c', 'cat /proc/1/environ'] })],
+      ['env', (c) => ({ ...c, env: [...(c.env ?? []), { name: 'EXTRA', value: '1' }] })],
+    ])('refuses a change of the containers’ %s along with the image', async (_field, edit) => {
+      // Act
+      const refused = await refusal(
+        updateTarget(rollout, namespace, web, (s) => ({
+          template: editFirstContainer(
+            withReleaseImage(s.template, repository, `${repository}:2.4.9`).template,
+            edit,
+          ),
+        })),
+      );
+
+      // Assess
+      expect(refused.message).toMatch(/ValidatingAdmissionPolicy 'm2-rollout'/);
+      expect(refused.message).toMatch(/changed container \S+ beyond its image/);
+    });
+
+    it('refuses a change outside the containers: volumes, labels, replicas', async () => {
+      // Act
+      const volumes = await refusal(
+        updateTarget(rollout, namespace, web, (s) => ({
+          template: {
+            ...s.template,
+            spec: {
+              ...(s.template.spec ?? { containers: [] }),
+              volumes: [
+                ...(s.template.spec?.volumes ?? []),
+                { name: 's', secret: { secretName: 'm2-secrets' } },
+              ],
+            },
+          },
+        })),
+      );
+      const replicas = await refusal(
+        patchDeployment(rollout, ref(web.name), { spec: { replicas: 0 } }, 'merge'),
+      );
+
+      // Assess
+      expect(volumes.message).toMatch(
+        /m2-rollout refused UPDATE deployments .*changed the pod template beyond/,
+      );
+      expect(replicas.message).toMatch(
+        /m2-rollout refused UPDATE deployments .*changed the spec outside the pod template/,
+      );
+    });
+
+    it.each<[string, (job: ReturnType<typeof migrationJob>) => void, RegExp]>([
+      [
+        'a command of its own',
+        (job) => {
+          const container = job.spec?.template.spec?.containers[0];
+          if (container) container.command = ['/bin/sh', '-c', 'env'];
+        },
+        /the Job's containers differ from those of cronjob\/m2-migrate/,
+      ],
+      [
+        'an image of another repository',
+        (job) => {
+          const container = job.spec?.template.spec?.containers[0];
+          if (container) container.image = 'evil.example/magento:2.4.8';
+        },
+        /image evil\.example\/magento:2\.4\.8 is not in the shop's repository/,
+      ],
+      [
+        'another name',
+        (job) => {
+          if (job.metadata) job.metadata.name = 'debug-shell';
+        },
+        /a Job of the rollout is named m2-migrate-<release>/,
+      ],
+    ])('refuses a Job with %s', async (_case, edit, message) => {
+      // Prepare
+      const template: V1CronJob = await readCronJob(rollout, ref('m2-migrate'));
+      const job = migrationJob(
+        template,
+        migrationJobName(randomBytes(3).toString('hex')),
+        repository,
+        release,
+      );
+      edit(job);
+
+      // Act
+      const refused = await refusal(createJob(rollout, namespace, job));
+
+      // Assess
+      expect(refused.message).toMatch(/ValidatingAdmissionPolicy 'm2-rollout-images'/);
+      expect(refused.message).toMatch(message);
+    });
+
+    it('refuses what RBAC were to allow beyond its writes, deleting a Deployment', async () => {
+      // Prepare
+      await grant(admin, namespace, 'm2:rollout', [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['delete'] },
+      ]);
+
+      // Act
+      const message = await eventually('the widened RBAC in effect', async () => {
+        const text = await rollout.apps
+          .deleteNamespacedDeployment({ namespace, name: consumer })
+          .then(() => 'deleted')
+          .catch((error: unknown) => String(error));
+        return /cannot delete resource/.test(text) ? undefined : text;
+      });
+
+      // Assess
+      expect(message).toMatch(
+        /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused DELETE deployments/,
+      );
+      const still: V1Deployment = await readDeployment(admin, ref(consumer));
+      expect(still.metadata?.name).toBe(consumer);
+    });
+  });
+});
