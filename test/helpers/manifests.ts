@@ -157,3 +157,34 @@ export function clusterRoles(): Map<string, V1ClusterRole> {
   const roles = ofKind<V1ClusterRole>(render('platform').objects, 'ClusterRole');
   return new Map(roles.map((r) => [r.metadata?.name ?? '', r]));
 }
+
+/**
+ * The base's NetworkPolicy CIDR placeholders (RFC 5737 documentation ranges, routed nowhere): an
+ * overlay must replace them with its VPC's and data subnets' CIDRs.
+ */
+export const placeholderCidrs = ['192.0.2.0/24', '198.51.100.0/24'] as const;
+
+/** Every ipBlock CIDR of the rendered NetworkPolicies that is one of the base's placeholders. */
+export function placeholdersIn(objects: readonly KubeObject[]): string[] {
+  // As YAML spells it (`from`; the client's model names it `_from`).
+  interface Peers {
+    from?: { ipBlock?: { cidr?: string } }[];
+    to?: { ipBlock?: { cidr?: string } }[];
+  }
+  const cidrs = ofKind<{ spec?: { ingress?: Peers[]; egress?: Peers[] } }>(objects, 'NetworkPolicy').flatMap(
+    (p) =>
+      [...(p.spec?.ingress ?? []), ...(p.spec?.egress ?? [])].flatMap((rule) =>
+        [...(rule.from ?? []), ...(rule.to ?? [])].map((peer) => peer.ipBlock?.cidr),
+      ),
+  );
+  return cidrs.filter((c): c is string => (placeholderCidrs as readonly (string | undefined)[]).includes(c));
+}
+
+const binarySuffixes: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** Bytes of a Kubernetes quantity as the manifests write them (plain bytes or a binary suffix). */
+export function bytesOf(quantity: string | undefined): number {
+  const match = /^(\d+)(Ki|Mi|Gi|Ti)?$/.exec(quantity ?? '');
+  if (match === null) throw new Error(`unsupported quantity '${quantity}'`);
+  return Number(match[1]) * (match[2] === undefined ? 1 : (binarySuffixes[match[2]] ?? Number.NaN));
+}
