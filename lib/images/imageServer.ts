@@ -6,7 +6,7 @@ import type { InspectedOriginal } from './decode.ts';
 import { inspectOriginal } from './decode.ts';
 import { ImageRejectedError, ImageRequestError } from './errors.ts';
 import { type Layout, layoutOf, type Placement, type Size } from './geometry.ts';
-import { type ImageRequest, type ImageUrlRules, parseImageUrl } from './imageUrl.ts';
+import { derivedUrlPrefix, type ImageRequest, type ImageUrlRules, parseImageUrl } from './imageUrl.ts';
 import { metadataSafe, variantFolder } from './keyLayout.ts';
 import type { ImageLimits } from './limits.ts';
 import type { EncodeSettings } from './render.ts';
@@ -193,10 +193,15 @@ function variantOf(
     throw new ImageRequestError(400, 'not-canonical', 'not the canonical variant name');
   }
   const target = `${variantFolder(parsed.relative, settings.rules.layout)}${name}`;
-  if (request.viewerRequest !== undefined && !samePath(request.rawPath, `/${target}`)) {
+  const edgePath = `/${derivedUrlPrefix(settings.rules.layout)}${parsed.relative}/${name}`;
+  if (request.viewerRequest !== undefined && !samePath(request.rawPath, edgePath)) {
     // The edge keyed this request differently (a parity bug): still answered correctly, but
     // every repeat will miss S3 until the function and the edge agree again.
-    log.warn('edge key differs', { key: parsed.originalKey, edgePath: request.rawPath.slice(0, 300), variant: name });
+    log.warn('edge key differs', {
+      key: parsed.originalKey,
+      edgePath: request.rawPath.slice(0, 300),
+      variant: name,
+    });
   }
   return { name, target, format };
 }

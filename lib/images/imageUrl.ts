@@ -122,11 +122,12 @@ export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrl
   const params = parseQuery(rawQuery);
   const { layout } = rules;
 
-  if (path.startsWith(layout.derivedPrefix)) {
+  const derivedUrl = derivedUrlPrefix(layout);
+  if (path.startsWith(derivedUrl)) {
     const extra = [...params.keys()].filter((k) => k !== 's');
     if (extra.length > 0) throw bad('canonical-with-params', 'a canonical variant path takes no parameters');
     const slash = path.lastIndexOf('/');
-    const relative = path.slice(layout.derivedPrefix.length, slash);
+    const relative = path.slice(derivedUrl.length, slash);
     const name = path.slice(slash + 1);
     const parsed = parseVariantName(name, rules.presets);
     if (parsed === undefined) throw bad('bad-variant-name', 'not a canonical variant name');
@@ -163,6 +164,18 @@ export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrl
   const transform = transformOf(params, rules);
   checkAllowed(transform, rules);
   return request(relative, transform, formatOf(params, relative), params, rules);
+}
+
+/**
+ * The URL path variants are asked for under (the CloudFront function rewrites to it, and the S3
+ * origin's OriginPath is the storage prefix): the derived prefix without the storage prefix that
+ * precedes Magento's `media/`, so `shop/derived/` is `derived/` in URLs when media is `shop/media/`.
+ */
+export function derivedUrlPrefix(layout: KeyLayout): string {
+  const storage = layout.mediaPrefix.endsWith('media/') ? layout.mediaPrefix.slice(0, -'media/'.length) : '';
+  return storage !== '' && layout.derivedPrefix.startsWith(storage)
+    ? layout.derivedPrefix.slice(storage.length)
+    : layout.derivedPrefix;
 }
 
 /** `format` without `auto`: exactly that format; otherwise negotiated with `format` (or the original's kind) as the fallback. */
