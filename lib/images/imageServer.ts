@@ -33,7 +33,7 @@ import { verifySignature } from './urlSigning.ts';
 import { immutableCacheControl } from './variantPipeline.ts';
 
 /** What imageServe reads of one of Magento's view.xml images (lib/images/magento's `MagentoImage`). */
-export interface MagentoImageHints {
+interface MagentoImageHints {
   /** keep_frame letterbox colour. */
   readonly background: readonly [number, number, number];
   readonly quality: number;

@@ -192,7 +192,7 @@ function formatOf(params: ReadonlyMap<string, string>, relative: string): Format
 }
 
 /** The signed name of a format policy: the fixed format, or `auto.<fallback>`. */
-export const formatPolicy = (format: FormatRequest): string =>
+const formatPolicy = (format: FormatRequest): string =>
   format.kind === 'fixed' ? format.format : `auto.${format.fallback}`;
 
 function request(
