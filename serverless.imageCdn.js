@@ -19,12 +19,13 @@ export function cloudfrontFunctionCode({ mediaPrefix, roots, derivedPrefix }) {
     .replace(/^const ROOTS = .*;$/m, `const ROOTS = ${JSON.stringify(roots)};`)
     .replace(/^const DERIVED = .*;$/m, `const DERIVED = ${JSON.stringify(derivedPrefix)};`);
   // Template literals lowered to concatenation: serverless reads a resolver's `${…}` as its variables.
+  // Destructuring lowered too: runtime 2.0 lists const/let, arrows, async/await, not destructuring.
   return transformSync(code, {
     format: 'esm',
     minifyWhitespace: true,
     minifySyntax: true,
     treeShaking: false,
-    supported: { 'template-literal': false },
+    supported: { 'template-literal': false, destructuring: false },
   }).code;
 }
 

@@ -147,7 +147,9 @@ function transformOf(p) {
     const sized = ['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas'];
     return sized.some((n) => p[n] !== undefined) ? null : { id: p.preset, avif: true };
   }
-  const { w, h } = boxOf(p);
+  const b = boxOf(p);
+  const w = b.w;
+  const h = b.h;
   const parts = sizeParts(w, h, p.fit);
   const bg = p['bg-color'] === undefined ? '' : bgId(p['bg-color']);
   const canvas = canvasOf(p.canvas);
