@@ -3,8 +3,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteBucketCommand,
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  HeadBucketCommand,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import {
+  DeleteQueueCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 
@@ -19,8 +31,11 @@ const run = promisify(execFile);
  * moto creates functions, roles, log groups, queues, buckets, rules, the topic and the dashboard, and
  * skips (with a warning, stack still CREATE_COMPLETE) AWS::CloudWatch::Alarm, AWS::Lambda::Url,
  * AWS::Lambda::EventInvokeConfig, AWS::S3::BucketPolicy and AWS::SNS::Subscription (not deployed here:
- * no alertEmail); the slsPackage test checks those in the template. Nothing is invoked: moto runs no
- * Lambda code.
+ * no alertEmail), and ignores the bucket's VersioningConfiguration and LifecycleConfiguration; the
+ * slsPackage test checks those in the template. Nothing is invoked: moto runs no Lambda code.
+ *
+ * `sls remove` leaves the retained resources (DeletionPolicy: Retain: the media bucket, the shop's
+ * queues and dead-letter queues), as in AWS; the test then deletes them as the README says to.
  */
 // ≤ 32 characters: role names are m2-eks-pipeline-<stage>-consumer-scaler (IAM allows 64).
 const stage = `deploytest-${Date.now().toString(36)}`;
@@ -40,7 +55,7 @@ const shopQueueNames = [
   'product-action-attribute-update',
 ].map((queue) => `${shopName}-${queue}`);
 const failureQueueName = `${service}-${stage}-image-variants-failures`;
-const allQueueNames = [...shopQueueNames, ...shopQueueNames.map((q) => `${q}-dlq`), failureQueueName];
+const retainedQueueNames = [...shopQueueNames, ...shopQueueNames.map((q) => `${q}-dlq`)];
 const topicSuffix = `:${service}-${stage}-alerts`;
 
 let env: NodeJS.ProcessEnv;
@@ -132,6 +147,48 @@ async function bucketExists(name: string): Promise<boolean> {
     );
 }
 
+/** Deletes what `sls remove` retains: every version and delete marker, the bucket, the shop's queues. */
+async function deleteRetained(): Promise<void> {
+  const client = s3();
+  if (await bucketExists(mediaBucketName)) {
+    let page: { KeyMarker?: string; VersionIdMarker?: string } = {};
+    for (;;) {
+      const out = await client.send(new ListObjectVersionsCommand({ Bucket: mediaBucketName, ...page }));
+      const objects = [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])].map((v) => ({
+        Key: v.Key,
+        VersionId: v.VersionId,
+      }));
+      if (objects.length > 0)
+        await client.send(
+          new DeleteObjectsCommand({ Bucket: mediaBucketName, Delete: { Objects: objects } }),
+        );
+      if (!out.IsTruncated) break;
+      page = { KeyMarker: out.NextKeyMarker, VersionIdMarker: out.NextVersionIdMarker };
+    }
+    await client.send(new DeleteBucketCommand({ Bucket: mediaBucketName }));
+  }
+  for (const name of retainedQueueNames) {
+    if (!(await queueExists(name))) continue;
+    const { QueueUrl } = await sqs().send(new GetQueueUrlCommand({ QueueName: name }));
+    await sqs().send(new DeleteQueueCommand({ QueueUrl }));
+  }
+}
+
+interface Stack {
+  Tags?: { Key: string; Value: string }[];
+  Outputs?: { OutputKey: string; OutputValue: string }[];
+}
+
+async function describeStack(): Promise<Stack> {
+  const { Stacks } = await aws<{ Stacks: Stack[] }>([
+    'cloudformation',
+    'describe-stacks',
+    '--stack-name',
+    `${service}-${stage}`,
+  ]);
+  return Stacks[0] ?? {};
+}
+
 async function topicArns(): Promise<string[]> {
   const { Topics } = await aws<{ Topics: { TopicArn: string }[] }>(['sns', 'list-topics']);
   return Topics.map((t) => t.TopicArn).filter((arn) => arn.endsWith(topicSuffix));
@@ -163,6 +220,7 @@ beforeAll(async () => {
 afterAll(async () => {
   // Only when the removal test did not run (filtered out, or an earlier failure): leave moto as found.
   if (!removed) await sls('remove');
+  await deleteRetained();
   rmSync(slsTmp, { recursive: true, force: true });
 }, 600_000);
 
@@ -210,6 +268,30 @@ describe('sls deploy against the embedded AWS', () => {
     }
     expect(Number((await queueAttributes(`${shopName}-export-processor`)).VisibilityTimeout)).toBe(1530);
     expect(await queueExists(failureQueueName)).toBe(true);
+  });
+
+  it('tags the stack with the shop and the stage', async () => {
+    const { Tags } = await describeStack();
+    expect(Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'shop', Value: shopName },
+        { Key: 'stage', Value: stage },
+      ]),
+    );
+  });
+
+  it("keeps the first template's outputs in moto, whose change sets do not recompute them (the packaging test checks them)", async () => {
+    // osls creates the stack with its core template, then updates it with a change set; moto's change
+    // set applies the resources but leaves the outputs as created. Pins that gap: the day moto
+    // recomputes them, assert the queue URLs and role ARNs here.
+    const outputs = (await describeStack()).Outputs?.map((o) => o.OutputKey) ?? [];
+    expect(outputs).not.toContain('RolloutRoleArn');
+  });
+
+  it('gets an unversioned bucket from moto, which ignores VersioningConfiguration (the packaging test checks it)', async () => {
+    // Pins moto's gap: the day moto applies it, assert Status Enabled here instead.
+    const versioning = await s3().send(new GetBucketVersioningCommand({ Bucket: mediaBucketName }));
+    expect(versioning.Status).toBeUndefined();
   });
 
   it('creates the alert topic', async () => {
@@ -260,7 +342,7 @@ describe('sls deploy against the embedded AWS', () => {
     expect(MetricAlarms).toEqual([]);
   });
 
-  it('removes everything it deployed', async () => {
+  it('removes everything it deployed but the media bucket and the shop queues, which it retains', async () => {
     await sls('remove');
     removed = true;
     for (const name of functionNames) {
@@ -272,8 +354,9 @@ describe('sls deploy against the embedded AWS', () => {
     for (const name of roleNames) {
       expect(await awsFailsWith(['iam', 'get-role', '--role-name', name], 'NoSuchEntity'), name).toBe(true);
     }
-    for (const name of allQueueNames) expect(await queueExists(name), name).toBe(false);
-    expect(await bucketExists(mediaBucketName)).toBe(false);
+    expect(await queueExists(failureQueueName)).toBe(false);
+    for (const name of retainedQueueNames) expect(await queueExists(name), name).toBe(true);
+    expect(await bucketExists(mediaBucketName)).toBe(true);
     expect(await topicArns()).toEqual([]);
     expect(await scalerRuleNames()).toEqual([]);
     expect(
@@ -282,5 +365,9 @@ describe('sls deploy against the embedded AWS', () => {
         'ResourceNotFound',
       ),
     ).toBe(true);
+
+    await deleteRetained();
+    for (const name of retainedQueueNames) expect(await queueExists(name), name).toBe(false);
+    expect(await bucketExists(mediaBucketName)).toBe(false);
   }, 600_000);
 });

@@ -22,12 +22,19 @@ interface Statement {
 interface Resource {
   Type: string;
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
   Properties: Record<string, unknown>;
+}
+interface Output {
+  Value: unknown;
+  Condition?: string;
 }
 interface Template {
   Resources: Record<string, Resource>;
   Parameters?: Record<string, { Default?: string }>;
   Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, Output>;
 }
 
 let dir: string;
@@ -147,7 +154,63 @@ const starOnlyActions: Record<string, readonly FunctionKey[]> = {
   'cloudwatch:GetMetricData': ['consumerScaler'],
   'codepipeline:PutJobSuccessResult': ['rollout'],
   'codepipeline:PutJobFailureResult': ['rollout'],
+  'xray:PutTraceSegments': functionKeys,
+  'xray:PutTelemetryRecords': functionKeys,
 };
+
+/** What provider.tracing needs in every role (osls adds it only to the role it would generate). */
+const tracingActions = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+/** The stack's retained resources: the originals and the shop's messages (README "Removing a stage"). */
+const retained = [
+  'MediaBucket',
+  ...['AsyncOperations', 'Export', 'MediaResize', 'ProductUpdates'].flatMap((q) => [
+    `Shop${q}Queue`,
+    `Shop${q}Dlq`,
+  ]),
+];
+
+interface BucketPolicyStatement {
+  Sid: string;
+  Effect: string;
+  Principal: unknown;
+  Action: string;
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+/** The media bucket's policy statements, with an `Fn::If` of the CDN condition resolved as `cdn` says. */
+function mediaBucketStatements(resources: Record<string, Resource>, cdn: boolean): BucketPolicyStatement[] {
+  const policies = Object.entries(resources).filter(
+    ([, r]) =>
+      r.Type === 'AWS::S3::BucketPolicy' && JSON.stringify(r.Properties.Bucket) === '{"Ref":"MediaBucket"}',
+  );
+  // One bucket, one policy: a second BucketPolicy resource on it would replace the first.
+  expect(policies.map(([id]) => id)).toEqual(['MediaBucketPolicy']);
+  const policy = policies[0]?.[1].Properties as {
+    PolicyDocument: { Statement: (BucketPolicyStatement | { 'Fn::If': [string, unknown, unknown] })[] };
+  };
+  return policy.PolicyDocument.Statement.flatMap((st) => {
+    if (!('Fn::If' in st)) return [st];
+    const [condition, whenTrue, whenFalse] = st['Fn::If'];
+    expect(condition).toBe('CreateImageCdn');
+    expect(whenFalse).toEqual({ Ref: 'AWS::NoValue' });
+    return cdn ? [whenTrue as BucketPolicyStatement] : [];
+  });
+}
+
+/** The TLS-only statement every media bucket policy starts with. */
+const denyInsecureTransport = (bucketName: string): BucketPolicyStatement => ({
+  Sid: 'DenyInsecureTransport',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [
+    { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}` },
+    { 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/*` },
+  ],
+  Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+});
 
 /** Every resource JSON a role's statements name, with the statement's actions. */
 const grantsOf = (roleId: string): { actions: string[]; resource: string }[] =>
@@ -244,6 +307,7 @@ describe('sls package', () => {
         's3:ListBucket',
         's3:PutObject',
         'sqs:SendMessage',
+        ...tracingActions,
       ].sort(),
     );
     for (const action of ['s3:PutObject', 's3:DeleteObject']) {
@@ -263,7 +327,14 @@ describe('sls package', () => {
   it('lets imageServe read originals and read/write (never delete) only the derived prefix', () => {
     const byAction = resourcesByAction('ImageServeRole');
     expect([...byAction.keys()].sort()).toEqual(
-      ['logs:CreateLogStream', 'logs:PutLogEvents', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort(),
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+        ...tracingActions,
+      ].sort(),
     );
     const bucket = ':s3:::m2-eks-pipeline-citest-us-east-1-media';
     expect(byAction.get('s3:PutObject')).toEqual([expect.stringContaining(`${bucket}/derived/*`)]);
@@ -286,19 +357,44 @@ describe('sls package', () => {
   });
 
   it('builds a lint-clean CloudFront origin group that may read only the derived prefix (imageCdn=true)', async () => {
-    // alertEmail rides along to spare a third packaging: it only switches the e-mail subscription on.
-    const file = await packageService(['--param=imageCdn=true', '--param=alertEmail=ops@example.com']);
+    // alertEmail and mediaNoncurrentVersionDays ride along to spare more packagings.
+    const file = await packageService([
+      '--param=imageCdn=true',
+      '--param=alertEmail=ops@example.com',
+      '--param=mediaNoncurrentVersionDays=7',
+    ]);
     const code = await cfnLintCode(file);
     expect(code & (2 | 4)).toBe(0);
     const cdn = JSON.parse(readFileSync(file, 'utf8')) as Template;
     expect(cdn.Parameters?.ImageCdnEnabled?.Default).toBe('true');
     expect(cdn.Parameters?.AlertEmailAddress?.Default).toBe('ops@example.com');
-    const policy = cdn.Resources.ImageCdnBucketPolicy?.Properties.PolicyDocument as {
-      Statement: Statement[];
-    };
-    expect(policy.Statement.map((s) => [s.Action, JSON.stringify(s.Resource)])).toEqual([
-      ['s3:GetObject', expect.stringContaining('/derived/*')],
+    const statements = mediaBucketStatements(cdn.Resources, true);
+    expect(statements[0]).toEqual(denyInsecureTransport('m2-eks-pipeline-citest-us-east-1-media'));
+    expect(
+      statements.slice(1).map((s) => [s.Effect, s.Principal, s.Action, JSON.stringify(s.Resource)]),
+    ).toEqual([
+      [
+        'Allow',
+        { Service: 'cloudfront.amazonaws.com' },
+        's3:GetObject',
+        expect.stringContaining('/derived/*'),
+      ],
     ]);
+    expect(JSON.stringify(statements[1]?.Condition)).toContain(`:distribution/\${ImageCdn}`);
+    const lifecycle = cdn.Resources.MediaBucket?.Properties.LifecycleConfiguration as
+      | { Rules: { Id: string; NoncurrentVersionExpiration: { NoncurrentDays: unknown } }[] }
+      | undefined;
+    const rules = lifecycle?.Rules ?? [];
+    // A --param arrives as a string; CloudFormation (and cfn-lint, above) take "7" for the integer.
+    expect(
+      String(
+        rules.find((r) => r.Id === 'expire-noncurrent-versions')?.NoncurrentVersionExpiration.NoncurrentDays,
+      ),
+    ).toBe('7');
+    expect(cdn.Outputs?.ImageCdnDomainName).toEqual({
+      Condition: 'CreateImageCdn',
+      Value: { 'Fn::GetAtt': ['ImageCdn', 'DomainName'] },
+    });
     const config = cdn.Resources.ImageCdn?.Properties.DistributionConfig as {
       OriginGroups: {
         Items: {
@@ -361,6 +457,7 @@ describe('sls package', () => {
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'sqs:GetQueueAttributes',
+        ...tracingActions,
       ].sort(),
     );
     expect(byAction.get('sqs:GetQueueAttributes')).toEqual([
@@ -381,6 +478,7 @@ describe('sls package', () => {
         'eks:DescribeCluster',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        ...tracingActions,
       ].sort(),
     );
     expect(byAction.get('eks:DescribeCluster')).toEqual([expect.stringContaining(':cluster/')]);
@@ -582,6 +680,104 @@ describe('sls package', () => {
         expect(lines()).toContainEqual(['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', name]);
       }
     });
+  });
+});
+
+describe('sls package: data safety, tracing and hygiene', () => {
+  const bucketName = 'm2-eks-pipeline-citest-us-east-1-media';
+
+  it('versions the media bucket, expires noncurrent versions after 30 days and aborts stale uploads', () => {
+    const bucket = template.Resources.MediaBucket?.Properties as {
+      VersioningConfiguration: unknown;
+      LifecycleConfiguration: { Rules: Record<string, unknown>[] };
+    };
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    expect(bucket.LifecycleConfiguration.Rules).toEqual([
+      {
+        Id: 'expire-noncurrent-versions',
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        ExpiredObjectDeleteMarker: true,
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      },
+      // Variants are regenerated from their original: their old versions go after a day.
+      {
+        Id: 'expire-noncurrent-variants',
+        Status: 'Enabled',
+        Prefix: 'derived/',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      },
+    ]);
+  });
+
+  it("denies every request without TLS in the bucket's one policy, and grants CloudFront nothing unless asked", () => {
+    expect(mediaBucketStatements(template.Resources, false)).toEqual([denyInsecureTransport(bucketName)]);
+    expect(template.Resources.MediaBucketPolicy?.Condition).toBeUndefined();
+  });
+
+  it.each(retained)('keeps %s when the stack is removed or the resource replaced', (id) => {
+    expect(template.Resources[id]?.DeletionPolicy).toBe('Retain');
+    expect(template.Resources[id]?.UpdateReplacePolicy).toBe('Retain');
+  });
+
+  it('retains nothing else: the rest is rebuilt by a deploy', () => {
+    const others = Object.entries(template.Resources)
+      .filter(([id, r]) => !retained.includes(id) && r.DeletionPolicy === 'Retain')
+      .map(([id]) => id);
+    expect(others).toEqual([]);
+  });
+
+  it.each(functionKeys)('traces %s with X-Ray through its own role', (key) => {
+    const id = `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`;
+    expect(template.Resources[id]?.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    const byAction = resourcesByAction(roleOf[key]);
+    for (const action of tracingActions) expect(byAction.get(action), action).toEqual(['"*"']);
+  });
+
+  it('publishes no function versions (nothing invokes one; see provider.versionFunctions)', () => {
+    expect(resourcesOfType('AWS::Lambda::Version')).toEqual([]);
+    expect(resourcesOfType('AWS::Lambda::Alias')).toEqual([]);
+  });
+
+  it("outputs the shop's queue URLs and every function's role ARN", () => {
+    const outputs = template.Outputs ?? {};
+    for (const [id] of resourcesOfType('AWS::SQS::Queue').filter(([q]) => /^Shop\w+Queue$/.test(q)))
+      expect(outputs[`${id}Url`]?.Value, id).toEqual({ Ref: id });
+    expect(Object.keys(outputs).filter((o) => /^Shop\w+QueueUrl$/.test(o))).toHaveLength(4);
+    for (const key of functionKeys) {
+      const role = roleOf[key];
+      expect(outputs[`${role}Arn`]?.Value, role).toEqual({ 'Fn::GetAtt': [role, 'Arn'] });
+    }
+    // The CDN's domain only exists with imageCdn=true (asserted with that packaging above).
+    expect(outputs.ImageCdnDomainName?.Condition).toBe('CreateImageCdn');
+  });
+
+  it('tags the stack, and so every resource that takes tags, and each function with the shop and the stage', () => {
+    const state = JSON.parse(readFileSync(join(dir, 'serverless-state.json'), 'utf8')) as {
+      service: { provider: { stackTags?: Record<string, string> } };
+    };
+    const tags = { shop: 'example-shop', stage: 'citest' };
+    // osls passes these to CreateStack/UpdateStack; CloudFormation propagates them to the resources.
+    expect(state.service.provider.stackTags).toEqual(tags);
+    const functions = resourcesOfType('AWS::Lambda::Function');
+    expect(functions).toHaveLength(4);
+    for (const [id, fn] of functions) {
+      expect(fn.Properties.Tags, id).toEqual(
+        expect.arrayContaining(Object.entries(tags).map(([Key, Value]) => ({ Key, Value }))),
+      );
+    }
+  });
+
+  it('pins frameworkVersion to the minor release of osls the lockfile installs', () => {
+    const pinned = /^frameworkVersion: (\S+)$/m.exec(readFileSync('serverless.yml', 'utf8'))?.[1];
+    const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
+    const installed = lock.packages['node_modules/osls']?.version ?? '';
+    // `~x.y.z`: patch releases of the installed minor; osls itself refuses any other version (the
+    // packaging in beforeAll ran, so it accepted this one).
+    expect(installed).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(pinned).toBe(`~${installed}`);
   });
 });
 
