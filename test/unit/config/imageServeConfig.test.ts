@@ -53,9 +53,26 @@ describe('loadImageServeConfig', () => {
     [{ MAX_INLINE_BYTES: '6000000' }, 'MAX_INLINE_BYTES'],
     [{ REDIRECT_BASE_URL: 'http://cdn.example.com/' }, 'REDIRECT_BASE_URL'],
     [{ AVIF_MAX_PIXELS: '-1' }, 'AVIF_MAX_PIXELS'],
+    [{ MAGENTO_HASH_ALGORITHM: 'sha1' }, 'MAGENTO_HASH_ALGORITHM'],
+    [{ MAGENTO_HASH_ALGORITHM: 'hmac-md5' }, 'MAGENTO_CRYPT_KEY_PARAMETER'],
   ])('fails the cold start naming the variable for %o', (env, variable) => {
     const act = () => loadImageServeConfig({ MEDIA_BUCKET: 'shop-media', ...env });
     expect(act).toThrow(ConfigError);
     expect(act).toThrow(variable);
+  });
+
+  it('answers Magento hash URLs only when the shop names its hash algorithm', () => {
+    expect(loadImageServeConfig({ MEDIA_BUCKET: 'shop-media' }).magento).toBeUndefined();
+    expect(
+      loadImageServeConfig({
+        MEDIA_BUCKET: 'shop-media',
+        MAGENTO_HASH_ALGORITHM: 'hmac-md5,md5',
+        MAGENTO_CRYPT_KEY_PARAMETER: '/shop/prod/magento/crypt-key',
+      }).magento,
+    ).toEqual({
+      algorithms: ['hmac-md5', 'md5'],
+      cryptKeyParameter: '/shop/prod/magento/crypt-key',
+      quality: 80,
+    });
   });
 });
