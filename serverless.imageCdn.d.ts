@@ -7,4 +7,6 @@ export interface MediaLayoutOfEdge {
 
 export function cloudfrontFunctionCode(layout: MediaLayoutOfEdge): string;
 
-export function functionCode(options: { resolveVariable: (name: string) => Promise<unknown> }): Promise<string>;
+export function functionCode(options: {
+  resolveVariable: (name: string) => Promise<unknown>;
+}): Promise<string>;

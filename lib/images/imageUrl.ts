@@ -120,37 +120,12 @@ const encodedSeparators = new Set(['bg-color', 'canvas']);
 export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrlRules): ImageRequest {
   const path = decodePath(rawPath);
   const params = parseQuery(rawQuery);
-  const { layout } = rules;
-
-  const derivedUrl = derivedUrlPrefix(layout);
-  if (path.startsWith(derivedUrl)) {
-    const extra = [...params.keys()].filter((k) => k !== 's');
-    if (extra.length > 0) throw bad('canonical-with-params', 'a canonical variant path takes no parameters');
-    const slash = path.lastIndexOf('/');
-    const relative = path.slice(derivedUrl.length, slash);
-    const name = path.slice(slash + 1);
-    const parsed = parseVariantName(name, rules.presets);
-    if (parsed === undefined) throw bad('bad-variant-name', 'not a canonical variant name');
-    checkAllowed(parsed.transform, rules);
-    const format: FormatRequest = { kind: 'fixed', format: parsed.format };
-    return { ...request(relative, parsed.transform, format, params, rules), variantName: name };
-  }
+  const derivedUrl = derivedUrlPrefix(rules.layout);
+  if (path.startsWith(derivedUrl)) return canonicalRequest(path.slice(derivedUrl.length), params, rules);
 
   const mediaPath = path.startsWith('media/') ? path.slice('media/'.length) : path;
   const hashed = magentoCache.exec(mediaPath);
-  if (hashed?.[1] !== undefined && hashed[2] !== undefined && hashed[3] !== undefined) {
-    // Magento's own resized-image URL: the hash names the size; a PWA-style query changes nothing
-    // of the picture (Magento ignores it too), only how it is encoded.
-    const relative = `${hashed[1]}${hashed[3]}`;
-    if (!layout.roots.includes(hashed[1])) {
-      throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
-    }
-    const ignored = new Set(['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas']);
-    if ([...params.keys()].includes('preset'))
-      throw bad('preset-with-hash', 'preset cannot be combined with a Magento cache URL');
-    for (const name of ignored) params.delete(name);
-    return request(relative, { kind: 'magento', hash: hashed[2] }, formatOf(params, relative), params, rules);
-  }
+  if (hashed) return magentoRequest(hashed, params, rules);
   const swatch = magentoSwatch.exec(mediaPath);
   const relative = swatch ? `${swatch[1]}${swatch[4]}` : mediaPath;
   if (swatch && !params.has('width') && !params.has('height') && !params.has('preset')) {
@@ -158,12 +133,47 @@ export function parseImageUrl(rawPath: string, rawQuery: string, rules: ImageUrl
     params.set('width', swatch[2] ?? '');
     params.set('height', swatch[3] ?? '');
   }
-  if (rootOf(relative, layout) === undefined) {
-    throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
-  }
+  checkRoot(rules.layout, rootOf(relative, rules.layout) !== undefined);
   const transform = transformOf(params, rules);
   checkAllowed(transform, rules);
   return request(relative, transform, formatOf(params, relative), params, rules);
+}
+
+function checkRoot(layout: KeyLayout, inside: boolean): void {
+  if (!inside) throw bad('outside-originals', `only images under /${layout.roots.join(', /')} are served`);
+}
+
+/** `<media path>/<canonical name>` below the derived URL prefix: one variant, its one format. */
+function canonicalRequest(rest: string, params: Map<string, string>, rules: ImageUrlRules): ImageRequest {
+  const extra = [...params.keys()].filter((k) => k !== 's');
+  if (extra.length > 0) throw bad('canonical-with-params', 'a canonical variant path takes no parameters');
+  const slash = rest.lastIndexOf('/');
+  const name = rest.slice(slash + 1);
+  const parsed = parseVariantName(name, rules.presets);
+  if (parsed === undefined) throw bad('bad-variant-name', 'not a canonical variant name');
+  checkAllowed(parsed.transform, rules);
+  const format: FormatRequest = { kind: 'fixed', format: parsed.format };
+  return { ...request(rest.slice(0, slash), parsed.transform, format, params, rules), variantName: name };
+}
+
+/**
+ * Magento's own resized-image URL: the hash names the size; a PWA-style query changes nothing of
+ * the picture (Magento ignores it too), only how it is encoded.
+ */
+function magentoRequest(
+  hashed: RegExpExecArray,
+  params: Map<string, string>,
+  rules: ImageUrlRules,
+): ImageRequest {
+  const [, root = '', hash = '', rest = ''] = hashed;
+  const relative = `${root}${rest}`;
+  checkRoot(rules.layout, rules.layout.roots.includes(root));
+  if (params.has('preset'))
+    throw bad('preset-with-hash', 'preset cannot be combined with a Magento cache URL');
+  for (const name of ['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas']) {
+    params.delete(name);
+  }
+  return request(relative, { kind: 'magento', hash }, formatOf(params, relative), params, rules);
 }
 
 /**
