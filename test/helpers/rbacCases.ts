@@ -41,10 +41,10 @@ export const accessCases: readonly AccessCase[] = [
   c(scaler, true, 'watch', 'deployments.apps', '*'),
   c(scaler, true, 'get', 'deployments.apps', ns),
   c(scaler, true, 'update', 'deployments.apps', ns, 'scale'),
+  c(scaler, true, 'patch', 'deployments.apps', ns, 'scale'),
   c(scaler, true, 'patch', 'deployments.apps', ns),
   // The code neither reads the scale (it writes with the Deployment's resourceVersion) nor touches pods.
   c(scaler, false, 'get', 'deployments.apps', ns, 'scale'),
-  c(scaler, false, 'patch', 'deployments.apps', ns, 'scale'),
   c(scaler, false, 'list', 'pods', ns),
   c(scaler, false, 'patch', 'pods', ns),
   c(scaler, false, 'patch', 'deployments.apps', other, 'scale'),

@@ -66,8 +66,17 @@ describe('admission policies on the functions’ own identities', () => {
 
   beforeAll(async () => {
     admin = await adminCluster();
+    // Forced: other suites apply the platform under their own field managers, and an edit of it
+    // between runs would otherwise conflict with what they applied.
     for (const dir of ['platform', 'platform/admission']) {
-      kubectl(['apply', '--server-side', '--field-manager=m2-admission-test', '-k', join(manifestsDir, dir)]);
+      kubectl([
+        'apply',
+        '--server-side',
+        '--force-conflicts',
+        '--field-manager=m2-admission-test',
+        '-k',
+        join(manifestsDir, dir),
+      ]);
     }
     // The real shop (its RoleBindings and the m2-migrate template the rollout policy reads), with
     // the every-minute cron suspended: nothing here needs its Jobs.
