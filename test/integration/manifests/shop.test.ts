@@ -55,9 +55,12 @@ beforeAll(() => {
   if (env.KUBECONFIG === undefined) throw new Error('the embedded environment exports no KUBECONFIG');
   process.env.KUBECONFIG = env.KUBECONFIG;
   createdNodes = ensureWorkerPool();
+  // Forced: the platform is cluster-wide and other suites apply it under their own field managers;
+  // once it changes between runs, an unforced apply conflicts with what they applied.
   kubectl([
     'apply',
     '--server-side',
+    '--force-conflicts',
     '--field-manager=m2-manifests-test',
     '-k',
     join(manifestsDir, 'platform'),
