@@ -46,7 +46,12 @@ describe('kubectl kustomize', () => {
 
   it('keeps cluster-scoped objects out of the shop overlays and shop objects out of the platform', () => {
     // Prepare
-    const clusterScoped = ['ClusterRole', 'ClusterRoleBinding'];
+    const clusterScoped = [
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ];
 
     // Act
     const platformKinds = new Set(render('platform').objects.map((o) => o.kind));
