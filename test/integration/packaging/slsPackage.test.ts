@@ -428,7 +428,7 @@ describe('sls package', () => {
     expect(env.MEDIA_ROOTS?.split(',')).toEqual(defaultRoots);
   });
 
-  it("lets imageVariants read Magento's crypt key from its one SSM parameter, only when one is named", () => {
+  it("lets both image functions read Magento's crypt key from its one SSM parameter, only when named", () => {
     const policy = template.Resources.ImageVariantsCryptKeyPolicy;
     expect(policy?.Condition).toBe('ReadsMagentoCryptKey');
     expect(template.Conditions?.ReadsMagentoCryptKey).toEqual({
@@ -439,7 +439,7 @@ describe('sls package', () => {
     expect(document.Statement.map((st) => [st.Action, JSON.stringify(st.Resource)])).toEqual([
       [['ssm:GetParameter'], expect.stringContaining(':parameter${MagentoCryptKeyParameter}')],
     ]);
-    expect(policy?.Properties.Roles).toEqual([{ Ref: 'ImageVariantsRole' }]);
+    expect(policy?.Properties.Roles).toEqual([{ Ref: 'ImageVariantsRole' }, { Ref: 'ImageServeRole' }]);
     const env = functionEnv(template.Resources, 'ImageVariantsLambdaFunction');
     expect(
       Object.keys(env)
