@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsEnv } from './aws.ts';
+import { releaseImage, releaseRepository, releaseTags } from './images/releases.ts';
 import { adminKubeconfig, k8sPorts } from './k8s.ts';
 import { type ClusterPki, ensurePki, kubeconfigYaml } from './pki.ts';
 import { localDir, logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
@@ -101,11 +102,19 @@ function nodeBinDir(): string {
   return dir;
 }
 
-/** The image archives the nodes import: the pod sandbox (pause) and the hello image. */
-function imageArchives(): { pause: string; hello: string } {
+interface ImageArchives {
+  readonly pause: string;
+  readonly hello: string;
+  /** Every release tag of localhost/m2/magento (build-images.sh builds it under M2_REAL_NODES=1). */
+  readonly magento: string;
+}
+
+/** The image archives the nodes import: the pod sandbox (pause), hello and the release images. */
+function imageArchives(): ImageArchives {
   const out = execFileSync('bash', [join(scriptDir, 'images', 'build-images.sh')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, M2_BUILD_MAGENTO: '1' },
   });
   const lines = out.trim().split('\n');
   const find = (prefix: string): string => {
@@ -113,7 +122,7 @@ function imageArchives(): { pause: string; hello: string } {
     if (line === undefined) throw new Error(`build-images.sh printed no ${prefix} archive`);
     return line;
   };
-  return { pause: find('pause-'), hello: find('hello-') };
+  return { pause: find('pause-'), hello: find('hello-'), magento: find('magento-') };
 }
 
 /** Image names inside the nodes' containerd; pods use them with imagePullPolicy: Never. */
@@ -382,7 +391,7 @@ async function waitForNodeDaemon(name: string, what: string, check: () => Promis
  * Imports each image archive into the node's containerd unless that very archive (its name carries
  * the key of its inputs) was imported before: a rebuilt image replaces the old one under its name.
  */
-function importImages(node: RealNode, bin: string, archives: { pause: string; hello: string }): void {
+function importImages(node: RealNode, bin: string, archives: ImageArchives): void {
   const record = join(node.dir, 'imported-images.json');
   const imported = existsSync(record)
     ? (JSON.parse(readFileSync(record, 'utf8')) as Record<string, string>)
@@ -393,6 +402,12 @@ function importImages(node: RealNode, bin: string, archives: { pause: string; he
     if (present.has(ref) && imported[ref] === archives[key]) continue;
     ctr(bin, node, ['images', 'import', '--base-name', ref.slice(0, ref.lastIndexOf(':')), archives[key]]);
     imported[ref] = archives[key];
+  }
+  // One archive, every release tag: its index names each manifest by tag (umoci's ref.name).
+  const release = releaseImage(releaseTags[0]);
+  if (!(present.has(release) && imported[release] === archives.magento)) {
+    ctr(bin, node, ['images', 'import', '--base-name', releaseRepository, archives.magento]);
+    imported[release] = archives.magento;
   }
   writeFileSync(record, `${JSON.stringify(imported, null, 2)}\n`);
 }

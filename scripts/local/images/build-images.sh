@@ -6,6 +6,9 @@
 #           compiled static with gcc
 #   hello   busybox from Debian's busybox-static package, serving one page with `httpd` on :8080;
 #           the smallest image that proves a pod on a real node answers on its pod IP
+#   magento the release images: a Debian bookworm rootfs (mmdebstrap: nginx, php8.2-fpm/cli/mysql/curl,
+#           the MariaDB client), the Magento stand-in (../standin) and one small layer per release tag
+#           writing app/etc/release.json; one archive holding every tag (localhost/m2/magento:<tag>)
 # Archives are cached outside the repo, keyed by their inputs (this script, package versions).
 #   --print-dir   prints the archive directory and exits
 set -euo pipefail
@@ -131,6 +134,103 @@ build_hello() {
   echo "$archive"
 }
 
+# Debian candidate versions of packages, remembered until apt's lists change (apt-cache takes seconds).
+candidates() {
+  local name="$1" stamp memo
+  shift
+  memo="$OUT/.$name-candidates"
+  stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || echo 0)
+  if [[ -f "$memo" && "$(sed -n 1p "$memo")" == "$stamp $*" ]]; then
+    sed -n '2,$p' "$memo"
+    return
+  fi
+  local versions
+  versions=$(apt-cache policy "$@" | awk '/^[^ ]/{p=$1} /Candidate:/{print p, $2}')
+  printf '%s\n%s\n' "$stamp $*" "$versions" > "$memo"
+  echo "$versions"
+}
+
+MAGENTO_PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-curl mariadb-client-core ca-certificates)
+MAGENTO_TAGS=(2.4.7-p3 2.4.8 2.4.8-storefront-500 2.4.8-crashloop 2.4.8-never-ready 2.4.8-job-fail 2.4.8-drop-column)
+STANDIN="$(dirname "$SELF")/../standin"
+
+# The release rootfs as an OCI layout (tag `rootfs`, one layer), cached in $WORK by the candidate
+# versions of its packages: rebuilt only when Debian's lists move. mmdebstrap (Debian package) runs apt
+# against this machine's own sources; docs, man pages and translations are left out.
+magento_base() {
+  local versions rootkey base tmp t0=$SECONDS
+  command -v mmdebstrap >/dev/null || { log "installing mmdebstrap (Debian package)"; apt-get install -y -qq --no-install-recommends mmdebstrap >&2; }
+  versions=$(candidates magento "${MAGENTO_PACKAGES[@]}")
+  grep -q '(none)' <<<"$versions" && { log "apt lacks a package of: ${MAGENTO_PACKAGES[*]} (run apt-get update)"; exit 1; }
+  rootkey=$(printf '%s\n' "${MAGENTO_PACKAGES[@]}" "$versions" "$(declare -f magento_base)" | sha256sum | cut -c1-12)
+  base="$WORK/magento-base-$rootkey"
+  if [[ ! -f "$base/.complete" ]]; then
+    rm -rf "$base"
+    tmp=$(mktemp -d "$WORK/magento-rootfs.XXXXXX")
+    log "building the release rootfs with mmdebstrap (${MAGENTO_PACKAGES[*]})"
+    local sources=/etc/apt/sources.list.d/debian.sources
+    [[ -f "$sources" ]] || sources=/etc/apt/sources.list
+    local ex=() d
+    for d in doc man info locale; do ex+=(--dpkgopt="path-exclude=/usr/share/$d/*"); done
+    mmdebstrap --quiet --variant=essential --include="$(IFS=,; echo "${MAGENTO_PACKAGES[*]}")" \
+      --aptopt='APT::Install-Recommends "false"' "${ex[@]}" --dpkgopt='path-include=/usr/share/locale/locale.alias' \
+      bookworm "$tmp/rootfs" "$sources" >&2
+    # Nothing in a pod writes here (the root filesystem is read-only): apt's lists and caches go.
+    rm -rf "$tmp"/rootfs/var/lib/apt/lists/* "$tmp"/rootfs/var/cache/apt/* "$tmp"/rootfs/var/log/*
+    local umoci="$UMOCI_BIN/umoci"
+    "$umoci" init --layout "$base"
+    "$umoci" new --image "$base:rootfs"
+    "$umoci" insert --image "$base:rootfs" "$tmp/rootfs" /
+    rm -rf "$tmp"
+    touch "$base/.complete"
+    log "release rootfs built in $((SECONDS - t0)) s"
+  fi
+  echo "$base"
+}
+
+# Stand-in code (one layer) and one layer per tag over the cached rootfs, archived with every tag.
+build_magento() {
+  local base codekey archive
+  base=$(magento_base)
+  codekey=$(tar -C "$STANDIN" --sort=name --mtime=@0 --owner=0 --group=0 -cf - . | sha256sum | cut -c1-12)
+  archive="$OUT/magento-$(key "${base##*/}" "$codekey" "${MAGENTO_TAGS[@]}").tar"
+  [[ -f "$archive" ]] && { echo "$archive"; return; }
+  local t0=$SECONDS tmp umoci="$UMOCI_BIN/umoci"
+  tmp=$(mktemp -d "$WORK/magento.XXXXXX")
+  cp -a "$base" "$tmp/layout"
+  local layout="$tmp/layout" code="$tmp/code/var/www/html"
+  mkdir -p "$code" "$tmp/code/usr/local/sbin"
+  cp -a "$STANDIN"/bin "$STANDIN"/app "$STANDIN"/pub "$STANDIN"/nginx.conf.sample "$code"/
+  install -m 0755 "$STANDIN/sbin/php-fpm" "$tmp/code/usr/local/sbin/php-fpm"
+  mkdir -p "$code/var" "$code/generated"
+  chown -R 0:0 "$tmp/code"
+  chown 33:33 "$code/var"
+  "$umoci" insert --image "$layout:rootfs" "$tmp/code" /
+  local tag rel
+  for tag in "${MAGENTO_TAGS[@]}"; do
+    rel="$tmp/release-$tag"
+    mkdir -p "$rel/var/www/html/app/etc"
+    printf '{"tag":"%s"}\n' "$tag" > "$rel/var/www/html/app/etc/release.json"
+    "$umoci" tag --image "$layout:rootfs" "$tag"
+    "$umoci" insert --image "$layout:$tag" "$rel" /
+    "$umoci" config --image "$layout:$tag" --os linux --architecture amd64 \
+      --config.user 33:33 --config.workingdir /var/www/html \
+      --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      --config.cmd php --config.cmd bin/magento --config.cmd m2:release \
+      --config.exposedports 8080/tcp --config.label "org.opencontainers.image.version=$tag"
+  done
+  "$umoci" rm --image "$layout:rootfs"
+  "$umoci" gc --layout "$layout"
+  tar -C "$layout" -cf "$archive.tmp" .
+  mv "$archive.tmp" "$archive"
+  rm -rf "$tmp"
+  prune "$archive" magento-
+  log "magento images (${MAGENTO_TAGS[*]}) built in $((SECONDS - t0)) s"
+  echo "$archive"
+}
+
 build_umoci
 build_pause
 build_hello
+# Only with the real nodes' switch: the release images need mmdebstrap and minutes on a cold cache.
+if [[ "${M2_REAL_NODES:-}" == "1" || "${M2_BUILD_MAGENTO:-}" == "1" ]]; then build_magento; fi
