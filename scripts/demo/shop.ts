@@ -63,6 +63,8 @@ export async function resetExampleShop(progress: (line: string) => void): Promis
   await kubectl([
     'apply',
     '--server-side',
+    // Cluster-wide and applied by the tests too: the manifests of this checkout win.
+    '--force-conflicts',
     `--field-manager=${fieldManager}`,
     '-k',
     join(manifests, 'platform'),

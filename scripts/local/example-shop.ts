@@ -34,7 +34,15 @@ export async function upExampleShop(messages = 0): Promise<void> {
   if (process.env.KUBECONFIG === undefined || process.env.AWS_ENDPOINT_URL === undefined) {
     throw new Error('run `source .local/env` first (KUBECONFIG and AWS_ENDPOINT_URL are not set)');
   }
-  kubectl(['apply', '--server-side', `--field-manager=${fieldManager}`, '-k', join(manifests, 'platform')]);
+  // Cluster-wide and applied by the tests too: the manifests of this checkout win.
+  kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    `--field-manager=${fieldManager}`,
+    '-k',
+    join(manifests, 'platform'),
+  ]);
   kubectl(['apply', '--server-side', `--field-manager=${fieldManager}`, '-k', overlay]);
   const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
   const queues = exampleShopQueues();

@@ -34,6 +34,8 @@ export async function applyShop(namespace: string, blueGreen = '1'): Promise<voi
   kubectl([
     'apply',
     '--server-side',
+    // The platform is cluster-wide and every suite applies it: the newest manifests win.
+    '--force-conflicts',
     '--field-manager=m2-rollout-test',
     '-k',
     join(manifestsDir, 'platform'),

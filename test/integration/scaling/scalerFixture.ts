@@ -24,7 +24,15 @@ export const sqs = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: false
 
 /** The real RBAC of the manifests: cluster-wide discovery, and the shop Role bound in `namespace`. */
 export async function grantScaler(admin: TestCluster, namespace: string): Promise<void> {
-  kubectl(['apply', '--server-side', '--field-manager=m2-scaler-test', '-k', join(manifestsDir, 'platform')]);
+  // The platform is cluster-wide and every suite applies it: the newest manifests win.
+  kubectl([
+    'apply',
+    '--server-side',
+    '--force-conflicts',
+    '--field-manager=m2-scaler-test',
+    '-k',
+    join(manifestsDir, 'platform'),
+  ]);
   await admin.rbac.createNamespacedRoleBinding({
     namespace,
     body: {
