@@ -49,6 +49,7 @@ import {
   shopNamespace,
   webDeployment,
 } from './shop.ts';
+import { runStorefront } from './storefront.ts';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const buildScript = join(repoRoot, 'scripts', 'local', 'build-k8s.sh');
@@ -58,6 +59,7 @@ const burstDeployment = 'm2-consumer-product-updates';
 
 interface Hosts {
   readonly imageVariants: LambdaHost;
+  readonly imageServe: LambdaHost;
   readonly consumerScaler: LambdaHost;
   readonly rollout: LambdaHost;
 }
@@ -70,6 +72,7 @@ interface DemoContext {
   steps: StepTiming[];
   environment: string;
   images?: DemoData['images'];
+  storefront?: DemoData['storefront'];
   burst?: DemoData['burst'];
   releases: ReleaseRun[];
   versions: Record<string, string>;
@@ -264,6 +267,7 @@ async function main(): Promise<number> {
           };
           c.hosts = {
             imageVariants: host('imageVariants'),
+            imageServe: host('imageServe'),
             consumerScaler: host('consumerScaler', { ...burstScalerEnv }),
             rollout: host('rollout'),
           };
@@ -310,6 +314,33 @@ async function main(): Promise<number> {
           task.title = `Product photographs → imageVariants: ${result.originals.length} originals (${bytesText(originalBytes)}) → ${result.metrics.generated} variants (${bytesText(result.metrics.variantBytes)}); ${formats}`;
           if (result.failures.length > 0)
             throw new Error(`imageVariants did not generate: ${result.failures.join('; ')}`);
+        }),
+      },
+      {
+        title: 'Storefront URLs → imageServe (Magento hash, Magento parameters, PWA Studio)',
+        rendererOptions: taskOptions,
+        task: timed('storefront', async (c, task) => {
+          const hosts = c.hosts;
+          const first = c.images?.originals[0];
+          if (hosts === undefined || first === undefined) throw new Error('no original was processed');
+          const layout = loadImageVariantsConfig(functionSettings('imageVariants').env).settings.layout;
+          const result = await runStorefront({
+            host: hosts.imageServe,
+            mediaPath: first.key.slice(layout.mediaPrefix.length),
+            originalKey: first.key,
+          });
+          c.storefront = result;
+          const bad = result.fetches.filter((f) => f.status !== 200);
+          task.title = `Storefront URLs → imageServe: ${result.fetches
+            .map(
+              (f) =>
+                `${f.status} ${f.width ?? '?'}×${f.height ?? '?'} ${f.contentType}${f.pregenerated ? ' (pre-generated)' : ''}`,
+            )
+            .join(', ')} for ${first.key}`;
+          if (bad.length > 0)
+            throw new Error(
+              `imageServe refused storefront URLs: ${bad.map((f) => `${f.status} ${f.url}`).join('; ')}`,
+            );
         }),
       },
       {
@@ -386,6 +417,7 @@ async function main(): Promise<number> {
     environment: ctx.environment,
     steps: ctx.steps,
     images: ctx.images,
+    storefront: ctx.storefront,
     ...(ctx.burst === undefined ? {} : { burst: ctx.burst }),
     releases: ctx.releases,
   };

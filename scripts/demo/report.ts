@@ -2,6 +2,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { BurstSample } from './burst.ts';
 import type { ImagesResult, VariantRow } from './images.ts';
 import type { ReleaseRun } from './rollouts.ts';
+import type { StorefrontResult } from './storefront.ts';
 
 /** The part of the burst step's result the report shows (runBurst's BurstResult has at least this). */
 export interface BurstFigures {
@@ -32,6 +33,7 @@ export interface DemoData {
   readonly environment: string;
   readonly steps: readonly StepTiming[];
   readonly images?: ImagesResult | undefined;
+  readonly storefront?: StorefrontResult | undefined;
   readonly burst?: { readonly messages: number; readonly deployment: string; readonly result: BurstFigures };
   readonly releases: readonly ReleaseRun[];
 }
@@ -119,6 +121,12 @@ export function summaryRows(data: DemoData): [string, string][] {
       )
       .join(', ');
     if (formats !== '') rows.push(['image formats', formats]);
+  }
+  for (const f of data.storefront?.fetches ?? []) {
+    rows.push([
+      'storefront URL',
+      `${f.emitter}: ${f.status} ${f.width ?? '?'}×${f.height ?? '?'} ${f.contentType}${f.pregenerated ? ' (pre-generated)' : ''} — ${f.url}`,
+    ]);
   }
   if (data.burst !== undefined) {
     const b = data.burst.result;
@@ -365,6 +373,38 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
             `${(o.durationMs / 1000).toFixed(2)} s`,
           ];
         }),
+      ),
+    );
+  } else sections.push('<p>Not run.</p>');
+
+  sections.push('<h2>Storefront URLs → imageServe</h2>');
+  const storefront = data.storefront;
+  if (storefront !== undefined) {
+    sections.push(
+      `<p>One original, uploaded where Magento's remote storage writes it (<code>${escapeHtml(storefront.originalKey)}</code>), fetched through the URLs the storefront emits for it, each twice (first visitor, next visitor), with Chrome's Accept or one without AVIF/WebP. "Pre-generated": the first request was already answered from the variant imageVariants made at upload.</p>`,
+      table(
+        [
+          'emitter',
+          'URL',
+          'Accept',
+          'status',
+          'type',
+          'size',
+          'bytes',
+          'first / second',
+          'server-timing (first)',
+        ],
+        storefront.fetches.map((f) => [
+          f.emitter,
+          f.url,
+          f.accept,
+          String(f.status),
+          f.contentType,
+          `${f.width ?? '?'}×${f.height ?? '?'}${f.pregenerated ? ' (pre-generated)' : ''}`,
+          bytesText(f.bytes),
+          `${f.firstMs.toFixed(0)} / ${f.secondMs.toFixed(0)} ms`,
+          f.firstTiming,
+        ]),
       ),
     );
   } else sections.push('<p>Not run.</p>');

@@ -10,6 +10,7 @@ import { LambdaHost } from '../../../scripts/demo/lambdaHost.ts';
 import { formatTotals } from '../../../scripts/demo/report.ts';
 import { runRelease } from '../../../scripts/demo/rollouts.ts';
 import { adminApps } from '../../../scripts/demo/shop.ts';
+import { runStorefront } from '../../../scripts/demo/storefront.ts';
 import { localDir } from '../../../scripts/local/proc.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 import { applyShop, deleteShop, shopNamespace } from '../rollout/rolloutFixture.ts';
@@ -23,7 +24,7 @@ const namespace = shopNamespace();
 const hosts: LambdaHost[] = [];
 let logDir = '';
 
-function host(name: 'imageVariants' | 'rollout', tally: MetricTally): LambdaHost {
+function host(name: 'imageVariants' | 'imageServe' | 'rollout', tally: MetricTally): LambdaHost {
   const settings = functionSettings(name);
   const h = new LambdaHost(name, {
     env: settings.env,
@@ -72,15 +73,45 @@ describe('the demo steps on the embedded environment', () => {
       // Assess
       expect(result.failures).toEqual([]);
       expect(result.originals.map((o) => o.status)).toEqual(['generated', 'generated']);
-      // 7 Luma sizes × 3 formats per original, from the manifests and from the EMF metrics alike.
-      expect(result.variants).toHaveLength(42);
-      expect(result.metrics.generated).toBe(42);
+      // Per original: 7 Luma presets × 3 formats, and Magento's 18 sized cache/<hash>/ images of Luma
+      // (md5, the default) × JPEG and WebP; from the manifests and from the EMF metrics alike.
+      expect(result.variants).toHaveLength(2 * (7 * 3 + 18 * 2));
+      expect(result.metrics.generated).toBe(2 * (7 * 3 + 18 * 2));
       expect(result.metrics.variantBytes).toBe(result.variants.reduce((s, v) => s + v.bytes, 0));
       expect(result.metrics.originalBytes).toBe(result.originals.reduce((s, o) => s + o.bytes, 0));
       const totals = formatTotals(result.variants);
       expect(totals.map((t) => t.format)).toEqual(['jpeg', 'webp', 'avif']);
       expect(totals.slice(1).every((t) => (t.vsJpeg ?? 0) < 0)).toBe(true);
       expect(lines).toHaveLength(2);
+
+      // Act: the storefront's URLs for the first original, through imageServe in its own host
+      const first = result.originals[0];
+      if (first === undefined) throw new Error('no original');
+      const storefront = await runStorefront({
+        host: host('imageServe', new MetricTally()),
+        mediaPath: first.key.slice(loadImageVariantsConfig(settings.env).settings.layout.mediaPrefix.length),
+        originalKey: first.key,
+      });
+
+      // Assess: Magento's hash URL is the 240×300 framed image, for Chrome as AVIF made now (within
+      // AVIF_MAX_PIXELS), for an old browser the JPEG imageVariants made at upload; the parameters
+      // URL fits 240×300; PWA Studio's 640×800 cover tile is rendered now as WebP and covers the box.
+      expect(first.key).toMatch(/^media\/catalog\/product\/.\/.\/[^/]+$/);
+      const [hashAvif, hashJpeg, params, pwa] = storefront.fetches;
+      expect(storefront.fetches.map((f) => [f.status, f.contentType])).toEqual([
+        [200, 'image/avif'],
+        [200, 'image/jpeg'],
+        [200, 'image/avif'],
+        [200, 'image/webp'],
+      ]);
+      expect([hashAvif?.width, hashAvif?.height, hashAvif?.pregenerated]).toEqual([240, 300, false]);
+      expect([hashJpeg?.width, hashJpeg?.height, hashJpeg?.pregenerated]).toEqual([240, 300, true]);
+      expect(Math.max((params?.width ?? 0) / 240, (params?.height ?? 0) / 300)).toBeCloseTo(1, 2);
+      expect(pwa?.url).toMatch(
+        /^\/media\/catalog\/product\/.+\?auto=webp&format=pjpg&width=640&height=800&fit=cover$/,
+      );
+      expect(Math.min((pwa?.width ?? 0) / 640, (pwa?.height ?? 0) / 800)).toBeCloseTo(1, 2);
+      expect(pwa?.pregenerated).toBe(false);
     },
   );
 
