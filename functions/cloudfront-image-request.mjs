@@ -197,7 +197,8 @@ function originalOf(path, media, p) {
     p.width = swatch[2];
     p.height = swatch[3];
   }
-  const t = !hash ? transformOf(p) : p.preset === undefined ? { id: `cache.${hash[2]}`, avif: true } : null;
+  // Magento's sizes come pre-generated as JPEG and WebP only (imageVariants): never AVIF, so a hash URL is an S3 hit.
+  const t = !hash ? transformOf(p) : p.preset === undefined ? { id: `cache.${hash[2]}`, avif: false } : null;
   return { relative: root + tail, raw: root + path.slice(cut), t, hash };
 }
 

@@ -43,8 +43,8 @@ export interface StorefrontOptions {
 
 /**
  * Fetches one product original through the URLs the storefront really emits: Magento 2.4.8's default
- * hash URL for Luma's category grid image (`/media/catalog/product/cache/<md5>/…`; for Chrome an AVIF
- * made now, for a browser without AVIF/WebP the JPEG imageVariants made at upload), the same image
+ * hash URL for Luma's category grid image (`/media/catalog/product/cache/<md5>/…`: the WebP, or for a
+ * browser without AVIF/WebP the JPEG, imageVariants made at upload), the same image
  * in Magento's image_optimization_parameters mode, and the URL PWA Studio's own makeUrl builds for
  * Venia's 640 px product tile (onboard setup, `fit=cover`, `auto=webp`).
  */

@@ -87,7 +87,13 @@ function imageServeKey(uri: string, rawQuery: string, accept?: string): string |
   try {
     const request = parseImageUrl(uri, rawQuery, rules);
     const transform = request.transform;
-    const box = transform.kind === 'resize' ? boxPixels(transform) : 0;
+    // Presets: AVIF pre-generated; Magento's sizes: JPEG and WebP only; resizes: within the budget.
+    const box =
+      transform.kind === 'resize'
+        ? boxPixels(transform)
+        : transform.kind === 'magento'
+          ? Number.POSITIVE_INFINITY
+          : 0;
     const format = chooseFormat(request.format, parseAccept(accept), box <= avifMaxPixels);
     const name = variantName(normalisedForFormat(transform, format, defaultEncodeSettings), format);
     return `${request.relative}/${name}|${transformId(transform)}|${request.signedMessage}`;
@@ -169,7 +175,7 @@ describe('functions/cloudfront-image-request.mjs', () => {
       `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
       '',
       chrome,
-      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.avif`,
+      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.webp`,
     ],
     [
       `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
