@@ -12,7 +12,6 @@ import { type CacheHashLookup, graphqlImageUrl, type MagentoMediaMode } from './
  */
 
 const repoRoot = join(import.meta.dirname, '../../..');
-const peregrineLib = join(repoRoot, 'test/clients/pwa-studio/node_modules/@magento/peregrine/lib');
 
 /**
  * Where the storefront sends image requests:
