@@ -1,7 +1,11 @@
 <?php
 // The release image's env.php, as in production: every setting from the environment (ConfigMap
 // m2-env and Secret m2-secrets, see k8s-manifests/base/config/magento.env), never baked in.
-$env = static fn (string $name, string $default = ''): string => (string) (getenv($name) ?: $default);
+// Unset or empty falls back to the default; "0" is a value (consumers_wait_for_messages = 0).
+$env = static function (string $name, string $default = ''): string {
+    $value = getenv($name);
+    return $value === false || $value === '' ? $default : $value;
+};
 return [
     'MAGE_MODE' => $env('MAGE_MODE', 'production'),
     'db' => [
