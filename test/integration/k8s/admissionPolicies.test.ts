@@ -155,16 +155,22 @@ describe('admission policies on the functions’ own identities', () => {
     });
 
     it('refuses patching a pod: by RBAC, and by the policy where RBAC were to allow it', async () => {
-      // Prepare
-      const pods = kubectlJson<{ items: { metadata: { name: string } }[] }>([
-        'get',
-        'pods',
-        '-n',
-        namespace,
-        '-l',
-        `app.kubernetes.io/name=${consumer}`,
-      ]);
-      const pod = pods.items[0]?.metadata.name ?? '';
+      // Prepare: a consumer pod (on a fresh cluster its ReplicaSet may not have made one yet)
+      const pod = await eventually(
+        'a consumer pod',
+        async () => {
+          const pods = kubectlJson<{ items: { metadata: { name: string } }[] }>([
+            'get',
+            'pods',
+            '-n',
+            namespace,
+            '-l',
+            `app.kubernetes.io/name=${consumer}`,
+          ]);
+          return pods.items[0]?.metadata.name;
+        },
+        60_000,
+      );
       const patchPod = () =>
         scaler.core
           .patchNamespacedPod(
