@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { awsEnv } from './aws.ts';
 import { releaseImage, releaseRepository, releaseTags } from './images/releases.ts';
 import { adminKubeconfig, k8sPorts } from './k8s.ts';
-import { type ClusterPki, ensurePki, kubeconfigYaml } from './pki.ts';
+import { type ClusterPki, clientCert, ensurePki, kubeconfigYaml } from './pki.ts';
 import { localDir, logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
 
 /** Real nodes (kubelet + containerd) are opt-in: `M2_REAL_NODES=1 npm run local:up`. */
@@ -146,48 +146,6 @@ function ensureBridge(nodes: readonly RealNode[]): void {
   run('ip', ['link', 'set', podBridge.name, 'up']);
 }
 
-/**
- * A client certificate signed by the cluster CA (made once, kept). pki.ts signs its own certificates
- * the same way but does not export that helper.
- */
-function clientCert(
-  pki: ClusterPki,
-  dir: string,
-  name: string,
-  subject: string,
-): { cert: string; key: string } {
-  mkdirSync(dir, { recursive: true });
-  const pair = { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
-  if (existsSync(pair.cert) && existsSync(pair.key)) return pair;
-  const csr = join(dir, `${name}.csr`);
-  const ext = join(dir, `${name}.ext`);
-  run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', pair.key]);
-  run('openssl', ['req', '-new', '-key', pair.key, '-subj', subject, '-out', csr]);
-  writeFileSync(
-    ext,
-    'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
-  );
-  run('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    csr,
-    '-CA',
-    pki.ca.cert,
-    '-CAkey',
-    pki.ca.key,
-    '-CAcreateserial',
-    '-days',
-    '825',
-    '-sha256',
-    '-extfile',
-    ext,
-    '-out',
-    pair.cert,
-  ]);
-  return pair;
-}
-
 const containerdSocket = (node: Pick<RealNode, 'dir'>): string => join(node.dir, 'containerd.sock');
 
 function writeNodeConfigs(node: RealNode, bin: string, pki: ClusterPki, apiserverUrl: string): void {
@@ -291,12 +249,10 @@ function writeNodeConfigs(node: RealNode, bin: string, pki: ClusterPki, apiserve
       caFile: pki.ca.cert,
       user: `system:node:${node.name}`,
       // The identity RBAC's system:node role is bound to (group system:nodes), see ensureNodeRbac.
-      client: clientCert(
-        pki,
-        join(node.dir, 'pki'),
-        'kubelet-client',
-        `/CN=system:node:${node.name}/O=system:nodes`,
-      ),
+      client: clientCert(pki, join(node.dir, 'pki'), 'kubelet-client', {
+        cn: `system:node:${node.name}`,
+        o: 'system:nodes',
+      }),
     }),
     { mode: 0o600 },
   );
@@ -543,7 +499,7 @@ function startKubeProxy(bin: string, pki: ClusterPki, apiserverUrl: string, node
       caFile: pki.ca.cert,
       user: 'system:kube-proxy',
       // Bound to system:node-proxier by RBAC's default bindings.
-      client: clientCert(pki, join(proxyDir, 'pki'), 'kube-proxy', '/CN=system:kube-proxy'),
+      client: clientCert(pki, join(proxyDir, 'pki'), 'kube-proxy', { cn: 'system:kube-proxy' }),
     }),
     { mode: 0o600 },
   );

@@ -88,6 +88,15 @@ const clientExtensions = [
 ].join('\n');
 
 /**
+ * A client certificate for `subject` (e.g. `{ cn: 'system:node:a', o: 'system:nodes' }`) signed by
+ * the cluster CA, made once and kept; the real nodes' kubelets and kube-proxy use it.
+ */
+export function clientCert(pki: ClusterPki, dir: string, name: string, subject: Subject): CertPair {
+  mkdirSync(dir, { recursive: true });
+  return signedCert(dir, name, pki.ca, subject, clientExtensions);
+}
+
+/**
  * Creates (once) a CA, server certificates for the apiserver and the EKS-auth webhook, client
  * certificates for each control-plane component, and the service-account signing key pair.
  * Existing files are kept, so restarts reuse the same CA and tokens stay valid.
