@@ -38,7 +38,8 @@ const ns = shopNamespace;
 export const accessCases: readonly AccessCase[] = [
   // consumerScaler: discover everywhere, write only in shops.
   c(scaler, true, 'list', 'deployments.apps', '*'),
-  c(scaler, true, 'watch', 'deployments.apps', '*'),
+  // Nothing in lib/scaling watches: each invocation lists afresh.
+  c(scaler, false, 'watch', 'deployments.apps', '*'),
   c(scaler, true, 'get', 'deployments.apps', ns),
   c(scaler, true, 'update', 'deployments.apps', ns, 'scale'),
   c(scaler, true, 'patch', 'deployments.apps', ns, 'scale'),

@@ -85,7 +85,7 @@ describe('RBAC hygiene', () => {
       'Group:m2:consumer-scaler',
     ]);
     expect(granted.flatMap((r) => r.resources)).toEqual(['deployments']);
-    expect(granted.flatMap((r) => r.verbs).sort()).toEqual(['get', 'list', 'watch']);
+    expect(granted.flatMap((r) => r.verbs).sort()).toEqual(['get', 'list']);
   });
 
   it.each(shopOverlays)('%s binds both function identities to existing ClusterRoles', (overlay) => {
