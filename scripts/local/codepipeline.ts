@@ -1,7 +1,4 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
+import { logFile, runningPid, startDaemon, stopDaemon, tsxDaemon, waitFor } from './proc.ts';
 
 /** Where the CodePipeline stand-in listens; exported into `.local/env` (the SDK reads it per service). */
 export const codePipelineEnv = {
@@ -18,16 +15,10 @@ async function responds(): Promise<boolean> {
 /** Starts the stand-in (codepipeline-standin.ts) unless our own instance already runs. */
 export async function upCodePipeline(): Promise<void> {
   if (runningPid('codepipeline') === undefined) {
-    startDaemon(
-      'codepipeline',
-      process.execPath,
-      [
-        '--import',
-        pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
-        join(import.meta.dirname, 'codepipeline-standin.ts'),
-      ],
-      { M2_CODEPIPELINE_PORT: new URL(codePipelineEnv.AWS_ENDPOINT_URL_CODEPIPELINE).port },
-    );
+    const [command, args] = tsxDaemon('codepipeline-standin.ts');
+    startDaemon('codepipeline', command, args, {
+      M2_CODEPIPELINE_PORT: new URL(codePipelineEnv.AWS_ENDPOINT_URL_CODEPIPELINE).port,
+    });
   }
   try {
     await waitFor('CodePipeline stand-in', responds, 20_000);

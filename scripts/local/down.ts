@@ -2,14 +2,16 @@ import { downAws } from './aws.ts';
 import { downCodePipeline } from './codepipeline.ts';
 import { downK8s } from './k8s.ts';
 import { downMariadb } from './mariadb.ts';
+import { downMotoBridge } from './moto-bridge.ts';
 import { downNodes, realNodesRecorded } from './nodes.ts';
 
 /** `npm run local:down`: stops exactly the processes `local:up` recorded. */
 export async function down(): Promise<void> {
   // Real nodes (M2_REAL_NODES=1 local:up) go first, while the apiserver still answers them; they are
   // stopped whenever local:up recorded any, with or without the switch.
-  // MariaDB (M2_REAL_NODES=1) binds the pod bridge's address: it goes before the bridge does.
+  // MariaDB and moto's relay (M2_REAL_NODES=1) bind the pod bridge's address: they go before the bridge does.
   if (await downMariadb()) console.log('mariadb stopped');
+  if (await downMotoBridge()) console.log('moto-bridge stopped');
   if (realNodesRecorded()) console.log(`stopped ${(await downNodes()).join(', ') || 'no real-node process'}`);
   const stoppedK8s = await downK8s();
   const stopped = await downAws();

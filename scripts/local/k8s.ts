@@ -1,13 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { awsEnv } from './aws.ts';
 import { type ClusterPki, ensurePki, kubeconfigYaml } from './pki.ts';
-import { localDir, logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
+import { localDir, logFile, runningPid, startDaemon, stopDaemon, tsxDaemon, waitFor } from './proc.ts';
 
 /** Name of the embedded cluster, in moto's EKS and in the webhook's `x-k8s-aws-id` check. */
 export const clusterName = process.env.EKS_CLUSTER_NAME ?? 'm2-local';
@@ -229,15 +227,6 @@ function startEtcd(bin: string): void {
     '--log-level=warn',
   ]);
 }
-
-const tsxDaemon = (script: string): [string, string[]] => [
-  process.execPath,
-  [
-    '--import',
-    pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
-    join(import.meta.dirname, script),
-  ],
-];
 
 /** The readiness-gated endpoint in front of the apiserver (see endpoint-proxy.ts). */
 async function startEndpoint(pki: ClusterPki): Promise<void> {

@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { podBridge } from './nodes.ts';
+import { podBridge, podReachableHostPorts } from './nodes.ts';
 import { localDir, logFile, runningPid, startDaemon, stopDaemon, waitFor } from './proc.ts';
 
 /**
  * The shops' database (M2_REAL_NODES=1 only): Debian's MariaDB on the pod bridge's gateway address,
  * the one host address pods reach (127.0.0.1 is their own), plus a socket for this machine's admin.
  */
-export const mariadbEndpoint = { host: podBridge.gateway, port: 3306 } as const;
+export const mariadbEndpoint = { host: podBridge.gateway, port: podReachableHostPorts.mariadb } as const;
 
 const dir = join(localDir, 'mariadb');
 const dataDir = join(dir, 'data');

@@ -203,7 +203,7 @@ function writeNodeConfigs(node: RealNode, bin: string, pki: ClusterPki, apiserve
   // One bridge for every node (pods of different nodes reach each other on it, no routing), each
   // node allocating from its own /24. No masquerading and no default route: pods have routes to the
   // pod network and the Service range only, and the host forwards nothing that leaves the bridge
-  // (enableBridgeForwarding), so pod traffic ends on this machine.
+  // (guardPodNetwork), so pod traffic ends on this machine.
   writeFileSync(
     join(node.dir, 'net.d', '10-m2.conflist'),
     `${JSON.stringify(
@@ -535,28 +535,50 @@ function startKubeProxy(bin: string, pki: ClusterPki, apiserverUrl: string, node
 const forwardGuardTable = 'm2-nodes';
 
 /**
- * A pod's connection to a Service IP is DNATed by kube-proxy to another pod and must then be
- * forwarded by the host, so ip_forward goes on; first an nftables table of the environment's own
- * drops every forwarded packet that does not both enter and leave the pod bridge, so nothing is
- * routed off this machine (the host forwarded nothing before either).
+ * The host's servers pods may reach, on the bridge's gateway address (the one host address they can
+ * route to; 127.0.0.1 is their own): moto through its relay (moto-bridge.ts) and MariaDB. The guard
+ * refuses every other connection a pod opens to the host (kubelets, kube-proxy, NodePorts, whatever
+ * else this machine runs on 0.0.0.0).
  */
-function enableBridgeForwarding(): void {
-  try {
-    nft(['list', 'table', 'inet', forwardGuardTable]);
-  } catch {
-    nft(
-      ['-f', '-'],
-      [
-        `table inet ${forwardGuardTable} {`,
-        '  chain forward {',
-        '    type filter hook forward priority filter - 10; policy drop;',
-        `    iifname "${podBridge.name}" oifname "${podBridge.name}" accept`,
-        '  }',
-        '}',
-        '',
-      ].join('\n'),
-    );
-  }
+export const podReachableHostPorts = {
+  moto: Number(new URL(awsEnv.AWS_ENDPOINT_URL).port),
+  mariadb: 3306,
+} as const;
+
+/**
+ * The environment's own nftables table, written whole on every `local:up` (one transaction):
+ * - forward: a pod's connection to a Service IP is DNATed by kube-proxy to another pod and must then
+ *   be forwarded by the host, so ip_forward goes on; this chain drops every forwarded packet that
+ *   does not both enter and leave the pod bridge, so nothing is routed off this machine (the host
+ *   forwarded nothing before either);
+ * - input: from the bridge the host accepts replies to its own connections (kubelet probes, tests)
+ *   and new connections to podReachableHostPorts on the gateway only; the rest is rejected at once
+ *   (TCP reset, else ICMP admin-prohibited), so a pod sees a refusal instead of waiting for a timeout.
+ */
+function guardPodNetwork(): void {
+  const bridge = `"${podBridge.name}"`;
+  const ports = Object.values(podReachableHostPorts).join(', ');
+  nft(
+    ['-f', '-'],
+    [
+      `table inet ${forwardGuardTable} {}`,
+      `flush table inet ${forwardGuardTable}`,
+      `table inet ${forwardGuardTable} {`,
+      '  chain forward {',
+      '    type filter hook forward priority filter - 10; policy drop;',
+      `    iifname ${bridge} oifname ${bridge} accept`,
+      '  }',
+      '  chain input {',
+      '    type filter hook input priority filter - 10; policy accept;',
+      `    iifname ${bridge} ct state established,related accept`,
+      `    iifname ${bridge} ip daddr ${podBridge.gateway} tcp dport { ${ports} } accept`,
+      `    iifname ${bridge} meta l4proto tcp reject with tcp reset`,
+      `    iifname ${bridge} reject with icmpx admin-prohibited`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
   writeFileSync('/proc/sys/net/ipv4/ip_forward', '1');
 }
 
@@ -587,7 +609,7 @@ export async function upNodes(): Promise<Record<string, string>> {
   mkdirSync(nodesDir, { recursive: true });
   recordSysctls();
   ensureBridge(nodes);
-  enableBridgeForwarding();
+  guardPodNetwork();
   ensureNodeRbac();
   await Promise.all(
     nodes.map(async (node) => {

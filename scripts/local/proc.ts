@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** Root of the embedded environment's state: PIDs, logs, data directories, the env file. */
 export const localDir = resolve(process.env.M2_LOCAL_DIR ?? join(import.meta.dirname, '..', '..', '.local'));
@@ -50,6 +52,16 @@ export function startDaemon(
   writeFileSync(pidFile(name), `${child.pid}\n`);
   return child.pid;
 }
+
+/** Command and arguments that run one of this directory's TypeScript daemons on this Node, through tsx. */
+export const tsxDaemon = (script: string): [string, string[]] => [
+  process.execPath,
+  [
+    '--import',
+    pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+    join(import.meta.dirname, script),
+  ],
+];
 
 /** Stops a daemon by its recorded PID (SIGTERM, then SIGKILL after the grace period). */
 export async function stopDaemon(name: string, graceMs = 10_000): Promise<boolean> {

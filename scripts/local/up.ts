@@ -3,6 +3,7 @@ import { codePipelineEnv, upCodePipeline } from './codepipeline.ts';
 import { writeEnvFile } from './env.ts';
 import { upK8s } from './k8s.ts';
 import { upMariadb } from './mariadb.ts';
+import { upMotoBridge } from './moto-bridge.ts';
 import { realNodesEnabled, upNodes } from './nodes.ts';
 
 /** `npm run local:up`: idempotent; starts only what is not already running. */
@@ -12,10 +13,10 @@ export async function up(): Promise<Record<string, string>> {
   // M2_SKIP_K8S=1 brings up AWS only (e.g. before the Kubernetes binaries are built).
   const k8sVars = process.env.M2_SKIP_K8S === '1' ? {} : await upK8s();
   // M2_REAL_NODES=1 adds real nodes (containerd + kubelet) next to the KWOK ones; off by default.
-  // MariaDB listens on the pod bridge, so it starts after the nodes made it.
+  // MariaDB and moto's relay listen on the pod bridge, so they start after the nodes made it.
   const nodeVars =
     realNodesEnabled() && process.env.M2_SKIP_K8S !== '1'
-      ? { ...(await upNodes()), ...(await upMariadb()) }
+      ? { ...(await upNodes()), ...(await upMotoBridge()), ...(await upMariadb()) }
       : {};
   const vars: Record<string, string> = { ...awsEnv, ...codePipelineEnv, ...k8sVars, ...nodeVars };
   writeEnvFile(vars);

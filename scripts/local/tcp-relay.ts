@@ -1,0 +1,43 @@
+import { connect, createServer, type Socket } from 'node:net';
+import { z } from 'zod';
+
+/**
+ * A TCP relay from an address pods reach (the pod bridge's gateway) to a server that listens on
+ * 127.0.0.1 only (moto). Pods cannot reach the host's 127.0.0.1 (it is their own), and moto_server
+ * binds one address; a second listener next to it keeps moto's state in one process and needs no
+ * restart of moto, nor route_localnet on the bridge (which would expose every 127.0.0.1 server).
+ * Bytes pass unchanged, so the HTTP Host header (from which moto builds queue URLs) is the pods'.
+ */
+const settings = z
+  .object({
+    M2_RELAY_LISTEN_HOST: z.ipv4(),
+    M2_RELAY_LISTEN_PORT: z.coerce.number().int().positive(),
+    M2_RELAY_TARGET_PORT: z.coerce.number().int().positive(),
+  })
+  .parse(process.env);
+
+const sockets = new Set<Socket>();
+
+const server = createServer((client) => {
+  const upstream = connect(settings.M2_RELAY_TARGET_PORT, '127.0.0.1');
+  sockets.add(client);
+  client.on('close', () => sockets.delete(client));
+  client.pipe(upstream).pipe(client);
+  // Either side failing ends both, with a reset towards the pod so it does not wait for a reply.
+  upstream.on('error', () => client.resetAndDestroy());
+  client.on('error', () => upstream.destroy());
+});
+
+server.listen(settings.M2_RELAY_LISTEN_PORT, settings.M2_RELAY_LISTEN_HOST, () => {
+  console.log(
+    new Date().toISOString(),
+    `relaying ${settings.M2_RELAY_LISTEN_HOST}:${settings.M2_RELAY_LISTEN_PORT} -> 127.0.0.1:${settings.M2_RELAY_TARGET_PORT}`,
+  );
+});
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    for (const socket of sockets) socket.destroy();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  });
+}
