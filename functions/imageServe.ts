@@ -2,12 +2,11 @@ import { s3Client } from '../lib/aws/clients.ts';
 import { loadImageServeConfig } from '../lib/config/imageServeConfig.ts';
 import { createImageServeHandler } from '../lib/images/imageServeHandler.ts';
 import { createSsmCryptKeySource } from '../lib/images/magento/cryptKeySource.ts';
-import { lumaTheme } from '../lib/images/magento/lumaImages.ts';
 import { magentoImagesOf } from '../lib/images/magentoImages.ts';
 import { S3ServedObjectStore } from '../lib/images/servedObjectStore.ts';
 import { lambdaTelemetry } from '../lib/observability/telemetry.ts';
 
-// Parsed at cold start: a bad deployment fails here with the variable's name.
+// Parsed at cold start (the theme's view.xml files too): a bad deployment fails here with the variable's name.
 const { bucket, settings, magento } = loadImageServeConfig();
 
 /** Function URL (behind CloudFront) → one image, a 304, a redirect or a plain-text refusal. */
@@ -15,11 +14,11 @@ export const handler = createImageServeHandler({
   settings,
   store: new S3ServedObjectStore(s3Client(), bucket),
   telemetry: lambdaTelemetry,
-  // Magento's cache/<hash>/ URLs of the Luma theme; the crypt key (hmac-md5) is read from SSM when first needed.
+  // Magento's cache/<hash>/ URLs of the shop's theme (Luma unless MAGENTO_VIEW_XML names its files); the crypt key (hmac-md5) is read from SSM when first needed.
   magentoImages:
     magento &&
     magentoImagesOf({
-      theme: lumaTheme,
+      theme: magento.theme,
       algorithms: magento.algorithms,
       quality: magento.quality,
       cryptKeys: magento.cryptKeyParameter

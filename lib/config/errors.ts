@@ -44,3 +44,17 @@ export class ConflictingVariablesError extends ConfigError {
     this.name = 'ConflictingVariablesError';
   }
 }
+
+/**
+ * A file a variable names (shipped in the function's package) is missing or cannot be read as it must
+ * be. `file` is the path as the variable gives it, so the message points at the file in the repository.
+ */
+export class InvalidConfigFileError extends ConfigError {
+  readonly file: string;
+
+  constructor(variable: string, file: string, problem: string, options?: ErrorOptions) {
+    super(`invalid configuration: ${variable}: ${file}: ${problem}`, [variable], options);
+    this.name = 'InvalidConfigFileError';
+    this.file = file;
+  }
+}

@@ -2,10 +2,12 @@ import { z } from 'zod';
 import type { KeyLayout } from '../images/keyLayout.ts';
 import { defaultImageLimits, type ImageLimits } from '../images/limits.ts';
 import type { MagentoHashAlgorithm } from '../images/magento/imageHash.ts';
+import type { ViewXmlTheme } from '../images/magento/viewXml.ts';
 import { presetListSchema } from '../images/presets.ts';
 import { defaultEncodeSettings, type EncodeSettings } from '../images/render.ts';
 import { intVar, jsonVar, prefixVar } from './env.ts';
 import { ConflictingVariablesError } from './errors.ts';
+import { loadMagentoTheme, type PackageFiles, packageFiles } from './magentoTheme.ts';
 
 /**
  * The variables imageVariants and imageServe share, so both read the same bucket layout, presets,
@@ -59,6 +61,27 @@ export const imageEnvShape = {
     .transform((name) => (name === '' ? undefined : name)),
   /** system/upload_configuration/jpeg_quality: part of every hash. */
   MAGENTO_JPEG_QUALITY: intVar(80, 1, 100),
+  /**
+   * The shop theme's view.xml files inside the function's package (stage param magentoViewXml packs them),
+   * comma-separated, parent theme first; empty: Luma's. Paths, not content: the environment holds 4 KB.
+   */
+  MAGENTO_VIEW_XML: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== ''),
+    )
+    .pipe(
+      z.array(
+        z
+          .string()
+          .regex(/^[\w.@-]+(?:\/[\w.@-]+)*\.xml$/, 'each must be a relative path to an .xml file')
+          .refine((f) => !f.split('/').includes('..'), 'a path must not contain ".."'),
+      ),
+    ),
 };
 
 type ImageEnv = z.output<z.ZodObject<typeof imageEnvShape>>;
@@ -83,10 +106,12 @@ export interface MagentoHashConfig {
   readonly algorithms: readonly MagentoHashAlgorithm[];
   readonly cryptKeyParameter: string | undefined;
   readonly quality: number;
+  /** The shop's effective view.xml (Luma unless MAGENTO_VIEW_XML names the theme's files). */
+  readonly theme: ViewXmlTheme;
 }
 
-/** The Magento hash settings; undefined when the shop's algorithm is not set. */
-export function magentoFrom(e: ImageEnv): MagentoHashConfig | undefined {
+/** The Magento hash settings, the theme's files read from `files`; undefined when the shop's algorithm is not set. */
+export function magentoFrom(e: ImageEnv, files: PackageFiles = packageFiles): MagentoHashConfig | undefined {
   if (e.MAGENTO_HASH_ALGORITHM.includes('hmac-md5') && e.MAGENTO_CRYPT_KEY_PARAMETER === undefined) {
     throw new ConflictingVariablesError(
       ['MAGENTO_HASH_ALGORITHM', 'MAGENTO_CRYPT_KEY_PARAMETER'],
@@ -98,6 +123,7 @@ export function magentoFrom(e: ImageEnv): MagentoHashConfig | undefined {
     algorithms: [...new Set(e.MAGENTO_HASH_ALGORITHM)],
     cryptKeyParameter: e.MAGENTO_CRYPT_KEY_PARAMETER,
     quality: e.MAGENTO_JPEG_QUALITY,
+    theme: loadMagentoTheme(e.MAGENTO_VIEW_XML, files),
   });
 }
 

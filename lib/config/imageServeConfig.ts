@@ -11,6 +11,7 @@ import {
   type MagentoHashConfig,
   magentoFrom,
 } from './imageEnv.ts';
+import { type PackageFiles, packageFiles } from './magentoTheme.ts';
 
 /** `640x800`, `640x` (width only) or `x800` (height only). */
 const sizeEntry = /^(?:([1-9]\d{0,4})x([1-9]\d{0,4})?|x([1-9]\d{0,4}))$/;
@@ -66,14 +67,15 @@ export interface ImageServeConfig {
   readonly magento: MagentoHashConfig | undefined;
 }
 
-/** The imageServe function's configuration, parsed once from the environment. */
+/** The imageServe function's configuration, parsed once from the environment (and the theme files it names). */
 export function loadImageServeConfig(
   env: Record<string, string | undefined> = process.env,
+  files: PackageFiles = packageFiles,
 ): ImageServeConfig {
   const e = parseEnv(schema, env);
   return Object.freeze({
     bucket: e.MEDIA_BUCKET,
-    magento: magentoFrom(e),
+    magento: magentoFrom(e, files),
     settings: Object.freeze({
       rules: Object.freeze({
         layout: layoutFrom(e),

@@ -10,6 +10,7 @@ import {
   type MagentoHashConfig,
   magentoFrom,
 } from './imageEnv.ts';
+import { type PackageFiles, packageFiles } from './magentoTheme.ts';
 
 const schema = z.object({
   ...imageEnvShape,
@@ -40,12 +41,13 @@ export interface ImageVariantsConfig {
   readonly magento: MagentoHashConfig | undefined;
 }
 
-/** The imageVariants function's configuration, parsed once from the environment. */
+/** The imageVariants function's configuration, parsed once from the environment (and the theme files it names). */
 export function loadImageVariantsConfig(
   env: Record<string, string | undefined> = process.env,
+  files: PackageFiles = packageFiles,
 ): ImageVariantsConfig {
   const e = parseEnv(schema, env);
-  const magento = magentoFrom(e);
+  const magento = magentoFrom(e, files);
   return Object.freeze({
     bucket: e.MEDIA_BUCKET,
     magento,

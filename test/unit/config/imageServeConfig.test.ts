@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { loadImageServeConfig } from '../../../lib/config/imageServeConfig.ts';
+import { lumaTheme } from '../../../lib/images/magento/lumaImages.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 
 const key = (c: string) => c.repeat(32);
@@ -73,6 +74,7 @@ describe('loadImageServeConfig', () => {
       algorithms: ['hmac-md5', 'md5'],
       cryptKeyParameter: '/shop/prod/magento/crypt-key',
       quality: 80,
+      theme: lumaTheme,
     });
   });
 });

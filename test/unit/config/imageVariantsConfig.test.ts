@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config/errors.ts';
 import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
+import { lumaTheme } from '../../../lib/images/magento/lumaImages.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 
 describe('loadImageVariantsConfig', () => {
@@ -21,18 +22,26 @@ describe('loadImageVariantsConfig', () => {
   });
 
   it.each([
-    [{ MAGENTO_HASH_ALGORITHM: 'md5' }, { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80 }],
+    [
+      { MAGENTO_HASH_ALGORITHM: 'md5' },
+      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80, theme: lumaTheme },
+    ],
     [
       { MAGENTO_HASH_ALGORITHM: 'md5', MAGENTO_CRYPT_KEY_PARAMETER: '' },
-      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80 },
+      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 80, theme: lumaTheme },
     ],
     [
       { MAGENTO_HASH_ALGORITHM: 'hmac-md5, md5', MAGENTO_CRYPT_KEY_PARAMETER: '/m2/shop/crypt-key' },
-      { algorithms: ['hmac-md5', 'md5'], cryptKeyParameter: '/m2/shop/crypt-key', quality: 80 },
+      {
+        algorithms: ['hmac-md5', 'md5'],
+        cryptKeyParameter: '/m2/shop/crypt-key',
+        quality: 80,
+        theme: lumaTheme,
+      },
     ],
     [
       { MAGENTO_HASH_ALGORITHM: 'md5', MAGENTO_JPEG_QUALITY: '90' },
-      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 90 },
+      { algorithms: ['md5'], cryptKeyParameter: undefined, quality: 90, theme: lumaTheme },
     ],
   ])(
     "reads which of Magento's hash sizes to pre-generate from %o (never the crypt key itself)",
