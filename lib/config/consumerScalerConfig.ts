@@ -26,6 +26,8 @@ const schema = z.object({
   SCALER_TOLERANCE_PERCENT: intVar(defaultPolicySettings.tolerance * 100, 0, 50),
   /** The arrival-rate floor provisions for this utilization. */
   SCALER_FLOOR_UTILIZATION_PERCENT: intVar(defaultPolicySettings.floorUtilization * 100, 10, 100),
+  /** Zero only after this long of empty readings (SQS's counts settle within about a minute). */
+  SCALER_ZERO_SETTLE_SECONDS: intVar(defaultPolicySettings.zeroSettleSeconds, 0, 3600),
   /** Read NumberOfMessagesSent from CloudWatch for the arrival-rate floor. */
   SCALER_ARRIVAL_METRICS: boolVar(true),
   /** Keep polling for the whole run when idle (reaction within one interval; ~50 s of Lambda per minute). */
@@ -64,6 +66,7 @@ export function loadConsumerScalerConfig(
         readSpacingSeconds: e.SCALER_READ_SPACING_SECONDS,
         tolerance: e.SCALER_TOLERANCE_PERCENT / 100,
         floorUtilization: e.SCALER_FLOOR_UTILIZATION_PERCENT / 100,
+        zeroSettleSeconds: e.SCALER_ZERO_SETTLE_SECONDS,
         ...(e.SCALER_MAX_SURGE === 0 ? {} : { maxSurge: e.SCALER_MAX_SURGE }),
       }),
     }),

@@ -26,6 +26,8 @@ export interface ScalerState {
   readonly emptyReads: number;
   /** Consecutive counted readings with something to do. */
   readonly busyReads: number;
+  /** First reading of the current run of empty readings; undefined while busy. */
+  readonly emptySince?: number;
   /**
    * Targets of the scale-down window as a monotonic queue: replicas strictly decreasing, times
    * increasing, so the first entry is the window's maximum and the later ones take over as it
@@ -63,6 +65,14 @@ export interface PolicySettings {
   readonly tolerance: number;
   /** The arrival-rate floor provisions for this busy fraction: ceil(arrivals × seconds / utilization). */
   readonly floorUtilization: number;
+  /**
+   * Zero only after the queue has been read empty for this long, whatever the target's cooldown:
+   * SQS's GetQueueAttributes reference says ApproximateNumberOfMessages, …NotVisible and …Delayed
+   * "may not achieve consistency until at least 1 minute after the producers stop sending messages"
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_GetQueueAttributes.html),
+   * so two empty readings 5 s apart prove nothing with `cooldown-seconds: 0`.
+   */
+  readonly zeroSettleSeconds: number;
 }
 
 export const defaultPolicySettings: PolicySettings = Object.freeze({
@@ -72,6 +82,7 @@ export const defaultPolicySettings: PolicySettings = Object.freeze({
   readSpacingSeconds: 5,
   tolerance: 0.1,
   floorUtilization: 0.8,
+  zeroSettleSeconds: 60,
 });
 
 export interface PolicyInput {
@@ -106,6 +117,7 @@ export type DecisionRule =
   | 'scale-down'
   /** Scale-to-zero gate: one pod kept (held, or the result of a scale-down), or zero. */
   | 'zero-unconfirmed'
+  | 'zero-settling'
   | 'zero-cooling-down'
   | 'zero-idle';
 
@@ -137,8 +149,8 @@ export interface Decision {
  * - Down (gateScaleDown): never below the highest target of the last `scaleDownWindowSeconds`.
  * - Changes within `tolerance` of the current replicas are ignored (unless min, floor or an
  *   in-flight message require them).
- * - Zero (gateScaleToZero): only after `confirmReads` consistent empty readings and
- *   `cooldownSeconds` without any backlog, in-flight message or arrival.
+ * - Zero (gateScaleToZero): only after `confirmReads` consistent empty readings spanning at least
+ *   `zeroSettleSeconds`, and `cooldownSeconds` without any backlog, in-flight message or arrival.
  * - No reading (SQS failed): hold — never scale down on missing data.
  *
  * @example decideReplicas({ bounds, settings: defaultPolicySettings, current: 0, reading: { visible: 10000, inFlight: 0, delayed: 0 }, state: initialState, now: Date.now() })
@@ -185,6 +197,7 @@ export function decideReplicas(input: PolicyInput): Decision {
     peak,
     emptyReads: base.emptyReads,
     quietSeconds: Math.floor((now - (base.lastActiveAt ?? now)) / 1000),
+    emptySeconds: Math.floor((now - (base.emptySince ?? now)) / 1000),
     cooldownSeconds: bounds.cooldownSeconds,
     settings,
   });
@@ -282,6 +295,8 @@ function zeroNote(zero: ZeroVerdict, { settings, bounds }: PolicyInput): string 
   switch (zero.kind) {
     case 'unconfirmed':
       return `; zero after ${settings.confirmReads} consistent empty readings (have ${zero.emptyReads})`;
+    case 'settling':
+      return `; zero after ${settings.zeroSettleSeconds} s of empty readings (SQS counts settle; empty for ${zero.emptySeconds} s)`;
     case 'cooling-down':
       return `; zero after ${bounds.cooldownSeconds} s cooldown (quiet for ${zero.quietSeconds} s)`;
     case 'idle':

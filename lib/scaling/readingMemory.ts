@@ -40,8 +40,8 @@ export function countReads(
 }
 
 /**
- * The policy's memory after one reading: counters, last activity, the scale-down window and the
- * read time; the last scale time is carried over (the decision sets it when it changes replicas).
+ * The policy's memory after one reading: counters, last activity, the start of the current empty
+ * run, the scale-down window and the read time; the last scale time is carried over (the decision sets it when it changes replicas).
  */
 export function rememberReading(
   state: ScalerState,
@@ -54,6 +54,8 @@ export function rememberReading(
   return {
     ...countReads(state, facts.busy, counted, settings.confirmReads),
     lastActiveAt: facts.busy ? now : (state.lastActiveAt ?? now),
+    // A state written before emptySince existed starts its empty run now (the cautious reading).
+    ...(facts.busy ? {} : { emptySince: state.emptySince ?? now }),
     peaks: addPeak(state.peaks ?? [], facts.target, now, settings.scaleDownWindowSeconds * 1000),
     ...(lastReadAt === undefined ? {} : { lastReadAt }),
     ...(state.lastScaleAt === undefined ? {} : { lastScaleAt: state.lastScaleAt }),

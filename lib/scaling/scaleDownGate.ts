@@ -4,6 +4,8 @@ import type { PolicySettings } from './policy.ts';
 export type ZeroVerdict =
   /** Fewer than `confirmReads` consistent empty readings: keep one pod. */
   | { readonly kind: 'unconfirmed'; readonly emptyReads: number }
+  /** Read empty for less than the settle window (SQS's counts may still lag): keep one pod. */
+  | { readonly kind: 'settling'; readonly emptySeconds: number }
   /** Quiet for less than the target's cooldown: keep one pod. */
   | { readonly kind: 'cooling-down'; readonly quietSeconds: number }
   /** Proven idle: zero. */
@@ -13,13 +15,22 @@ export interface ZeroInput {
   readonly emptyReads: number;
   /** Whole seconds since the queue last had a backlog, messages in flight or arrivals. */
   readonly quietSeconds: number;
+  /** Whole seconds since the first of the current run of empty readings. */
+  readonly emptySeconds: number;
   readonly confirmReads: number;
+  readonly zeroSettleSeconds: number;
   readonly cooldownSeconds: number;
 }
 
-/** The scale-to-zero gate: zero only after `confirmReads` consistent empty readings and the cooldown. */
+/**
+ * The scale-to-zero gate: zero only after `confirmReads` consistent empty readings spanning
+ * `zeroSettleSeconds`, and the cooldown.
+ */
 export function gateScaleToZero(input: ZeroInput): ZeroVerdict {
   if (input.emptyReads < input.confirmReads) return { kind: 'unconfirmed', emptyReads: input.emptyReads };
+  if (input.emptySeconds < input.zeroSettleSeconds) {
+    return { kind: 'settling', emptySeconds: input.emptySeconds };
+  }
   if (input.quietSeconds < input.cooldownSeconds) {
     return { kind: 'cooling-down', quietSeconds: input.quietSeconds };
   }
@@ -45,15 +56,16 @@ export interface ScaleDownInput {
   readonly peak: number;
   readonly emptyReads: number;
   readonly quietSeconds: number;
+  readonly emptySeconds: number;
   readonly cooldownSeconds: number;
-  readonly settings: Pick<PolicySettings, 'confirmReads' | 'tolerance'>;
+  readonly settings: Pick<PolicySettings, 'confirmReads' | 'tolerance' | 'zeroSettleSeconds'>;
 }
 
 /**
  * The scale-down gate: never below the highest target of the window (hysteresis), not for a fall
  * within `tolerance`, and to zero only through the zero gate.
  *
- * @example gateScaleDown({ current: 8, target: 1, peak: 8, emptyReads: 0, quietSeconds: 0, cooldownSeconds: 300, settings }) // held-by-peak
+ * @example gateScaleDown({ current: 8, target: 1, peak: 8, emptyReads: 0, quietSeconds: 0, emptySeconds: 0, cooldownSeconds: 300, settings }) // held-by-peak
  */
 export function gateScaleDown(input: ScaleDownInput): ScaleDownVerdict {
   const { current, settings } = input;
@@ -66,7 +78,9 @@ export function gateScaleDown(input: ScaleDownInput): ScaleDownVerdict {
   const zero = gateScaleToZero({
     emptyReads: input.emptyReads,
     quietSeconds: input.quietSeconds,
+    emptySeconds: input.emptySeconds,
     confirmReads: settings.confirmReads,
+    zeroSettleSeconds: settings.zeroSettleSeconds,
     cooldownSeconds: input.cooldownSeconds,
   });
   const replicas = zero.kind === 'idle' ? 0 : 1;

@@ -9,6 +9,7 @@ const stateSchema = z.strictObject({
   lastActiveAt: time.optional(),
   emptyReads: z.number().int().nonnegative(),
   busyReads: z.number().int().nonnegative(),
+  emptySince: time.optional(),
   peaks: z
     .array(z.strictObject({ replicas: z.number().int().nonnegative(), at: time }))
     .max(1000)
@@ -89,5 +90,9 @@ export function stateChanged(
   const after = next.peaks ?? [];
   if (before.length !== after.length) return true;
   if (before.some((p, i) => p.replicas !== after[i]?.replicas || moved(p.at, after[i]?.at))) return true;
-  return moved(previous.lastActiveAt, next.lastActiveAt) || moved(previous.lastScaleAt, next.lastScaleAt);
+  return (
+    moved(previous.lastActiveAt, next.lastActiveAt) ||
+    moved(previous.lastScaleAt, next.lastScaleAt) ||
+    moved(previous.emptySince, next.emptySince)
+  );
 }

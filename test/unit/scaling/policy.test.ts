@@ -40,7 +40,13 @@ const decide = (overrides: Partial<PolicyInput>): Decision =>
     ...overrides,
   });
 
-const quiet: ScalerState = { emptyReads: 1, busyReads: 0, lastReadAt: s(-10), lastActiveAt: s(-400) };
+const quiet: ScalerState = {
+  emptyReads: 1,
+  busyReads: 0,
+  lastReadAt: s(-10),
+  lastActiveAt: s(-400),
+  emptySince: s(-390),
+};
 
 describe('decideReplicas', () => {
   it.each<[string, Partial<PolicyInput>, number, DecisionKind, DecisionRule]>([
@@ -101,10 +107,39 @@ describe('decideReplicas', () => {
     ],
     [
       'holds one pod until the cooldown has passed',
-      { current: 1, state: { ...quiet, lastActiveAt: s(-100) } },
+      { current: 1, state: { ...quiet, lastActiveAt: s(-100), emptySince: s(-90) } },
       1,
       'hold',
       'zero-cooling-down',
+    ],
+    [
+      'holds one pod with no cooldown until the queue has read empty for the settle window',
+      {
+        current: 1,
+        bounds: { ...bounds, cooldownSeconds: 0 },
+        state: { ...quiet, lastReadAt: s(-5), lastActiveAt: s(-5), emptySince: s(-5) },
+      },
+      1,
+      'hold',
+      'zero-settling',
+    ],
+    [
+      'goes to zero with no cooldown once the queue has read empty for the settle window',
+      {
+        current: 1,
+        bounds: { ...bounds, cooldownSeconds: 0 },
+        state: { ...quiet, lastReadAt: s(-5), lastActiveAt: s(-61), emptySince: s(-60) },
+      },
+      0,
+      'down',
+      'zero-idle',
+    ],
+    [
+      'starts the settle window now for a state written before it existed',
+      { current: 1, state: { emptyReads: 1, busyReads: 0, lastReadAt: s(-10), lastActiveAt: s(-400) } },
+      1,
+      'hold',
+      'zero-settling',
     ],
     [
       'never scales to zero while messages arrive',
@@ -295,6 +330,7 @@ const settingsArb: fc.Arbitrary<PolicySettings> = fc.record({
   readSpacingSeconds: fc.integer({ min: 0, max: 9 }),
   tolerance: fc.constantFrom(0, 0.1, 0.2),
   floorUtilization: fc.constantFrom(0.5, 0.8, 1),
+  zeroSettleSeconds: fc.constantFrom(0, 60),
 });
 const inputArb = fc.record({
   bounds: boundsArb,

@@ -121,9 +121,22 @@ describe('rememberReading', () => {
       emptyReads: 1,
       busyReads: 0,
       lastActiveAt: s(-400),
+      emptySince: s(0),
       peaks: [{ replicas: 0, at: s(0) }],
       lastReadAt: s(-2),
     });
+  });
+
+  it('keeps the start of the empty run through empty readings and forgets it on a busy one', () => {
+    const empty = rememberReading(
+      state({ emptySince: s(-30) }),
+      { busy: false, target: 0 },
+      s(0),
+      defaultPolicySettings,
+    );
+    expect(empty.emptySince).toBe(s(-30));
+    const busy = rememberReading(empty, { busy: true, target: 1 }, s(10), defaultPolicySettings);
+    expect(busy.emptySince).toBeUndefined();
   });
 
   it('starts the quiet time at the first reading it sees', () => {

@@ -12,7 +12,9 @@ describe('gateScaleToZero', () => {
   const input = (overrides: Partial<ZeroInput>): ZeroInput => ({
     emptyReads: 2,
     quietSeconds: 300,
+    emptySeconds: 300,
     confirmReads: 2,
+    zeroSettleSeconds: 60,
     cooldownSeconds: 300,
     ...overrides,
   });
@@ -27,9 +29,24 @@ describe('gateScaleToZero', () => {
     ],
     ['waits for the cooldown', { quietSeconds: 299 }, { kind: 'cooling-down', quietSeconds: 299 }],
     [
-      'needs no wait with no cooldown',
-      { quietSeconds: 0, cooldownSeconds: 0 },
-      { kind: 'idle', quietSeconds: 0, emptyReads: 2 },
+      'needs no cooldown wait with no cooldown once the counts have settled',
+      { quietSeconds: 60, emptySeconds: 60, cooldownSeconds: 0 },
+      { kind: 'idle', quietSeconds: 60, emptyReads: 2 },
+    ],
+    [
+      'waits for the settle window with no cooldown (two readings 5 s apart prove nothing)',
+      { quietSeconds: 5, emptySeconds: 5, cooldownSeconds: 0 },
+      { kind: 'settling', emptySeconds: 5 },
+    ],
+    [
+      'waits for the settle window after a long quiet spell first read now',
+      { quietSeconds: 3600, emptySeconds: 59 },
+      { kind: 'settling', emptySeconds: 59 },
+    ],
+    [
+      'checks the readings before the settle window',
+      { emptyReads: 1, emptySeconds: 0 },
+      { kind: 'unconfirmed', emptyReads: 1 },
     ],
   ])('%s', (_name, overrides, verdict) => {
     expect(gateScaleToZero(input(overrides))).toEqual(verdict);
@@ -43,8 +60,9 @@ describe('gateScaleDown', () => {
     peak: 1,
     emptyReads: 2,
     quietSeconds: 600,
+    emptySeconds: 600,
     cooldownSeconds: 300,
-    settings: { confirmReads: 2, tolerance: 0.1 },
+    settings: { confirmReads: 2, tolerance: 0.1, zeroSettleSeconds: 60 },
     ...overrides,
   });
 
@@ -87,13 +105,23 @@ describe('gateScaleDown', () => {
       { kind: 'down', replicas: 1, zero: { kind: 'cooling-down', quietSeconds: 10 } },
     ],
     [
+      'holds the last pod while the counts settle',
+      { current: 1, target: 0, peak: 0, emptySeconds: 30 },
+      { kind: 'held-for-zero', zero: { kind: 'settling', emptySeconds: 30 } },
+    ],
+    [
       'holds the last pod during the cooldown',
       { current: 1, target: 0, peak: 0, quietSeconds: 10 },
       { kind: 'held-for-zero', zero: { kind: 'cooling-down', quietSeconds: 10 } },
     ],
     [
       'never applies the tolerance to zero',
-      { current: 1, target: 0, peak: 0, settings: { confirmReads: 2, tolerance: 0.5 } },
+      {
+        current: 1,
+        target: 0,
+        peak: 0,
+        settings: { confirmReads: 2, tolerance: 0.5, zeroSettleSeconds: 60 },
+      },
       { kind: 'down', replicas: 0, zero: { kind: 'idle', quietSeconds: 600, emptyReads: 2 } },
     ],
   ])('%s', (_name, overrides, verdict) => {

@@ -44,6 +44,7 @@ describe('scaler state annotations', () => {
     ['the last-active time moved by the resolution', { lastActiveAt: now + 15_000 }, true],
     ['only the read time moved', { lastReadAt: now + 10_000 }, false],
     ['the peak rose', { peaks: [{ replicas: 3, at: now }] }, true],
+    ['an empty run began', { emptySince: now }, true],
   ])('says a state is worth writing when %s: %s', (_name, change, expected) => {
     const previous = {
       emptyReads: 0,
