@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type {
   V1ClusterRole,
   V1ConfigMap,
@@ -41,11 +41,15 @@ export interface Rendering {
 
 const cache = new Map<string, Rendering>();
 
-/** Renders a kustomization with `kubectl kustomize` and parses every document (cached per directory). */
+/**
+ * Renders a kustomization with `kubectl kustomize` and parses every document (cached per directory).
+ * A relative path is taken below {@link manifestsDir}; an absolute one (a test's own overlay) as it is.
+ */
 export function render(kustomization: string): Rendering {
   const cached = cache.get(kustomization);
   if (cached !== undefined) return cached;
-  const result = spawnSync('kubectl', ['kustomize', join(manifestsDir, kustomization)], { encoding: 'utf8' });
+  const dir = isAbsolute(kustomization) ? kustomization : join(manifestsDir, kustomization);
+  const result = spawnSync('kubectl', ['kustomize', dir], { encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(`kubectl kustomize ${kustomization} failed (${result.status}): ${result.stderr}`);
   }
