@@ -3,9 +3,11 @@ import type { ScalingBounds } from './target.ts';
 
 /** The replicas one reading asks for, term by term, so a decision can say which term drove it. */
 export interface TargetEstimate {
-  /** visible + in flight (+ delayed when counted). */
+  /** visible + in flight (+ delayed when counted), of the whole queue. */
   readonly backlog: number;
-  /** ceil(backlog / messagesPerPod). */
+  /** The fraction of backlog and arrivals this Deployment takes (1 alone on its queue). */
+  readonly share: number;
+  /** ceil(backlog × share / messagesPerPod). */
   readonly byBacklog: number;
   /** The arrival-rate (Little's law) floor; 0 without secondsPerMessage. */
   readonly byArrivals: number;
@@ -37,8 +39,9 @@ export function arrivalFloor(
 }
 
 /**
- * The target of one reading: clamp(max(ceil(backlog / messagesPerPod), arrival floor, 1 if anything
- * is in flight), min, max).
+ * The target of one reading: clamp(max(ceil(backlog × share / messagesPerPod), arrival floor of
+ * arrivals × share, 1 if anything is in flight), min, max). Every Deployment of a shared queue keeps
+ * a pod for messages in flight: SQS cannot say which Deployment holds them.
  *
  * @example desiredTarget({ visible: 45, inFlight: 0, delayed: 0 }, bounds, defaultPolicySettings).target // 3 at 20 per pod
  */
@@ -48,9 +51,12 @@ export function desiredTarget(
   settings: PolicySettings,
 ): TargetEstimate {
   const backlog = reading.visible + reading.inFlight + (settings.includeDelayed ? reading.delayed : 0);
-  const byBacklog = Math.ceil(backlog / bounds.messagesPerPod);
+  const share = reading.share ?? 1;
+  // Relative, so a share's floating-point noise just above a whole number adds no pod while the
+  // smallest real share (one message of a billion per pod) still gets one.
+  const byBacklog = Math.ceil(((backlog * share) / bounds.messagesPerPod) * (1 - 1e-12));
   const byArrivals = arrivalFloor(
-    reading.arrivalsPerSecond ?? 0,
+    (reading.arrivalsPerSecond ?? 0) * share,
     bounds.secondsPerMessage,
     settings.floorUtilization,
   );
@@ -58,6 +64,7 @@ export function desiredTarget(
   const raw = Math.max(byBacklog, byArrivals, byInFlight);
   return {
     backlog,
+    share,
     byBacklog,
     byArrivals,
     byInFlight,
@@ -73,12 +80,13 @@ export function explainTarget(
   settings: PolicySettings,
   estimate: TargetEstimate,
 ): string {
-  const { backlog, byBacklog, byArrivals, raw, target } = estimate;
+  const { backlog, share, byBacklog, byArrivals, raw, target } = estimate;
   const parts = [`visible ${reading.visible}`, `in flight ${reading.inFlight}`];
   if (settings.includeDelayed) parts.push(`delayed ${reading.delayed}`);
-  let text = `backlog ${backlog} (${parts.join(', ')}) / ${bounds.messagesPerPod} per pod → ${byBacklog}`;
+  const shared = share === 1 ? '' : ` × share ${round(share)}`;
+  let text = `backlog ${backlog} (${parts.join(', ')})${shared} / ${bounds.messagesPerPod} per pod → ${byBacklog}`;
   if (byArrivals > 0) {
-    text += `; arrivals ${round(reading.arrivalsPerSecond ?? 0)}/s × ${bounds.secondsPerMessage} s → floor ${byArrivals}`;
+    text += `; arrivals ${round((reading.arrivalsPerSecond ?? 0) * share)}/s × ${bounds.secondsPerMessage} s → floor ${byArrivals}`;
   }
   if (reading.inFlight > 0 && byBacklog === 0) text += '; in flight → at least 1';
   if (target !== raw) text += `; clamped to ${target} (min ${bounds.minReplicas}, max ${bounds.maxReplicas})`;

@@ -14,6 +14,11 @@ export interface QueueReading {
   readonly delayed: number;
   /** NumberOfMessagesSent per second over the latest CloudWatch minute; undefined when unknown. */
   readonly arrivalsPerSecond?: number;
+  /**
+   * The fraction of the queue's backlog and arrivals the Deployment decided on sizes itself to, when
+   * several Deployments consume the queue (backlogShare.ts); undefined = 1, the whole queue.
+   */
+  readonly share?: number;
 }
 
 /** What the policy remembers between readings (kept in a Deployment annotation). Times in ms since the epoch. */

@@ -1,6 +1,7 @@
 import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
+import { backlogShares } from './backlogShare.ts';
 import { discoverTargets } from './discovery.ts';
 import { QueueReadError } from './errors.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
@@ -32,7 +33,8 @@ const concurrency = 8;
 
 /**
  * One reconcile of every target: discover, read each queue once (depth from SQS, arrival rates
- * from CloudWatch in one batched call), then read–decide–write each Deployment. A queue that
+ * from CloudWatch in one batched call), split a queue's backlog among the Deployments consuming it,
+ * then read–decide–write each Deployment. A queue that
  * cannot be read holds its targets (fail-static) and is counted as `QueueReadErrors{reason}`;
  * a target whose write fails is reported and does not stop the others.
  */
@@ -48,16 +50,22 @@ export async function reconcilePass(
     Promise.all(queueUrls.map(async (url) => [url, await readDepthOrUndefined(url, deps)] as const)),
   ]);
   const depthByUrl = new Map(depths);
+  const shares = shareOfEachTarget(targets, depthByUrl, settings);
 
   const outcomes: TargetOutcome[] = [];
   const failures: TargetFailure[] = [];
   await forEachLimited(targets, concurrency, async (target) => {
     const depth = depthByUrl.get(target.queueUrl);
     const rate = arrivals.get(target.queueUrl);
+    const share = shares.get(target) ?? 1;
     const reading: QueueReading | undefined =
       depth === undefined
         ? undefined
-        : { ...depth, ...(rate === undefined ? {} : { arrivalsPerSecond: rate }) };
+        : {
+            ...depth,
+            ...(rate === undefined ? {} : { arrivalsPerSecond: rate }),
+            ...(share === 1 ? {} : { share }),
+          };
     // Targets run concurrently: each gets its own correlation fields instead of keys on the shared logger.
     const log = withFields(deps.log, {
       namespace: target.namespace,
@@ -76,6 +84,30 @@ export async function reconcilePass(
     failures,
     active: outcomes.some((o) => o.decision.active),
   };
+}
+
+/**
+ * Each target's fraction of its queue's backlog: several Deployments on one queue share it
+ * (backlogShare.ts) instead of each sizing itself to all of it.
+ */
+function shareOfEachTarget(
+  targets: readonly ScalingTarget[],
+  depthByUrl: ReadonlyMap<string, QueueDepth | undefined>,
+  settings: PolicySettings,
+): Map<ScalingTarget, number> {
+  const byQueue = new Map<string, ScalingTarget[]>();
+  for (const t of targets) byQueue.set(t.queueUrl, [...(byQueue.get(t.queueUrl) ?? []), t]);
+  const shares = new Map<ScalingTarget, number>();
+  for (const [url, consumers] of byQueue) {
+    const depth = depthByUrl.get(url);
+    if (depth === undefined || consumers.length === 1) continue;
+    const backlog = depth.visible + depth.inFlight + (settings.includeDelayed ? depth.delayed : 0);
+    backlogShares(consumers, backlog).forEach((share, i) => {
+      const consumer = consumers[i];
+      if (consumer !== undefined) shares.set(consumer, share);
+    });
+  }
+  return shares;
 }
 
 async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<QueueDepth | undefined> {

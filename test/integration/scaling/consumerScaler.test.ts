@@ -203,6 +203,34 @@ describe('consumerScaler on the embedded stack', () => {
     }
   });
 
+  it("splits a shared queue's backlog among its Deployments instead of giving each all of it", async () => {
+    // Prepare: 300 messages, three consumers at 25 per pod; the first can hold only 2 × 25.
+    const queueUrl = await newQueue();
+    await sendMessages(client, queueUrl, 300);
+    const names = ['shared-small', 'shared-a', 'shared-b'];
+    for (const name of names) {
+      await createConsumer(admin, namespace, {
+        name,
+        queueUrl,
+        replicas: 0,
+        messagesPerPod: 25,
+        maxReplicas: name === 'shared-small' ? 2 : 100,
+      });
+    }
+
+    // Act
+    const result = await reconcilePass(
+      `${runSelector},app in (${names.join(',')})`,
+      defaultPolicySettings,
+      passDeps(Date.now),
+    );
+
+    // Assess: 50 messages for the small one, 125 for each other (not 12 pods each).
+    expect(result.failures).toEqual([]);
+    const replicas = await Promise.all(names.map((name) => replicasOf(admin, namespace, name)));
+    expect(replicas).toEqual([2, 5, 5]);
+  });
+
   it('skips a target with a malformed annotation and still scales the others', async () => {
     // Prepare
     const queueUrl = await newQueue();
@@ -248,12 +276,19 @@ describe('consumerScaler on the embedded stack', () => {
     // Prepare: a second namespace the scaler can discover (cluster-wide list) but not write to.
     const unbound = await testNamespace(admin, 'scaler-unbound');
     try {
-      const queueUrl = await newQueue();
-      await sendMessages(client, queueUrl, 60);
-      await createConsumer(admin, unbound, { name: 'forbidden', queueUrl, replicas: 0, messagesPerPod: 25 });
+      // One queue each: Deployments on one queue would share its backlog.
+      const [forbiddenQueue, permittedQueue] = [await newQueue(), await newQueue()];
+      await sendMessages(client, forbiddenQueue, 60);
+      await sendMessages(client, permittedQueue, 60);
+      await createConsumer(admin, unbound, {
+        name: 'forbidden',
+        queueUrl: forbiddenQueue,
+        replicas: 0,
+        messagesPerPod: 25,
+      });
       await createConsumer(admin, namespace, {
         name: 'permitted',
-        queueUrl,
+        queueUrl: permittedQueue,
         replicas: 0,
         messagesPerPod: 25,
       });

@@ -78,6 +78,34 @@ describe('desiredTarget', () => {
       false,
       { byBacklog: 20, byArrivals: 1, target: 10 },
     ],
+    [
+      'sizes to its share of a shared queue',
+      read(100, 0, { share: 0.5 }),
+      {},
+      false,
+      { backlog: 100, share: 0.5, byBacklog: 3, target: 3 },
+    ],
+    [
+      'adds no pod for floating-point noise in a share',
+      read(60, 0, { share: 1 / 3 }),
+      {},
+      false,
+      { byBacklog: 1, target: 1 },
+    ],
+    [
+      'takes the share of the arrivals for its floor',
+      read(0, 0, { arrivalsPerSecond: 10, share: 0.5 }),
+      { secondsPerMessage: 0.5 },
+      false,
+      { byArrivals: 4, target: 4 },
+    ],
+    [
+      'keeps one pod for a message in flight however small its share',
+      read(0, 1, { share: 0.1 }),
+      {},
+      false,
+      { byInFlight: 1, target: 1 },
+    ],
   ])('%s', (_name, reading, overrides, includeDelayed, expected) => {
     // Act
     const estimate = desiredTarget(
@@ -120,6 +148,13 @@ describe('explainTarget', () => {
       {},
       false,
       'backlog 10000 (visible 10000, in flight 0) / 20 per pod → 500; clamped to 10 (min 0, max 10)',
+    ],
+    [
+      'names the share of a shared queue',
+      read(100, 0, { share: 0.5 }),
+      {},
+      false,
+      'backlog 100 (visible 100, in flight 0) × share 0.5 / 20 per pod → 3',
     ],
   ])('%s', (_name, reading, overrides, includeDelayed, text) => {
     const b = { ...bounds, ...overrides };

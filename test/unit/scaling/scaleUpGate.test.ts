@@ -4,6 +4,7 @@ import { gateScaleUp, type ScaleUpInput, type ScaleUpVerdict } from '../../../li
 
 const estimate = (target: number, terms: Partial<TargetEstimate> = {}): TargetEstimate => ({
   backlog: target * 20,
+  share: 1,
   byBacklog: target,
   byArrivals: 0,
   byInFlight: 0,
