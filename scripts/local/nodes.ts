@@ -667,6 +667,15 @@ export function realNodesRecorded(): boolean {
   return existsSync(pids) && readdirSync(pids).some((f) => /^(kubelet|containerd)-/.test(f));
 }
 
+/** Whether a kubelet this environment started is still running (real nodes are up). */
+export function realNodesRunning(): boolean {
+  const pids = join(localDir, 'pids');
+  return (
+    existsSync(pids) &&
+    readdirSync(pids).some((f) => /^kubelet-.+\.pid$/.test(f) && runningPid(f.slice(0, -4)) !== undefined)
+  );
+}
+
 /**
  * Stops what upNodes started, by recorded PID: kube-proxy (and its nftables tables), then per node
  * its kubelet, its pods through CRI (so CNI releases their addresses and network namespaces) and its

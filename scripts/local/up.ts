@@ -4,7 +4,7 @@ import { writeEnvFile } from './env.ts';
 import { upK8s } from './k8s.ts';
 import { upMariadb } from './mariadb.ts';
 import { upMotoBridge } from './moto-bridge.ts';
-import { realNodesEnabled, upNodes } from './nodes.ts';
+import { realNodesEnabled, realNodesRunning, upNodes } from './nodes.ts';
 
 /** `npm run local:up`: idempotent; starts only what is not already running. */
 export async function up(): Promise<Record<string, string>> {
@@ -13,9 +13,11 @@ export async function up(): Promise<Record<string, string>> {
   // M2_SKIP_K8S=1 brings up AWS only (e.g. before the Kubernetes binaries are built).
   const k8sVars = process.env.M2_SKIP_K8S === '1' ? {} : await upK8s();
   // M2_REAL_NODES=1 adds real nodes (containerd + kubelet) next to the KWOK ones; off by default.
-  // MariaDB and moto's relay listen on the pod bridge, so they start after the nodes made it.
+  // Once running they stay on: a later local:up without the switch (a test run's global setup)
+  // must not write an env file that hides them. MariaDB and moto's relay listen on the pod bridge,
+  // so they start after the nodes made it.
   const nodeVars =
-    realNodesEnabled() && process.env.M2_SKIP_K8S !== '1'
+    (realNodesEnabled() || realNodesRunning()) && process.env.M2_SKIP_K8S !== '1'
       ? { ...(await upNodes()), ...(await upMotoBridge()), ...(await upMariadb()) }
       : {};
   const vars: Record<string, string> = { ...awsEnv, ...codePipelineEnv, ...k8sVars, ...nodeVars };
