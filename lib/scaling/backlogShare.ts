@@ -23,27 +23,20 @@ export interface Consumer {
  * @example backlogShares([{ bounds: { messagesPerPod: 25, maxReplicas: 10 } }, { bounds: { messagesPerPod: 25, maxReplicas: 10 } }], 100) // [0.5, 0.5]
  */
 export function backlogShares(consumers: readonly Consumer[], backlog: number): number[] {
-  if (consumers.length === 0) return [];
-  if (backlog <= 0) return consumers.map(() => 1 / consumers.length);
-  const capacity = consumers.map((c) => c.bounds.maxReplicas * c.bounds.messagesPerPod);
-  const shares: number[] = consumers.map(() => 0);
-  let open = consumers.map((_, i) => i);
+  const n = consumers.length;
+  if (n === 0) return [];
+  if (backlog <= 0) return consumers.map(() => 1 / n);
+  // Smallest capacity first: each takes an equal part of what is left, or all it can hold.
+  const order = consumers
+    .map((c, index) => ({ index, capacity: c.bounds.maxReplicas * c.bounds.messagesPerPod }))
+    .sort((a, b) => a.capacity - b.capacity);
+  const held: number[] = consumers.map(() => 0);
   let left = backlog;
-  // Each round either fills every open consumer's equal part or retires those it fills to capacity.
-  while (open.length > 0 && left > 1e-9) {
-    const part = left / open.length;
-    const full = open.filter((i) => (capacity[i] ?? 0) - (shares[i] ?? 0) <= part);
-    if (full.length === 0) {
-      for (const i of open) shares[i] = (shares[i] ?? 0) + part;
-      left = 0;
-    } else {
-      for (const i of full) {
-        left -= (capacity[i] ?? 0) - (shares[i] ?? 0);
-        shares[i] = capacity[i] ?? 0;
-      }
-      open = open.filter((i) => !full.includes(i));
-    }
-  }
-  const excess = left > 1e-9 ? left / consumers.length : 0;
-  return shares.map((share) => (share + excess) / backlog);
+  order.forEach(({ index, capacity }, k) => {
+    const part = Math.min(capacity, left / (n - k));
+    held[index] = part;
+    left -= part;
+  });
+  const excess = Math.max(0, left) / n;
+  return held.map((h) => (h + excess) / backlog);
 }
