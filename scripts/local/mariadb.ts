@@ -67,6 +67,17 @@ export function ensureShopSchema(shop: string, options: { fresh?: boolean } = {}
   return { ...mariadbEndpoint, name, user, password };
 }
 
+/**
+ * Rows of a query in one shop's schema, as MariaDB's root over the socket (tests read what the
+ * shop's pods wrote, e.g. m2_consumed_message), each row its tab-separated columns.
+ */
+export function shopRows(db: Pick<ShopDatabase, 'name'>, sql: string): string[][] {
+  return run('mariadb', ['--socket', socket, '--user=root', '--batch', '--skip-column-names', db.name], sql)
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => line.split('\t'));
+}
+
 /** Starts MariaDB (idempotent) with its data under .local/mariadb; needs the pod bridge (upNodes). */
 export async function upMariadb(): Promise<Record<string, string>> {
   ensureInstalled();
