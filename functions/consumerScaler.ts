@@ -3,6 +3,7 @@ import { loadConsumerScalerConfig } from '../lib/config/consumerScalerConfig.ts'
 import { clusterSettingsFromEnv } from '../lib/k8s/clusterSettings.ts';
 import { sharedClusterClient } from '../lib/k8s/connection.ts';
 import { lambdaTelemetry, powertoolsLog } from '../lib/observability/telemetry.ts';
+import { traced } from '../lib/observability/tracer.ts';
 import { createConsumerScalerHandler } from '../lib/scaling/consumerScalerHandler.ts';
 import { SqsQueueSignals } from '../lib/scaling/queueSignals.ts';
 
@@ -16,8 +17,8 @@ export const handler = createConsumerScalerHandler({
   // Connected on the first invocation, then reused by warm ones (token cache included).
   cluster: () => sharedClusterClient(clusterSettings),
   signals: new SqsQueueSignals({
-    sqs: sqsClient(),
-    ...(config.arrivalMetrics ? { cloudWatch: cloudWatchClient() } : {}),
+    sqs: traced(sqsClient()),
+    ...(config.arrivalMetrics ? { cloudWatch: traced(cloudWatchClient()) } : {}),
     log: powertoolsLog(lambdaTelemetry.logger),
   }),
   telemetry: lambdaTelemetry,

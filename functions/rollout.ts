@@ -2,6 +2,7 @@ import { codePipelineClient } from '../lib/aws/clients.ts';
 import { clusterSettingsFromEnv } from '../lib/k8s/clusterSettings.ts';
 import { sharedClusterClient } from '../lib/k8s/connection.ts';
 import { lambdaTelemetry } from '../lib/observability/telemetry.ts';
+import { traced } from '../lib/observability/tracer.ts';
 import { s3ArtifactImageReader } from '../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
 import { createRolloutHandler } from '../lib/rollout/rolloutHandler.ts';
@@ -13,7 +14,7 @@ const clusterSettings = clusterSettingsFromEnv();
 export const handler = createRolloutHandler({
   // Connected on the first invocation, then reused by warm ones (token cache included).
   cluster: () => sharedClusterClient(clusterSettings),
-  results: new CodePipelineJobResults(codePipelineClient()),
+  results: new CodePipelineJobResults(traced(codePipelineClient())),
   readArtifactImage: s3ArtifactImageReader(),
   telemetry: lambdaTelemetry,
 });

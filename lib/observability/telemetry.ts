@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
 import { metricNamespace } from './metricNames.ts';
 
 /** The logging calls lib/ makes: structured, one object per line, identifiers only — never whole events. */
@@ -53,14 +54,21 @@ export function metricsDiagnostics(l: Logger): MetricsDiagnostics {
 export interface Telemetry {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** X-Ray subsegments of the handler (and, through `traced`, of the SDK clients); absent: none. */
+  readonly tracer?: Tracer;
 }
 
 const logger = new Logger({ serviceName });
 
-/** The production {@link Telemetry}: module singletons, created at cold start and shared by the handler. */
-export const lambdaTelemetry: Telemetry = Object.freeze({
+/**
+ * The production {@link Telemetry}: module singletons, created at cold start and shared by the handler.
+ * Powertools turns the tracer off outside Lambda (no AWS_EXECUTION_ENV: the tests, `sls invoke local`,
+ * the demo) and with POWERTOOLS_TRACE_ENABLED=false, so none of those looks for an X-Ray daemon.
+ */
+export const lambdaTelemetry: Telemetry & { readonly tracer: Tracer } = Object.freeze({
   logger,
   metrics: new Metrics({ namespace: metricNamespace, serviceName, logger: metricsDiagnostics(logger) }),
+  tracer: new Tracer({ serviceName }),
 });
 
 /** {@link MetricSink} over Powertools Metrics; dimensioned values go out as single-metric EMF lines. */

@@ -1,5 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { Telemetry } from './telemetry.ts';
 
@@ -14,10 +15,17 @@ const lambdaContextOptions = Object.freeze({ resetKeys: true, logEvent: false })
  * The middlewares every function runs under, in this order: the Lambda context on every log line
  * (request id, function name, cold start), keys appended during the invocation dropped after it,
  * the event never logged; then the EMF metrics buffered during the invocation flushed when it ends,
- * whether it returned or threw.
+ * whether it returned or threw; with a tracer, the invocation's X-Ray subsegment around both.
  *
  * @example export const handler = middy(handleEvent).use(telemetryMiddlewares(lambdaTelemetry))
  */
 export function telemetryMiddlewares(telemetry: Telemetry): MiddlewareObj[] {
-  return [injectLambdaContext(telemetry.logger, lambdaContextOptions), logMetrics(telemetry.metrics)];
+  return [
+    // The response stays out of the trace: an image body, or a CodePipeline result, is not metadata.
+    ...(telemetry.tracer === undefined
+      ? []
+      : [captureLambdaHandler(telemetry.tracer, { captureResponse: false })]),
+    injectLambdaContext(telemetry.logger, lambdaContextOptions),
+    logMetrics(telemetry.metrics),
+  ];
 }

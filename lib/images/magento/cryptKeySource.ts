@@ -1,4 +1,5 @@
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { traced } from '../../observability/tracer.ts';
 import { CryptKeyError } from './errors.ts';
 
 /**
@@ -25,9 +26,9 @@ export interface SsmCryptKeySourceOptions {
 
 let defaultClient: SSMClient | undefined;
 
-/** The SSM client created once per cold start and shared by every source that is given none. */
+/** The SSM client created once per cold start (traced) and shared by every source that is given none. */
 function ssmClient(): SSMClient {
-  defaultClient ??= new SSMClient({ maxAttempts: 3 });
+  defaultClient ??= traced(new SSMClient({ maxAttempts: 3 }));
   return defaultClient;
 }
 
