@@ -163,8 +163,12 @@ function transformOf(p) {
   };
 }
 
-const idOf = (t, quality) =>
-  t.parts ? t.parts.concat(quality === undefined ? [] : [`q${quality}`], t.tail).join('.') : t.id;
+// A Magento hash with a resize on top is `cache.<hash>.<resize id>`; one that changes nothing is the hash alone.
+function idOf(t, quality) {
+  if (!t.parts) return t.id;
+  const id = t.parts.concat(quality === undefined ? [] : [`q${quality}`], t.tail).join('.');
+  return t.hash ? `cache.${t.hash}${id === 'full.inside' ? '' : `.${id}`}` : id;
+}
 
 function formatOf(p, media, accept, avifOk) {
   const fallback = p.format ? FORMATS[p.format] : /\.png$/i.test(media) ? 'png' : 'jpeg';
@@ -197,15 +201,15 @@ function originalOf(path, media, p) {
     p.width = swatch[2];
     p.height = swatch[3];
   }
-  // Magento's sizes come pre-generated as JPEG and WebP only (imageVariants): never AVIF, so a hash URL is an S3 hit.
-  const t = !hash ? transformOf(p) : p.preset === undefined ? { id: `cache.${hash[2]}`, avif: false } : null;
-  return { relative: root + tail, raw: root + path.slice(cut), t, hash };
+  // A resize query applies on top of Magento's rendition; a preset has no parts and is refused. Without
+  // a size the box is unbounded, so never AVIF: Magento's sizes come pre-generated as JPEG and WebP only.
+  const t = transformOf(p);
+  if (hash && t) t.hash = t.parts ? hash[2] : null;
+  return { relative: root + tail, raw: root + path.slice(cut), t: t && (!hash || t.hash) ? t : null };
 }
 
-function forwarded(uri, p, hash) {
-  const keep = hash
-    ? ['format', 'auto']
-    : ['width', 'height', 'dpr', 'fit', 'quality', 'format', 'auto', 'bg-color', 'canvas', 'preset'];
+function forwarded(uri, p) {
+  const keep = ['width', 'height', 'dpr', 'fit', 'quality', 'format', 'auto', 'bg-color', 'canvas', 'preset'];
   const query = keep.filter((n) => p[n] !== undefined).map((n) => `${n}=${p[n]}`);
   if (p.s !== undefined) query.push(`s=${p.s}`);
   return uri + (query.length ? `?${query.join('&')}` : '');
@@ -226,7 +230,7 @@ function canonical(uri, qs, accept) {
     uri: `/${DERIVED}${o.raw}/${idOf(t, q)}.${EXT[f.chosen]}`,
     message: `${MEDIA_PREFIX + o.relative}/${idOf(t, t.quality)}/${f.policy}`,
     signature: p.s,
-    viewer: forwarded(uri, p, o.hash),
+    viewer: forwarded(uri, p),
   };
 }
 

@@ -2,16 +2,15 @@ import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { type Log, type MetricSink, withFields } from '../observability/telemetry.ts';
 import { chooseFormat, parseAccept } from './accept.ts';
-import type { InspectedOriginal } from './decode.ts';
 import { inspectOriginal } from './decode.ts';
 import { ImageRejectedError, ImageRequestError } from './errors.ts';
-import { type Layout, layoutOf, type Placement, type Size } from './geometry.ts';
+import type { Placement, Size } from './geometry.ts';
 import { derivedUrlPrefix, type ImageRequest, type ImageUrlRules, parseImageUrl } from './imageUrl.ts';
 import { metadataSafe, variantFolder } from './keyLayout.ts';
 import type { ImageLimits } from './limits.ts';
 import type { EncodeSettings } from './render.ts';
 import type { ServedObjectStore } from './servedObjectStore.ts';
-import type { Rgba, ServedEncoding } from './serveRender.ts';
+import { renderPlan } from './servePlan.ts';
 import { renderServed } from './serveRender.ts';
 import {
   type HttpResponse,
@@ -23,10 +22,10 @@ import {
 } from './serveResponses.ts';
 import {
   normalisedForFormat,
+  type ResizeTransform,
   type ServeFormat,
   serveFormatInfo,
   type Transform,
-  transformLayout,
   variantName,
 } from './transform.ts';
 import { verifySignature } from './urlSigning.ts';
@@ -238,8 +237,11 @@ async function respond(
   if (original === undefined) throw new ImageRequestError(404, 'original-not-found', 'no such image');
   const image = await timing.measure('render', async () => {
     const inspected = await inspectOriginal(original.body, settings.limits);
-    const { layout, encoding } = plan(inspected, parsed.transform, format, settings);
-    return renderServed(original.body, inspected, layout, encoding, settings.encode, settings.limits);
+    const { layout, encoding, before } = renderPlan(inspected, parsed.transform, format, {
+      maxDimension: settings.rules.maxDimension,
+      magentoImage: (hash) => magentoImageOf(hash, settings),
+    });
+    return renderServed(original.body, inspected, layout, encoding, settings.encode, settings.limits, before);
   });
   const contentType = serveFormatInfo[format].contentType;
   const etag = await timing.measure('store', () =>
@@ -262,36 +264,6 @@ async function respond(
   return { response: imageResponse(image.body, contentType, etag), cache: 'miss' };
 }
 
-/** The geometry and encoding of one variant: Magento's own for a hash URL, Fastly's otherwise. */
-function plan(
-  original: InspectedOriginal,
-  transform: Transform,
-  format: ServeFormat,
-  settings: ServeSettings,
-): { layout: Layout; encoding: ServedEncoding } {
-  if (transform.kind === 'magento') {
-    const image = magentoImageOf(transform.hash, settings);
-    const [r, g, b] = image.background;
-    const background: Rgba = { r, g, b, alpha: 255 };
-    // keep_transparency: PNG/WebP/AVIF keep the alpha (transparent letterbox); otherwise, and
-    // always for JPEG, the picture sits on the background colour as Magento's GD2 adapter renders it.
-    const transparent = image.keepTransparency && original.hasAlpha && format !== 'jpeg';
-    return {
-      layout: layoutOf(image.place(original.sourceSize)),
-      encoding: {
-        format,
-        quality: format === 'jpeg' ? image.quality : undefined,
-        background: transparent ? undefined : background,
-        flatten: !transparent,
-      },
-    };
-  }
-  const layout = transformLayout(original.sourceSize, transform, settings.rules.maxDimension);
-  const quality = transform.kind === 'resize' ? transform.quality : undefined;
-  const background = transform.kind === 'resize' ? transform.background : undefined;
-  return { layout, encoding: { format, quality, background } };
-}
-
 /** The view.xml image a Magento hash names; an unknown hash (or no table) is a 404 with the short TTL. */
 function magentoImageOf(hash: string, settings: ServeSettings): MagentoImageRender {
   const image = settings.magentoCache?.lookup(hash);
@@ -304,13 +276,15 @@ function avifAllowed(transform: Transform, maxPixels: number): boolean {
   // Presets come pre-generated in AVIF too. Magento's view.xml sizes come pre-generated as JPEG and
   // WebP only (AVIF would triple imageVariants' time for them), and their size is unknown at the edge
   // (a size-less hash is the whole original): never AVIF, so a hash URL is an S3 hit, not a slow render.
+  // A resize query on top is rendered on the fly anyway and names its box: the resize budget holds.
   if (transform.kind === 'preset') return true;
-  if (transform.kind === 'magento') return false;
+  if (transform.kind === 'magento')
+    return transform.resize !== undefined && boxPixels(transform.resize) <= maxPixels;
   return boxPixels(transform) <= maxPixels;
 }
 
 /** Pixels of the box a resize asks for (a pixel canvas when larger); unbounded without a size. */
-export function boxPixels(transform: Transform & { kind: 'resize' }): number {
+export function boxPixels(transform: ResizeTransform): number {
   const width = transform.width ?? transform.height;
   const height = transform.height ?? transform.width;
   if (width === undefined || height === undefined) return Number.POSITIVE_INFINITY;

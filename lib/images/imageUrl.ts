@@ -5,7 +5,9 @@ import { classifyKey, type KeyLayout, originalKeyOf, rootOf } from './keyLayout.
 import type { Preset } from './presets.ts';
 import type { Rgba } from './serveRender.ts';
 import {
+  magentoTransform,
   parseVariantName,
+  type ResizeTransform,
   type ServeFit,
   type ServeFormat,
   type Transform,
@@ -106,8 +108,8 @@ const encodedSeparators = new Set(['bg-color', 'canvas']);
  * - `/[media/]<root><path>?preset=<name>` (imageVariants' presets),
  * - `/[media/]attribute/swatch/swatch_(image|thumb)/<W>x<H>/<path>` (Magento's swatch resizes: the
  *   swatch original, resized as the query asks or else inside W×H),
- * - `/[media/]catalog/product/cache/<32 hex>/<path>` (Magento's hash URL; a query adds nothing to
- *   the size, only `store`, `image-type`, `format`, `auto` and `s` are read),
+ * - `/[media/]catalog/product/cache/<32 hex>/<path>` (Magento's hash URL: Magento's rendition, and
+ *   a resize query — PWA Studio's — applied on top of it with the rules of the first form),
  * - `/derived/<root><path>/<canonical name>` (what CloudFront falls back with).
  *
  * Never refused for a form the storefront emits: fractional sizes are rounded, oversize boxes are
@@ -157,8 +159,12 @@ function canonicalRequest(rest: string, params: Map<string, string>, rules: Imag
 }
 
 /**
- * Magento's own resized-image URL: the hash names the size; a PWA-style query changes nothing of
- * the picture (Magento ignores it too), only how it is encoded.
+ * Magento's own resized-image URL: the hash names Magento's rendition (its size, frame, colour). A
+ * resize query (PWA Studio's makeUrl appends one) applies on top of that rendition, as Fastly image
+ * optimisation applies it to the file Magento wrote for the hash: the same rules as on a params URL
+ * (dpr, rounding, the size cap, no upscaling beyond Magento's size). A query that changes nothing
+ * of the picture (`auto`, `format`, `store`, `image-type`, `optimize`, a lone `dpr` or `fit`) leaves
+ * exactly Magento's rendition, the `cache.<hash>` variant imageVariants pre-generates.
  */
 function magentoRequest(
   hashed: RegExpExecArray,
@@ -170,10 +176,9 @@ function magentoRequest(
   checkRoot(rules.layout, rules.layout.roots.includes(root));
   if (params.has('preset'))
     throw bad('preset-with-hash', 'preset cannot be combined with a Magento cache URL');
-  for (const name of ['width', 'height', 'dpr', 'fit', 'quality', 'optimize', 'bg-color', 'canvas']) {
-    params.delete(name);
-  }
-  return request(relative, { kind: 'magento', hash }, formatOf(params, relative), params, rules);
+  const transform = magentoTransform(hash, resizeOf(params, rules));
+  checkAllowed(transform, rules);
+  return request(relative, transform, formatOf(params, relative), params, rules);
 }
 
 /**
@@ -238,6 +243,11 @@ function transformOf(params: ReadonlyMap<string, string>, rules: ImageUrlRules):
     if (found === undefined) throw bad('unknown-preset', `unknown preset "${preset}"`);
     return { kind: 'preset', preset: found };
   }
+  return resizeOf(params, rules);
+}
+
+/** The Fastly-style resize a query asks for (no preset). */
+function resizeOf(params: ReadonlyMap<string, string>, rules: ImageUrlRules): ResizeTransform {
   const { width, height } = boxOf(params, rules.maxDimension);
   const fit = params.get('fit');
   const quality = params.get('quality');
@@ -316,11 +326,11 @@ function canvasOf(value: string | undefined, maxDimension: number): CanvasSpec |
   return { mode, width: cap(width), height: cap(height), x: positions.get('x'), y: positions.get('y') };
 }
 
+/** The allowlist holds for every resize, also one on top of a Magento hash; presets and bare hashes pass. */
 function checkAllowed(transform: Transform, rules: ImageUrlRules): void {
-  if (transform.kind !== 'resize' || rules.allowedSizes === undefined) return;
-  const allowed = rules.allowedSizes.some(
-    (s) => s.width === transform.width && s.height === transform.height,
-  );
+  const resize = transform.kind === 'magento' ? transform.resize : transform;
+  if (resize?.kind !== 'resize' || rules.allowedSizes === undefined) return;
+  const allowed = rules.allowedSizes.some((s) => s.width === resize.width && s.height === resize.height);
   if (!allowed) throw bad('size-not-allowed', 'this size is not in the list of allowed sizes');
 }
 

@@ -45,12 +45,42 @@ export interface ResizeTransform {
  * absent when the request left it to the configured default.
  * - `preset`: one of imageVariants' presets by name;
  * - `magento`: Magento's `cache/<hash>/` URL — the hash names a view.xml image (size, frame,
- *   background, quality…) that the shop's table resolves at serve time.
+ *   background, quality…) that the shop's table resolves at serve time; `resize` is a resize query
+ *   applied on top of Magento's rendition, as Fastly image optimisation applies PWA Studio's query
+ *   to the file Magento wrote for the hash (see {@link magentoTransform}).
  */
-export type Transform =
-  | ResizeTransform
-  | { readonly kind: 'preset'; readonly preset: Preset }
-  | { readonly kind: 'magento'; readonly hash: string };
+export type Transform = ResizeTransform | PresetTransform | MagentoTransform;
+
+export interface PresetTransform {
+  readonly kind: 'preset';
+  readonly preset: Preset;
+}
+
+export interface MagentoTransform {
+  readonly kind: 'magento';
+  readonly hash: string;
+  /** Never a resize that changes nothing: see {@link magentoTransform}. */
+  readonly resize?: ResizeTransform | undefined;
+}
+
+/** A resize that leaves the picture as it is: no side, no quality, no background, no canvas. */
+const changesNothing = (t: ResizeTransform): boolean =>
+  t.width === undefined &&
+  t.height === undefined &&
+  t.quality === undefined &&
+  t.background === undefined &&
+  t.canvas === undefined;
+
+/**
+ * A Magento hash transform, `resize` kept only when it changes something: a query of only `auto`,
+ * `format`, `dpr`, `fit` or `optimize` (or a quality that normalises away) names exactly Magento's
+ * rendition, the pre-generated `cache.<hash>` variant.
+ */
+export function magentoTransform(hash: string, resize?: ResizeTransform): MagentoTransform {
+  return resize === undefined || changesNothing(resize)
+    ? { kind: 'magento', hash }
+    : { kind: 'magento', hash, resize };
+}
 
 const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
 
@@ -80,7 +110,9 @@ function canvasId(canvas: CanvasSpec): string[] {
 /**
  * The transform's part of a canonical variant name. Resize ids always contain a `.`, Magento ids
  * start with `cache.`, and preset names never contain a `.` (see presetSchema), so no two kinds
- * can name the same object. Every distinct output has one id and identical outputs share it:
+ * can name the same object. A Magento hash with a resize on top is `cache.<hash>.<resize id>`:
+ * after the 32 hex digits comes `.` then `w`, `h` or `full`, never an extension, so it cannot be
+ * read as the plain `cache.<hash>.<ext>`. Every distinct output has one id and identical outputs share it:
  * - sides in pixels after `dpr` and rounding (`width=62.5` and `width=63`, `width=100&dpr=2` and
  *   `width=200` are one id); `full` when there is neither;
  * - the fit, always (`inside` when fewer than two sides: Fastly ignores `fit` then);
@@ -91,10 +123,18 @@ function canvasId(canvas: CanvasSpec): string[] {
  *
  * @example transformId({ kind: 'resize', width: 640, height: 800, fit: 'cover' }) // 'w640.h800.cover'
  * @example transformId({ kind: 'magento', hash: 'a1b2…' }) // 'cache.a1b2…'
+ * @example transformId({ kind: 'magento', hash: 'a1b2…', resize: { kind: 'resize', width: 240, height: 300, fit: 'outside' } }) // 'cache.a1b2….w240.h300.outside'
  */
 export function transformId(transform: Transform): string {
   if (transform.kind === 'preset') return transform.preset.name;
-  if (transform.kind === 'magento') return `cache.${transform.hash}`;
+  if (transform.kind === 'magento') {
+    const base = `cache.${transform.hash}`;
+    return transform.resize === undefined ? base : `${base}.${resizeId(transform.resize)}`;
+  }
+  return resizeId(transform);
+}
+
+function resizeId(transform: ResizeTransform): string {
   const parts = [];
   if (transform.width !== undefined) parts.push(`w${transform.width}`);
   if (transform.height !== undefined) parts.push(`h${transform.height}`);
@@ -126,7 +166,20 @@ export function normalisedForFormat(
   format: ServeFormat,
   encode: EncodeSettings,
 ): Transform {
-  if (transform.kind !== 'resize' || transform.quality === undefined) return transform;
+  if (transform.kind === 'magento') {
+    // The resize on top re-encodes at its own quality, or the configured default (as a params URL).
+    if (transform.resize === undefined) return transform;
+    return magentoTransform(transform.hash, normalisedResize(transform.resize, format, encode));
+  }
+  return transform.kind === 'resize' ? normalisedResize(transform, format, encode) : transform;
+}
+
+function normalisedResize(
+  transform: ResizeTransform,
+  format: ServeFormat,
+  encode: EncodeSettings,
+): ResizeTransform {
+  if (transform.quality === undefined) return transform;
   const defaults: Readonly<Record<ServeFormat, number | undefined>> = {
     jpeg: encode.jpegQuality,
     webp: encode.webpQuality,
@@ -148,6 +201,8 @@ const resizeName = new RegExp(
 );
 const presetName = /^([a-z0-9][a-z0-9_-]{0,62})\.(avif|webp|jpg|png)$/;
 const magentoName = /^cache\.([0-9a-f]{32})\.(avif|webp|jpg|png)$/;
+/** `cache.<hash>.` before a resize name (checked after {@link magentoName}): Magento's rendition, then that resize. */
+const magentoThen = /^cache\.([0-9a-f]{32})\./;
 
 const numberOr = (text: string | undefined): number | undefined =>
   text === undefined ? undefined : Number(text);
@@ -205,12 +260,26 @@ export function parseVariantName(
     const format = formatOfExtension(magento[2]);
     return format && magento[1] ? { transform: { kind: 'magento', hash: magento[1] }, format } : undefined;
   }
+  const resizedHash = magentoThen.exec(name);
+  if (resizedHash) {
+    const resized = resizeOfCanonicalName(name.slice(resizedHash[0].length));
+    if (resized === undefined) return undefined;
+    const transform = magentoTransform(resizedHash[1] ?? '', resized.transform);
+    // `cache.<hash>.full.inside.jpg` is Magento's rendition spelt a second way: not canonical.
+    return transform.resize === undefined ? undefined : { transform, format: resized.format };
+  }
   const preset = presetName.exec(name);
   if (preset) {
     const found = presets.find((p) => p.name === preset[1]);
     const format = formatOfExtension(preset[2]);
     return found && format ? { transform: { kind: 'preset', preset: found }, format } : undefined;
   }
+  return resizeOfCanonicalName(name);
+}
+
+function resizeOfCanonicalName(
+  name: string,
+): { transform: ResizeTransform; format: ServeFormat } | undefined {
   const m = resizeName.exec(name);
   const format = formatOfExtension(m?.[13]);
   const transform = m ? resizeOfName(m) : undefined;
@@ -227,11 +296,12 @@ function formatOfExtension(extension: string | undefined): ServeFormat | undefin
  * Output geometry of a resize or preset for a source of `source` size, never upscaled and never
  * larger than `maxDimension` on either axis. A single side scales the other proportionally; no
  * side means the source size, capped. A canvas is applied after the fit, as Fastly orders them.
- * (A Magento transform is placed by its view.xml image: see `magentoPlacement`.)
+ * (A Magento transform is placed by its view.xml image, `magentoPlacement`; its `resize` by this
+ * function, against the size of Magento's rendition.)
  */
 export function transformLayout(
   source: Size,
-  transform: Exclude<Transform, { kind: 'magento' }>,
+  transform: ResizeTransform | PresetTransform,
   maxDimension: number,
 ): Layout {
   if (transform.kind === 'preset') return layoutOf(placement(source, transform.preset, transform.preset.fit));

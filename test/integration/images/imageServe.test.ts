@@ -318,7 +318,7 @@ describe('imageServe: Fastly and Magento forms', () => {
 
   it('serves a Magento hash URL with its view.xml size and letterbox colour, under cache.<hash>', async () => {
     const url = `/media/catalog/product/cache/${magentoHash}/l/e/lens.jpg`;
-    const response = await serve(url, 'width=999', { accept: '*/*' }, { settings: { magentoCache } });
+    const response = await serve(url, 'store=default', { accept: '*/*' }, { settings: { magentoCache } });
     expect(response.status).toBe(200);
     const body = bodyOf(response);
     const meta = await sharp(body).metadata();
@@ -327,6 +327,23 @@ describe('imageServe: Fastly and Magento forms', () => {
       `derived/${lens}/cache.${magentoHash}.jpg`,
     );
   });
+
+  it.each([
+    ['width=120', 120, 150, 'w120.inside'],
+    ['width=999', 240, 300, 'w999.inside'], // never larger than Magento's rendition
+  ])(
+    'applies ?%s on top of the hash rendition (%i×%i), under cache.<hash>.%s',
+    async (query, width, height, id) => {
+      const url = `/media/catalog/product/cache/${magentoHash}/l/e/lens.jpg`;
+      const response = await serve(url, query, { accept: '*/*' }, { settings: { magentoCache } });
+      expect(response.status).toBe(200);
+      const meta = await sharp(bodyOf(response)).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', width, height]);
+      expect(await listKeys(s3, bucket, `derived/${lens}/`)).toContain(
+        `derived/${lens}/cache.${magentoHash}.${id}.jpg`,
+      );
+    },
+  );
 
   it('answers what the edge forwards in x-image-request, keyed as the edge keyed it', async () => {
     const response = await serve(`/derived/${lens}/w64.inside.webp`, '', {

@@ -87,10 +87,12 @@ function imageServeKey(uri: string, rawQuery: string, accept?: string): string |
   try {
     const request = parseImageUrl(uri, rawQuery, rules);
     const transform = request.transform;
-    // Presets: AVIF pre-generated; Magento's sizes: JPEG and WebP only; resizes: within the budget.
+    // Presets: AVIF pre-generated; Magento's sizes: JPEG and WebP only; resizes (also one on top of
+    // Magento's size): within the budget.
+    const resize = transform.kind === 'magento' ? transform.resize : transform;
     const box =
-      transform.kind === 'resize'
-        ? boxPixels(transform)
+      resize?.kind === 'resize'
+        ? boxPixels(resize)
         : transform.kind === 'magento'
           ? Number.POSITIVE_INFINITY
           : 0;
@@ -181,7 +183,31 @@ describe('functions/cloudfront-image-request.mjs', () => {
       `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
       'auto=webp&format=pjpg&width=240&height=300&fit=cover',
       'image/webp',
+      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.w240.h300.outside.webp`,
+    ],
+    [
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
+      'auto=webp&format=pjpg&width=240&height=300&fit=crop',
+      chrome,
+      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.w240.h300.cover.avif`,
+    ],
+    [
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
+      'width=120&height=150&dpr=2&quality=80&bg-color=255,255,255&canvas=240:300&fit=bounds',
+      '*/*',
+      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.w240.h300.inside.bgffffff.a4x5.jpg`,
+    ],
+    [
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
+      'auto=webp&format=pjpg&dpr=2&fit=cover&optimize=high&quality=80&store=default',
+      chrome,
       `/derived/catalog/product/m/b/x.jpg/cache.${hash}.webp`,
+    ],
+    [
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
+      'quality=60',
+      chrome,
+      `/derived/catalog/product/m/b/x.jpg/cache.${hash}.full.inside.q60.webp`,
     ],
     [
       '/media/catalog/category/sale.jpg',
@@ -211,6 +237,17 @@ describe('functions/cloudfront-image-request.mjs', () => {
     );
   });
 
+  it('forwards the resize query of a Magento hash URL, as imageServe reads it', async () => {
+    const out = await viewerRequest(
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg`,
+      'auto=webp&format=pjpg&width=240&height=300&fit=cover&store=default&optimize=high',
+      chrome,
+    );
+    expect(out.headers['x-image-request']?.value).toBe(
+      `/media/catalog/product/cache/${hash}/m/b/x.jpg?width=240&height=300&fit=cover&format=pjpg&auto=webp`,
+    );
+  });
+
   it('drops an x-image-request header the viewer sent', async () => {
     const out = await viewerRequest('/catalog/product/x.jpg', 'width=1e3');
     expect(out.headers['x-image-request']).toBeUndefined();
@@ -225,6 +262,8 @@ describe('functions/cloudfront-image-request.mjs', () => {
     ['/catalog/product/a/%2e%2e/x.jpg', 'width=10'],
     ['/catalog/product/a%2Fb.jpg', 'width=10'],
     ['/catalog/product/cache/abc/x.jpg', 'width=10'],
+    [`/catalog/product/cache/${hash}/x.jpg`, 'preset=category'],
+    [`/catalog/product/cache/${hash}/x.jpg`, 'width=10&width=20'],
     ['/pub/static/x.jpg', 'width=10'],
     ['/derived/catalog/product/x.jpg/w10.inside.jpg', ''],
   ])('passes %s?%s through unchanged for imageServe to refuse or answer', async (uri, query) => {
@@ -274,24 +313,45 @@ describe('functions/cloudfront-image-request.mjs', () => {
       expect(out.headers['x-image-request']?.value).toBe(`${path}?s=${s}`);
     });
 
-    it('signs what imageServe verifies, for every valid request', async () => {
+    it('signs what imageServe verifies, for every valid request, Magento hash URLs with a query too', async () => {
       await fc.assert(
         fc.asyncProperty(
           fc.integer({ min: 1, max: 4000 }),
           fc.option(fc.integer({ min: 1, max: 4000 }), { nil: undefined }),
           fc.option(fc.constantFrom('webp', 'avif', 'pjpg', 'png'), { nil: undefined }),
-          async (width, height, format) => {
+          fc.constantFrom('/catalog/product/m/b/x.jpg', `/media/catalog/product/cache/${hash}/m/b/x.jpg`),
+          async (width, height, format, path) => {
             const query = [`width=${width}`, height && `height=${height}`, format && `format=${format}`]
               .filter(Boolean)
               .join('&');
-            const request = parseImageUrl('/catalog/product/m/b/x.jpg', query, rules);
+            const request = parseImageUrl(path, query, rules);
             const s = signatureFor(signingKey, request.signedMessage);
-            const out = await viewerRequest('/catalog/product/m/b/x.jpg', `${query}&s=${s}`, chrome, kvs);
+            const out = await viewerRequest(path, `${query}&s=${s}`, chrome, kvs);
             expect(out.statusCode).toBeUndefined();
           },
         ),
         { numRuns: 50 },
       );
+    });
+
+    it('covers the resize query of a Magento hash URL: a signature for another size is a 403', async () => {
+      const path = `/media/catalog/product/cache/${hash}/m/b/x.jpg`;
+      const s = signatureFor(
+        signingKey,
+        `catalog/product/m/b/x.jpg/cache.${hash}.w240.h300.outside/auto.jpeg`,
+      );
+      const signedQuery = (width: number) =>
+        `auto=webp&format=pjpg&width=${width}&height=300&fit=cover&s=${s}`;
+      expect((await viewerRequest(path, signedQuery(240), chrome, kvs)).statusCode).toBeUndefined();
+      expect((await viewerRequest(path, signedQuery(241), chrome, kvs)).statusCode).toBe(403);
+      // …and a signature of Magento's size alone does not sign a resize of it.
+      const bare = signatureFor(signingKey, `catalog/product/m/b/x.jpg/cache.${hash}/auto.jpeg`);
+      expect(
+        (await viewerRequest(path, `auto=webp&format=pjpg&s=${bare}`, chrome, kvs)).statusCode,
+      ).toBeUndefined();
+      expect(
+        (await viewerRequest(path, `auto=webp&format=pjpg&width=240&s=${bare}`, chrome, kvs)).statusCode,
+      ).toBe(403);
     });
   });
 
@@ -328,6 +388,7 @@ describe('functions/cloudfront-image-request.mjs', () => {
       'catalog/product/a/logo.png',
       'catalog/category/x/y/z.JPG',
       `catalog/product/cache/${hash}/m/b/mb01.jpg`,
+      `catalog/product/cache/${hash}/w/b/wb04-blue_main.png`,
       'attribute/swatch/swatch_image/30x20/r/e/red.png',
     );
     await fc.assert(
@@ -354,5 +415,6 @@ describe('functions/cloudfront-image-request.mjs', () => {
       }),
       { numRuns: 300 },
     );
-  });
+    // A budget for a loaded machine (the property runs 300 requests through the function), not a timing.
+  }, 60_000);
 });

@@ -4,7 +4,14 @@ import { chooseFormat } from '../../../lib/images/accept.ts';
 import { ImageRequestError } from '../../../lib/images/errors.ts';
 import { type ImageUrlRules, parseImageUrl } from '../../../lib/images/imageUrl.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
-import { parseVariantName, serveFormats, transformId, variantName } from '../../../lib/images/transform.ts';
+import { defaultEncodeSettings } from '../../../lib/images/render.ts';
+import {
+  normalisedForFormat,
+  parseVariantName,
+  serveFormats,
+  transformId,
+  variantName,
+} from '../../../lib/images/transform.ts';
 
 const rules: ImageUrlRules = {
   layout: { mediaPrefix: '', roots: ['catalog/product/'], derivedPrefix: 'derived/' },
@@ -339,5 +346,97 @@ describe('parseImageUrl: properties', () => {
         );
       }),
     );
+  });
+});
+
+describe('parseImageUrl: Magento hash URLs with a resize query (Fastly on top of Magento)', () => {
+  const hash = '2765542505660baab28ecd555e27366e';
+  const hashed = `/media/catalog/product/cache/${hash}/m/b/mb01-blue%200.jpg`;
+
+  it.each([
+    ['', `cache.${hash}`],
+    ['auto=webp&format=pjpg', `cache.${hash}`],
+    ['dpr=2&fit=cover&optimize=high&store=EN_US&image-type=small_image', `cache.${hash}`],
+    ['height=&width=&canvas=240:', `cache.${hash}`],
+    ['auto=webp&format=pjpg&width=240&height=300&fit=cover', `cache.${hash}.w240.h300.outside`],
+    ['width=240&height=300&fit=crop', `cache.${hash}.w240.h300.cover`],
+    ['width=120&dpr=2', `cache.${hash}.w240.inside`],
+    ['height=62.5&width=50', `cache.${hash}.w50.h63.inside`],
+    ['width=2560&height=3200&fit=cover', `cache.${hash}.w2048.h2560.outside`],
+    ['width=4000&dpr=3', `cache.${hash}.w2560.inside`],
+    ['quality=80', `cache.${hash}.full.inside.q80`],
+    ['width=100&bg-color=255%2C0%2C0&canvas=3:2', `cache.${hash}.w100.inside.bgff0000.a3x2`],
+  ])('?%s → %s', (query, id) => {
+    const request = parseImageUrl(hashed, query, rules);
+    expect(request.relative).toBe('catalog/product/m/b/mb01-blue 0.jpg');
+    expect(transformId(request.transform)).toBe(id);
+  });
+
+  it('names Magento rendition alone when the only change is a default quality', () => {
+    // quality=80 is the JPEG default: the bytes are Magento's rendition, pre-generated as cache.<hash>.jpg.
+    const named = (query: string) =>
+      variantName(
+        normalisedForFormat(parseImageUrl(hashed, query, rules).transform, 'jpeg', defaultEncodeSettings),
+        'jpeg',
+      );
+    expect(named('quality=80')).toBe(`cache.${hash}.jpg`);
+    expect(named('quality=60')).toBe(`cache.${hash}.full.inside.q60.jpg`);
+    expect(named('width=240&quality=80')).toBe(`cache.${hash}.w240.inside.jpg`);
+  });
+
+  it('gives the resize on top exactly the transform the same query gives a params URL', () => {
+    fc.assert(
+      fc.property(validParams, (p) => {
+        const query = entriesOf(p).join('&');
+        const hashTransform = parseImageUrl(hashed, query, rules).transform;
+        const params = parseImageUrl(path, query, rules).transform;
+        const changes = transformId(params) !== 'full.inside';
+        expect(hashTransform).toEqual({ kind: 'magento', hash, ...(changes ? { resize: params } : {}) });
+      }),
+    );
+  });
+
+  it('round-trips every hash variant name through the canonical path form, and only the canonical one', () => {
+    fc.assert(
+      fc.property(validParams, fc.constantFrom(...serveFormats), (p, format) => {
+        const request = parseImageUrl(
+          hashed,
+          entriesOf({ ...p, format: undefined, auto: undefined }).join('&'),
+          rules,
+        );
+        const name = variantName(request.transform, format);
+        const back = parseVariantName(name, lumaPresets);
+        expect(back && variantName(back.transform, back.format)).toBe(name);
+        const canonical = parseImageUrl(`/derived/catalog/product/m/b/mb01-blue%200.jpg/${name}`, '', rules);
+        expect(canonical.signedMessage).toBe(
+          `${request.originalKey}/${transformId(request.transform)}/${format}`,
+        );
+      }),
+    );
+    for (const name of [
+      `cache.${hash}.full.inside.jpg`, // Magento's rendition spelt a second way
+      `cache.${hash}.h300.w240.inside.jpg`,
+      `cache.${hash}.w240.cover.jpg`, // a fit needs both sides
+      `cache.${hash}.medium.jpg`, // a preset is not a resize on top
+      `cache.${hash.toUpperCase()}.w240.inside.jpg`,
+    ]) {
+      expect(parseVariantName(name, lumaPresets), name).toBeUndefined();
+    }
+  });
+
+  it('holds the resize on top to the size allowlist; Magento sizes themselves pass', () => {
+    const listed: ImageUrlRules = { ...rules, allowedSizes: [{ width: 240, height: 300 }] };
+    expect(refusal(hashed, 'auto=webp&format=pjpg', listed)).toBe('accepted');
+    expect(refusal(hashed, 'width=240&height=300&fit=cover', listed)).toBe('accepted');
+    expect(refusal(hashed, 'width=241&height=300&fit=cover', listed)).toEqual([400, 'size-not-allowed']);
+  });
+
+  it.each([
+    ['preset=medium', 'preset-with-hash'],
+    ['width=0.5', 'bad-value'],
+    ['width=10&width=20', 'duplicate-parameter'],
+    ['blur=5', 'unknown-parameter'],
+  ])('refuses ?%s (%s)', (query, reason) => {
+    expect(refusal(hashed, query)).toEqual([400, reason]);
   });
 });
