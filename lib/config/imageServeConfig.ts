@@ -40,17 +40,28 @@ const schema = z.object({
     }),
   /** On-the-fly AVIF only for requested boxes up to this many pixels (0: never); see README's bench:serve. */
   AVIF_MAX_PIXELS: intVar(250_000, 0),
-  /** Comma-separated HMAC keys (at most two: current and next). Unset: signing off. */
-  IMAGE_SIGNING_KEYS: z
+  /**
+   * ARN of the Secrets Manager secret holding the URL-signing keys (`current` or `current,next`, read at
+   * run time: never the keys themselves). Unset or empty: signing off.
+   */
+  IMAGE_SIGNING_SECRET: z
     .string()
-    .optional()
-    .transform((s) =>
-      (s ?? '')
-        .split(',')
-        .map((k) => k.trim())
-        .filter((k) => k !== ''),
+    .regex(
+      /^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
+      'must be a Secrets Manager secret ARN',
     )
-    .pipe(z.array(z.string().min(32, 'each signing key needs at least 32 characters')).max(2)),
+    .optional()
+    // serverless.yml passes '' when the stage names none.
+    .transform((arn) => (arn === '' ? undefined : arn)),
+  /** How long read signing keys are reused: a rotation reaches every sandbox within it. */
+  IMAGE_SIGNING_KEYS_TTL_SECONDS: intVar(300, 1, 3600),
+  /** The keys used to be this variable (and so in the template): refused, so an old setup never signs off silently. */
+  IMAGE_SIGNING_KEYS: z
+    .undefined({
+      error:
+        'is no longer read: put the keys in a Secrets Manager secret and name it in IMAGE_SIGNING_SECRET',
+    })
+    .optional(),
   MAX_INLINE_BYTES: intVar(4_000_000, 1024, 4_400_000),
   /** Public base URL of the bucket's keys (CloudFront), ending in `/`, for redirects of large outputs. */
   REDIRECT_BASE_URL: z
@@ -65,6 +76,14 @@ export interface ImageServeConfig {
   readonly settings: ServeSettings;
   /** Which Magento hash table to answer `cache/<hash>/` URLs with; absent: they are 404. */
   readonly magento: MagentoHashConfig | undefined;
+  /** Where the URL-signing keys are read at run time; absent: signing off (`settings.signingKeys` is empty). */
+  readonly signing: SigningConfig | undefined;
+}
+
+/** The secret of the signing keys (its ARN, never a key) and how long read keys are reused. */
+interface SigningConfig {
+  readonly secretId: string;
+  readonly ttlMs: number;
 }
 
 /** The imageServe function's configuration, parsed once from the environment (and the theme files it names). */
@@ -76,6 +95,10 @@ export function loadImageServeConfig(
   return Object.freeze({
     bucket: e.MEDIA_BUCKET,
     magento: magentoFrom(e, files),
+    signing:
+      e.IMAGE_SIGNING_SECRET === undefined
+        ? undefined
+        : Object.freeze({ secretId: e.IMAGE_SIGNING_SECRET, ttlMs: e.IMAGE_SIGNING_KEYS_TTL_SECONDS * 1000 }),
     settings: Object.freeze({
       rules: Object.freeze({
         layout: layoutFrom(e),
@@ -86,7 +109,8 @@ export function loadImageServeConfig(
       limits: limitsFrom(e),
       encode: encodeFrom(e),
       avifMaxPixels: e.AVIF_MAX_PIXELS,
-      signingKeys: e.IMAGE_SIGNING_KEYS,
+      // Filled per request from the secret (imageServeHandler's signingKeys), never from the environment.
+      signingKeys: [],
       maxInlineBytes: e.MAX_INLINE_BYTES,
       redirectBaseUrl: e.REDIRECT_BASE_URL,
       errorMaxAge: e.ERROR_MAX_AGE,

@@ -5,6 +5,7 @@ import { lumaTheme } from '../../../lib/images/magento/lumaImages.ts';
 import { lumaPresets } from '../../../lib/images/presets.ts';
 
 const key = (c: string) => c.repeat(32);
+const signingSecret = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:m2/image-signing-AbCdEf';
 
 describe('loadImageServeConfig', () => {
   it('defaults to the Magento media layout, Luma presets, 2560 px, no allowlist and no signing', () => {
@@ -17,6 +18,7 @@ describe('loadImageServeConfig', () => {
       allowedSizes: undefined,
     });
     expect(config.settings.signingKeys).toEqual([]);
+    expect(config.signing).toBeUndefined();
     expect(config.settings.limits).toEqual({
       maxPixels: 50_000_000,
       maxFrames: 100,
@@ -26,11 +28,12 @@ describe('loadImageServeConfig', () => {
     expect(Object.isFrozen(config.settings)).toBe(true);
   });
 
-  it('reads the allowlist, two signing keys and the redirect base', () => {
+  it('reads the allowlist, the signing secret and the redirect base', () => {
     const config = loadImageServeConfig({
       MEDIA_BUCKET: 'shop-media',
       IMAGE_SIZES: '640x800, 320x,x600',
-      IMAGE_SIGNING_KEYS: `${key('a')},${key('b')}`,
+      IMAGE_SIGNING_SECRET: signingSecret,
+      IMAGE_SIGNING_KEYS_TTL_SECONDS: '60',
       REDIRECT_BASE_URL: 'https://cdn.example.com/',
       IMAGE_MAX_DIMENSION: '2048',
     });
@@ -39,7 +42,9 @@ describe('loadImageServeConfig', () => {
       { width: 320, height: undefined },
       { width: undefined, height: 600 },
     ]);
-    expect(config.settings.signingKeys).toEqual([key('a'), key('b')]);
+    // The keys themselves are read per request from the secret, never from the environment.
+    expect(config.settings.signingKeys).toEqual([]);
+    expect(config.signing).toEqual({ secretId: signingSecret, ttlMs: 60_000 });
     expect(config.settings.redirectBaseUrl).toBe('https://cdn.example.com/');
     expect(config.settings.rules.maxDimension).toBe(2048);
   });
@@ -48,8 +53,14 @@ describe('loadImageServeConfig', () => {
     [{ MEDIA_BUCKET: undefined }, 'MEDIA_BUCKET'],
     [{ IMAGE_SIZES: '640*800' }, 'IMAGE_SIZES'],
     [{ IMAGE_SIZES: '0x10' }, 'IMAGE_SIZES'],
-    [{ IMAGE_SIGNING_KEYS: 'short' }, 'IMAGE_SIGNING_KEYS'],
-    [{ IMAGE_SIGNING_KEYS: `${key('a')},${key('b')},${key('c')}` }, 'IMAGE_SIGNING_KEYS'],
+    // The old variable put the keys in the template: refused, so such a setup never signs off silently.
+    [{ IMAGE_SIGNING_KEYS: `${key('a')},${key('b')}` }, 'IMAGE_SIGNING_SECRET'],
+    [{ IMAGE_SIGNING_SECRET: 'm2/image-signing' }, 'IMAGE_SIGNING_SECRET'],
+    [{ IMAGE_SIGNING_SECRET: key('a') }, 'IMAGE_SIGNING_SECRET'],
+    [
+      { IMAGE_SIGNING_SECRET: signingSecret, IMAGE_SIGNING_KEYS_TTL_SECONDS: '0' },
+      'IMAGE_SIGNING_KEYS_TTL_SECONDS',
+    ],
     [{ IMAGE_MAX_DIMENSION: '2560px' }, 'IMAGE_MAX_DIMENSION'],
     [{ MAX_INLINE_BYTES: '6000000' }, 'MAX_INLINE_BYTES'],
     [{ REDIRECT_BASE_URL: 'http://cdn.example.com/' }, 'REDIRECT_BASE_URL'],
