@@ -89,7 +89,9 @@ async function rolloutVerdict(stage: Stage, deadlineMs: number): Promise<string>
     await waitForRollout(stage.cluster, stage.namespace, deadlineMs);
     return 'complete';
   } catch (error) {
-    if (error instanceof TargetFailedError) return `stuck: ${error.message.replace(/^[^:]*: /, '')}`;
+    // The table wants the kind of failure (CrashLoopBackOff, the deadline), not the pod's name and message.
+    if (error instanceof TargetFailedError)
+      return `stuck: ${error.reason.startsWith('did not complete') ? 'deadline, a new pod never Ready' : (error.reason.split(' (')[0] ?? error.reason)}`;
     throw error;
   }
 }

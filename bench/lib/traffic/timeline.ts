@@ -2,7 +2,7 @@ import { quantile } from '../stats.ts';
 import type { RequestRecord } from './requestRecorder.ts';
 
 /** Whether a request failed: no response, or a response a shopper would see as broken (5xx, 4xx). */
-const isFailed = (record: RequestRecord): boolean =>
+export const isFailed = (record: RequestRecord): boolean =>
   record.outcome.kind === 'error' || (record.outcome.kind === 'response' && record.outcome.status >= 400);
 
 /** One second of a run, by the time requests were sent. */
