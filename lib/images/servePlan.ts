@@ -1,6 +1,8 @@
 import type { InspectedOriginal } from './decode.ts';
-import { type Layout, layoutOf, type Size } from './geometry.ts';
+import { ImageRequestError } from './errors.ts';
+import { type Layout, layoutOf, type Placement, type Size } from './geometry.ts';
 import type { MagentoImageRender } from './imageServer.ts';
+import { MagentoGeometryError } from './magento/errors.ts';
 import type { Rgba, ServedEncoding, ServedPass } from './serveRender.ts';
 import { type MagentoTransform, type ServeFormat, type Transform, transformLayout } from './transform.ts';
 
@@ -35,7 +37,7 @@ export function renderPlan(
 ): RenderPlan {
   if (transform.kind !== 'magento') return resizePlan(original.sourceSize, transform, format, options);
   const image = options.magentoImage(transform.hash);
-  const layout = layoutOf(image.place(original.sourceSize));
+  const layout = layoutOf(magentoPlace(image, original.sourceSize));
   const [r, g, b] = image.background;
   const background: Rgba = { r, g, b, alpha: 255 };
   if (transform.resize !== undefined) {
@@ -57,6 +59,21 @@ export function renderPlan(
       flatten: !transparent,
     },
   };
+}
+
+/**
+ * Where Magento puts the original. Where Magento writes no file (an unframed side rounds to 0 px;
+ * the shop shows its placeholder), there is nothing to serve: a 404 with the short TTL, not a 500.
+ */
+function magentoPlace(image: MagentoImageRender, source: Size): Placement {
+  try {
+    return image.place(source);
+  } catch (error) {
+    if (!(error instanceof MagentoGeometryError)) throw error;
+    throw new ImageRequestError(404, 'no-magento-rendition', 'Magento renders no image of this size', {
+      cause: error,
+    });
+  }
 }
 
 function resizePlan(

@@ -131,6 +131,14 @@ function backdrop(hasAlpha: boolean, encoding: ServedEncoding): { background: Rg
 function shaped(input: Sharp, hasAlpha: boolean, layout: Layout, encoding: ServedEncoding): Sharp {
   const { content, window, canvas, left, top } = layout;
   const { background, keepsAlpha } = backdrop(hasAlpha, encoding);
+  if (content.width < 1 || content.height < 1) {
+    // Magento's picture rounds to nothing on its frame (a 1×2000 original in 240×300): it writes the
+    // bare frame, and so do we.
+    const frame = sharp({ create: { ...canvas, channels: 4, background: sharpColour(background) } });
+    return (keepsAlpha ? frame : frame.flatten({ background: sharpColour(background) })).toColourspace(
+      'srgb',
+    );
+  }
   let pipeline = input.resize(content.width, content.height, { fit: 'fill', kernel: 'lanczos3' });
   if (window.width !== content.width || window.height !== content.height) {
     pipeline = pipeline.extract(window);

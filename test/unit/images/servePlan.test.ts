@@ -92,8 +92,44 @@ describe('a Magento hash URL with a resize query: Magento first, then the query 
     expect([image.width, image.height]).toEqual([480, 300]);
   });
 
+  it.each([
+    ['alone', undefined],
+    ['with a resize on top', { kind: 'resize', width: 120, height: 150, fit: 'cover' } as const],
+  ])(
+    'renders the bare frame where Magento does (a 1×2000 original on the 240×300 grid), %s',
+    async (_label, resize) => {
+      const bytes = await original(1, 2000);
+      const inspected = await inspectOriginal(bytes, defaultImageLimits);
+      const plan = renderPlan(inspected, magentoTransform(grid, resize), 'jpeg', options);
+      const image = await renderServed(
+        bytes,
+        inspected,
+        plan.layout,
+        plan.encoding,
+        defaultEncodeSettings,
+        defaultImageLimits,
+        plan.before,
+      );
+      const stats = await sharp(image.body).stats();
+      expect([image.width, image.height]).toEqual(resize ? [120, 150] : [240, 300]);
+      expect(stats.channels.slice(0, 3).every((c) => c.min > 240)).toBe(true);
+    },
+  );
+
+  it('answers 404, not 500, where Magento writes no file (an unframed side rounds to 0 px)', () => {
+    const unframed = { ...(table.lookup(grid) ?? ({} as never)), width: 75, height: 90, keepFrame: false };
+    const noFile: PlanOptions = {
+      ...options,
+      magentoImage: () => ({ ...unframed, place: (source: Size) => magentoPlacement(source, unframed) }),
+    };
+    const inspected = { sourceSize: { width: 5, height: 997 }, hasAlpha: false };
+    expect(() => renderPlan(inspected, magentoTransform(grid), 'jpeg', noFile)).toThrow(
+      expect.objectContaining({ status: 404, reason: 'no-magento-rendition' }),
+    );
+  });
+
   it('renders exactly the planned size, over Luma hash × original size × box × fit × canvas × format', async () => {
-    const side = fc.integer({ min: 20, max: 400 });
+    const side = fc.integer({ min: 1, max: 400 });
     const box = fc.option(fc.integer({ min: 1, max: 800 }), { nil: undefined });
     const canvas = fc.option(
       fc.record({
