@@ -4,6 +4,7 @@ import {
   type ConfigurationOptions,
   CoordinationV1Api,
   CoreV1Api,
+  type CoreV1Event,
   type KubeConfig,
   Observable,
   type ObservableMiddleware,
@@ -194,6 +195,14 @@ export class ClientNodeCluster implements ClusterClient {
 
   getPodLog(ref: ObjectRef, tailLines: number, options?: CallOptions) {
     return this.#core.readNamespacedPodLog({ ...ref, tailLines }, configuration(options));
+  }
+
+  createEvent(namespace: string, event: CoreV1Event, options?: CallOptions) {
+    return this.#core.createNamespacedEvent({ namespace, body: event }, configuration(options));
+  }
+
+  patchEvent(ref: ObjectRef, patch: Patch, options?: CallOptions) {
+    return this.#core.patchNamespacedEvent({ ...ref, body: patchBody(patch) }, patchOptions(patch, options));
   }
 
   createJob(namespace: string, job: V1Job, options?: CallOptions) {

@@ -1,4 +1,5 @@
 import type {
+  CoreV1Event,
   KubernetesListObject,
   V1CronJob,
   V1Deployment,
@@ -105,6 +106,9 @@ export interface ClusterClient {
   createJob(namespace: string, job: V1Job, options?: CallOptions): Promise<V1Job>;
   getCronJob(ref: ObjectRef, options?: CallOptions): Promise<V1CronJob>;
   patchCronJob(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1CronJob>;
+
+  createEvent(namespace: string, event: CoreV1Event, options?: CallOptions): Promise<CoreV1Event>;
+  patchEvent(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<CoreV1Event>;
 
   getLease(ref: ObjectRef, options?: CallOptions): Promise<V1Lease>;
   createLease(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease>;

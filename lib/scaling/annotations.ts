@@ -18,6 +18,9 @@ export const targetAnnotations = {
   cooldownSeconds: `${prefix}/cooldown-seconds`,
   secondsPerMessage: `${prefix}/seconds-per-message`,
   paused: `${prefix}/paused`,
+  /** Replicas to hold at least once the queue has been unreadable `fallback-after-reads` times in a row. */
+  fallbackReplicas: `${prefix}/fallback-replicas`,
+  fallbackAfterReads: `${prefix}/fallback-after-reads`,
 } as const;
 
 /** Written by the scaler: its memory between invocations (no database). */

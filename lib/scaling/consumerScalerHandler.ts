@@ -5,6 +5,7 @@ import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { type Telemetry, telemetryPorts } from '../observability/telemetry.ts';
 import { telemetryMiddlewares } from '../observability/telemetryMiddlewares.ts';
 import { ReconcileIncompleteError } from './errors.ts';
+import { EventRecorder } from './eventRecorder.ts';
 import type { QueueSignals } from './queueSignals.ts';
 import { type RunResult, type RunSettings, runScaler } from './runScaler.ts';
 import { parseScalerTrigger } from './trigger.ts';
@@ -15,6 +16,8 @@ export interface ConsumerScalerHandlerDeps {
   readonly cluster: () => Promise<ClusterClient>;
   readonly signals: QueueSignals;
   readonly telemetry: Telemetry;
+  /** Aggregates the Deployments' Events across the invocations of this container; one per handler by default. */
+  readonly events?: EventRecorder;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -38,6 +41,7 @@ export interface ScalerReport {
  */
 export function createConsumerScalerHandler(deps: ConsumerScalerHandlerDeps) {
   const ports = telemetryPorts(deps.telemetry);
+  const events = deps.events ?? new EventRecorder(deps.now === undefined ? {} : { now: deps.now });
   return middy(async (event: unknown, context: Context): Promise<ScalerReport> => {
     const trigger = parseScalerTrigger(event);
     ports.log.info('reconcile triggered', { ...trigger });
@@ -45,6 +49,7 @@ export function createConsumerScalerHandler(deps: ConsumerScalerHandlerDeps) {
       ...ports,
       cluster: await deps.cluster(),
       signals: deps.signals,
+      events,
       now: deps.now ?? Date.now,
       remainingMs: () => context.getRemainingTimeInMillis(),
       sleep: deps.sleep ?? sleep,

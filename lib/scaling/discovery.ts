@@ -3,17 +3,18 @@ import { listDeploymentsByLabel } from '../k8s/deployments.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { DiscoveryError } from './errors.ts';
+import type { EventRecorder } from './eventRecorder.ts';
 import { parseScalingTarget, type ScalingTarget } from './target.ts';
 
 /**
  * Finds the scaling targets in every namespace by label. A Deployment with a malformed
- * annotation is skipped with a log line naming it and the annotation; a paused one is skipped
- * quietly; the rest are returned.
+ * annotation is skipped with a log line and a Warning Event `AnnotationInvalid` on it, both naming
+ * the annotation; a paused one is skipped quietly; the rest are returned.
  */
 export async function discoverTargets(
   cluster: ClusterClient,
   selector: string,
-  telemetry: { readonly log: Log; readonly metrics: MetricSink },
+  telemetry: { readonly log: Log; readonly metrics: MetricSink; readonly events: EventRecorder },
 ): Promise<ScalingTarget[]> {
   let deployments: Awaited<ReturnType<typeof listDeploymentsByLabel>>;
   try {
@@ -39,6 +40,16 @@ export async function discoverTargets(
         problem: parsed.error.message,
       });
       telemetry.metrics.count(metricNames.consumerScaler.targetsSkipped, 1, { reason: 'invalid-annotation' });
+      await telemetry.events.record(
+        cluster,
+        { ...parsed.ref, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) },
+        {
+          type: 'Warning',
+          reason: 'AnnotationInvalid',
+          message: `annotation ${parsed.error.annotation} ${parsed.error.problem}; not scaled until it is fixed`,
+        },
+        telemetry.log,
+      );
     }
   }
   return targets;

@@ -14,6 +14,8 @@ export class TargetAnnotationError extends ScalingError {
   readonly namespace: string;
   readonly deployment: string;
   readonly annotation: string;
+  /** What is wrong with the value, without the names (for the Deployment's Event). */
+  readonly problem: string;
 
   constructor(namespace: string, deployment: string, annotation: string, problem: string) {
     super(`${namespace}/${deployment}: annotation ${annotation} ${problem}`);
@@ -21,6 +23,7 @@ export class TargetAnnotationError extends ScalingError {
     this.namespace = namespace;
     this.deployment = deployment;
     this.annotation = annotation;
+    this.problem = problem;
   }
 }
 

@@ -1,5 +1,5 @@
 import { desiredTarget, explainTarget } from './desiredTarget.ts';
-import { rememberReading } from './readingMemory.ts';
+import { isCounted, rememberReading } from './readingMemory.ts';
 import { gateScaleDown, type ScaleDownVerdict, type ZeroVerdict } from './scaleDownGate.ts';
 import { gateScaleUp, type ScaleUpVerdict } from './scaleUpGate.ts';
 import type { ScalingBounds } from './target.ts';
@@ -33,6 +33,8 @@ export interface ScalerState {
   readonly busyReads: number;
   /** First reading of the current run of empty readings; undefined while busy. */
   readonly emptySince?: number;
+  /** Consecutive counted readings the queue could not be read (only kept with a fallback floor). */
+  readonly unreadableReads?: number;
   /**
    * Targets of the scale-down window as a monotonic queue: replicas strictly decreasing, times
    * increasing, so the first entry is the window's maximum and the later ones take over as it
@@ -111,6 +113,8 @@ export type DecisionKind = 'up' | 'down' | 'hold';
 export type DecisionRule =
   /** No reading: hold, or raise to min. */
   | 'unreadable'
+  /** No reading for the declared number of readings: at least the fallback floor. */
+  | 'fallback'
   | 'at-target'
   /** Scale-up gate. */
   | 'awaiting-confirmation'
@@ -156,7 +160,8 @@ export interface Decision {
  *   in-flight message require them).
  * - Zero (gateScaleToZero): only after `confirmReads` consistent empty readings spanning at least
  *   `zeroSettleSeconds`, and `cooldownSeconds` without any backlog, in-flight message or arrival.
- * - No reading (SQS failed): hold — never scale down on missing data.
+ * - No reading (SQS failed): hold — never scale down on missing data; with a declared fallback,
+ *   raise to at least its replicas once that many consecutive readings failed.
  *
  * @example decideReplicas({ bounds, settings: defaultPolicySettings, current: 0, reading: { visible: 10000, inFlight: 0, delayed: 0 }, state: initialState, now: Date.now() })
  */
@@ -220,15 +225,40 @@ interface DecisionContext {
   readonly busy: boolean;
 }
 
-function unreadable({ bounds, current, state, now }: PolicyInput): Decision {
-  const replicas = Math.max(current, bounds.minReplicas);
+function unreadable({ bounds, settings, current, state, now }: PolicyInput): Decision {
+  const { fallback } = bounds;
+  if (fallback === undefined) {
+    const replicas = Math.max(current, bounds.minReplicas);
+    return {
+      replicas,
+      kind: replicas > current ? 'up' : 'hold',
+      rule: 'unreadable',
+      reason: `queue unreadable: holding ${replicas} (never scale down without a reading; no fallback-replicas declared)`,
+      state: replicas > current ? { ...state, lastScaleAt: now } : state,
+      active: false,
+    };
+  }
+  const counted = isCounted(state, now, settings);
+  const reads = Math.min((state.unreadableReads ?? 0) + (counted ? 1 : 0), fallback.afterReads);
+  const due = reads >= fallback.afterReads;
+  const replicas = Math.max(current, bounds.minReplicas, due ? fallback.replicas : 0);
+  const remembered: ScalerState = {
+    ...state,
+    unreadableReads: reads,
+    ...(counted ? { lastReadAt: now } : {}),
+    ...(replicas > current ? { lastScaleAt: now } : {}),
+  };
+  const reason = due
+    ? `queue unreadable for ${reads} readings: fallback floor ${fallback.replicas}, holding ${replicas} (never scale down without a reading)`
+    : `queue unreadable (${reads} of ${fallback.afterReads} readings before the fallback floor ${fallback.replicas}): holding ${replicas}`;
   return {
     replicas,
     kind: replicas > current ? 'up' : 'hold',
-    rule: 'unreadable',
-    reason: `queue unreadable: holding ${replicas} (never scale down without a reading)`,
-    state: replicas > current ? { ...state, lastScaleAt: now } : state,
-    active: false,
+    rule: due ? 'fallback' : 'unreadable',
+    reason,
+    state: remembered,
+    // Read again soon while the floor is still to come and would add pods.
+    active: !due && fallback.replicas > replicas,
   };
 }
 

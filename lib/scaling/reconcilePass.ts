@@ -1,9 +1,10 @@
 import { messageOf } from '../common/messageOf.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
+import { targetAnnotations } from './annotations.ts';
 import { backlogShares } from './backlogShare.ts';
 import { discoverTargets } from './discovery.ts';
-import { QueueReadError } from './errors.ts';
+import { QueueReadError, type QueueReadFailure } from './errors.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
 import type { QueueDepth, QueueSignals } from './queueSignals.ts';
 import { reconcileTarget, type TargetOutcome, type TargetReconcileDeps } from './reconcileTarget.ts';
@@ -35,7 +36,8 @@ const concurrency = 8;
  * One reconcile of every target: discover, read each queue once (depth from SQS, arrival rates
  * from CloudWatch in one batched call), split a queue's backlog among the Deployments consuming it,
  * then read–decide–write each Deployment. A queue that
- * cannot be read holds its targets (fail-static) and is counted as `QueueReadErrors{reason}`;
+ * cannot be read holds its targets (fail-static, or their fallback floor), is counted as
+ * `QueueReadErrors{reason}` and told on each held Deployment as an Event;
  * a target whose write fails is reported and does not stop the others.
  */
 export async function reconcilePass(
@@ -47,9 +49,14 @@ export async function reconcilePass(
   const queueUrls = [...new Set(targets.map((t) => t.queueUrl))];
   const [arrivals, depths] = await Promise.all([
     deps.signals.readArrivals(queueUrls),
-    Promise.all(queueUrls.map(async (url) => [url, await readDepthOrUndefined(url, deps)] as const)),
+    Promise.all(queueUrls.map(async (url) => [url, await readDepthOrFailure(url, deps)] as const)),
   ]);
-  const depthByUrl = new Map(depths);
+  const depthByUrl = new Map<string, QueueDepth | undefined>();
+  const failureByUrl = new Map<string, QueueReadFailure>();
+  for (const [url, read] of depths) {
+    if (read.kind === 'depth') depthByUrl.set(url, read.depth);
+    else failureByUrl.set(url, read.failure);
+  }
   const shares = shareOfEachTarget(targets, depthByUrl, settings);
 
   const outcomes: TargetOutcome[] = [];
@@ -73,7 +80,10 @@ export async function reconcilePass(
       queue: target.queueUrl,
     });
     try {
-      outcomes.push(await reconcileTarget(target, reading, settings, { ...deps, log }));
+      const outcome = await reconcileTarget(target, reading, settings, { ...deps, log });
+      outcomes.push(outcome);
+      const failure = failureByUrl.get(target.queueUrl);
+      if (failure !== undefined) await tellUnreadable(target, failure, outcome, { ...deps, log });
     } catch (error) {
       failures.push(failureOf(target, error, { ...deps, log }));
     }
@@ -110,9 +120,13 @@ function shareOfEachTarget(
   return shares;
 }
 
-async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<QueueDepth | undefined> {
+type DepthRead =
+  | { readonly kind: 'depth'; readonly depth: QueueDepth }
+  | { readonly kind: 'failed'; readonly failure: QueueReadFailure };
+
+async function readDepthOrFailure(queueUrl: string, deps: PassDeps): Promise<DepthRead> {
   try {
-    return await deps.signals.readDepth(queueUrl);
+    return { kind: 'depth', depth: await deps.signals.readDepth(queueUrl) };
   } catch (error) {
     const failure = error instanceof QueueReadError ? error.failure : 'unavailable';
     deps.log.error('queue depth unreadable; holding its targets', {
@@ -121,9 +135,49 @@ async function readDepthOrUndefined(queueUrl: string, deps: PassDeps): Promise<Q
       error: messageOf(error),
     });
     deps.metrics.count(metricNames.consumerScaler.queueReadErrors, 1, { reason: failure });
-    return undefined;
+    return { kind: 'failed', failure };
   }
 }
+
+/**
+ * A target held (or raised to its fallback floor) because its queue could not be read: a log line
+ * and a Warning Event `QueueUnreadable` on the Deployment, both naming the annotation to check, so
+ * a typo or a missing permission is not a silent freeze.
+ */
+async function tellUnreadable(
+  target: ScalingTarget,
+  failure: QueueReadFailure,
+  outcome: TargetOutcome,
+  deps: PassDeps,
+): Promise<void> {
+  const annotation = targetAnnotations.queueUrl;
+  deps.log.warn('scaling target held: queue unreadable', {
+    namespace: target.namespace,
+    deployment: target.name,
+    annotation,
+    queue: target.queueUrl,
+    failure,
+    replicas: outcome.to,
+    rule: outcome.decision.rule,
+  });
+  await deps.events.record(
+    deps.cluster,
+    target,
+    {
+      type: 'Warning',
+      reason: 'QueueUnreadable',
+      message: `queue ${target.queueUrl} (annotation ${annotation}) could not be read: ${failureText[failure]}; ${outcome.decision.reason}`,
+    },
+    deps.log,
+  );
+}
+
+const failureText: Readonly<Record<QueueReadFailure, string>> = {
+  'not-found': 'not-found (no such queue: deleted, or a typo in the URL)',
+  denied: "denied (the function's IAM role may not read it: shopQueueNamePattern, or the queue's KMS key)",
+  throttled: 'throttled',
+  unavailable: 'unavailable',
+};
 
 function failureOf(target: ScalingTarget, error: unknown, deps: PassDeps): TargetFailure {
   const name = error instanceof Error ? error.name : 'Error';

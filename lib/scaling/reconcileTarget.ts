@@ -6,6 +6,7 @@ import { writeScale } from '../k8s/scale.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { TooManyConflictsError } from './errors.ts';
+import type { EventRecorder } from './eventRecorder.ts';
 import {
   type Decision,
   decideReplicas,
@@ -21,6 +22,8 @@ export interface TargetReconcileDeps {
   readonly cluster: ClusterClient;
   readonly log: Log;
   readonly metrics: MetricSink;
+  /** Tells each replica change on the Deployment itself (Events `ScaledUp` / `ScaledDown`). */
+  readonly events: EventRecorder;
   readonly now: () => number;
 }
 
@@ -96,7 +99,7 @@ async function decideAndWrite(
   });
   if (decision.replicas !== current) {
     await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
-    recordScale(target, current, decision, deps);
+    await recordScale(target, current, decision, deps);
   }
   if (decision.replicas !== current || stateChanged(previous, decision.state)) {
     await writeScalerState(
@@ -123,15 +126,14 @@ function storedState(target: ScalingTarget, deployment: V1Deployment, log: Log):
   return stored;
 }
 
-function recordScale(
+async function recordScale(
   target: ScalingTarget,
   from: number,
   decision: Decision,
   deps: TargetReconcileDeps,
-): void {
-  deps.metrics.count(metricNames.consumerScaler.scaleEvents, 1, {
-    direction: decision.replicas > from ? 'up' : 'down',
-  });
+): Promise<void> {
+  const up = decision.replicas > from;
+  deps.metrics.count(metricNames.consumerScaler.scaleEvents, 1, { direction: up ? 'up' : 'down' });
   deps.log.info('scaled', {
     namespace: target.namespace,
     deployment: target.name,
@@ -139,6 +141,16 @@ function recordScale(
     to: decision.replicas,
     reason: decision.reason,
   });
+  await deps.events.record(
+    deps.cluster,
+    target,
+    {
+      type: 'Normal',
+      reason: up ? 'ScaledUp' : 'ScaledDown',
+      message: `scaled ${up ? 'up' : 'down'} from ${from} to ${decision.replicas}: ${decision.reason}`,
+    },
+    deps.log,
+  );
 }
 
 /**

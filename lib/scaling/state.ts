@@ -10,6 +10,7 @@ const stateSchema = z.strictObject({
   emptyReads: z.number().int().nonnegative(),
   busyReads: z.number().int().nonnegative(),
   emptySince: time.optional(),
+  unreadableReads: z.number().int().nonnegative().optional(),
   peaks: z
     .array(z.strictObject({ replicas: z.number().int().nonnegative(), at: time }))
     .max(1000)
@@ -84,6 +85,7 @@ export function stateChanged(
 ): boolean {
   if (previous === undefined) return true;
   if (previous.emptyReads !== next.emptyReads || previous.busyReads !== next.busyReads) return true;
+  if ((previous.unreadableReads ?? 0) !== (next.unreadableReads ?? 0)) return true;
   const moved = (a: number | undefined, b: number | undefined): boolean =>
     (a === undefined) !== (b === undefined) || Math.abs((a ?? 0) - (b ?? 0)) >= resolutionMs;
   const before = previous.peaks ?? [];

@@ -13,19 +13,46 @@ export interface ScalingBounds {
   readonly cooldownSeconds: number;
   /** Typical processing time of one message, for the arrival-rate (Little's law) floor. */
   readonly secondsPerMessage?: number;
+  /** Undefined: an unreadable queue holds the current replicas, however long it stays unreadable. */
+  readonly fallback?: Fallback;
 }
+
+/**
+ * KEDA's `fallback`, as a floor: once the queue has been unreadable for `afterReads` consecutive
+ * readings, hold at least `replicas` (never fewer than run now — a scale-down needs a reading).
+ */
+interface Fallback {
+  readonly replicas: number;
+  readonly afterReads: number;
+}
+
+/** Readings before the fallback applies when `fallback-after-reads` is not given (KEDA's usual failureThreshold). */
+const defaultFallbackAfterReads = 3;
+/** Upper bounds of the declared numbers: beyond them a value is a typo, not a plan. */
+const annotationLimits = Object.freeze({
+  maxReplicas: 1000,
+  cooldownSeconds: 86_400,
+  fallbackAfterReads: 100,
+});
 
 /** A consumer Deployment the scaler manages, parsed from its labels and annotations. */
 export interface ScalingTarget extends ObjectRef {
+  /** The Deployment's uid, so its Events show under `kubectl describe deployment`. */
+  readonly uid?: string;
   readonly queueUrl: string;
   readonly bounds: ScalingBounds;
 }
 
-/** The result of reading one labelled Deployment. */
+/** The result of reading one labelled Deployment; `uid` is the Deployment's, for its Events. */
 export type TargetParse =
   | { readonly kind: 'target'; readonly target: ScalingTarget }
   | { readonly kind: 'paused'; readonly ref: ObjectRef }
-  | { readonly kind: 'invalid'; readonly ref: ObjectRef; readonly error: TargetAnnotationError };
+  | {
+      readonly kind: 'invalid';
+      readonly ref: ObjectRef;
+      readonly uid?: string;
+      readonly error: TargetAnnotationError;
+    };
 
 const wholeNumber = /^\d{1,9}$/;
 const decimal = /^\d{1,9}(\.\d{1,6})?$/;
@@ -57,10 +84,12 @@ const refuse = (annotation: string, problem: string): { ok: false } & Annotation
  */
 export function parseScalingTarget(deployment: V1Deployment): TargetParse {
   const ref = { namespace: deployment.metadata?.namespace ?? '', name: deployment.metadata?.name ?? '' };
+  const uid = deployment.metadata?.uid;
   const annotations = deployment.metadata?.annotations ?? {};
   const invalid = ({ annotation, problem }: AnnotationProblem): TargetParse => ({
     kind: 'invalid',
     ref,
+    ...(uid === undefined ? {} : { uid }),
     error: new TargetAnnotationError(ref.namespace, ref.name, annotation, problem),
   });
 
@@ -71,7 +100,10 @@ export function parseScalingTarget(deployment: V1Deployment): TargetParse {
   if (!queueUrl.ok) return invalid(queueUrl);
   const bounds = boundsOf(annotations);
   if (!bounds.ok) return invalid(bounds);
-  return { kind: 'target', target: { ...ref, queueUrl: queueUrl.value, bounds: bounds.value } };
+  return {
+    kind: 'target',
+    target: { ...ref, ...(uid === undefined ? {} : { uid }), queueUrl: queueUrl.value, bounds: bounds.value },
+  };
 }
 
 function pausedOf(annotations: Annotations): Checked<boolean> {
@@ -130,17 +162,73 @@ function boundsOf(annotations: Annotations): Checked<ScalingBounds> {
   const { messagesPerPod, minReplicas, maxReplicas } = ints.value;
   if (messagesPerPod < 1) return refuse(targetAnnotations.messagesPerPod, 'must be at least 1');
   if (maxReplicas < 1) return refuse(targetAnnotations.maxReplicas, 'must be at least 1');
+  const range = rangesOf(ints.value);
+  if (!range.ok) return range;
   if (minReplicas > maxReplicas) {
     return refuse(targetAnnotations.minReplicas, `(${minReplicas}) exceeds max-replicas (${maxReplicas})`);
   }
   const secondsPerMessage = secondsPerMessageOf(annotations);
   if (!secondsPerMessage.ok) return secondsPerMessage;
+  const fallback = fallbackOf(annotations, minReplicas, maxReplicas);
+  if (!fallback.ok) return fallback;
   return ok(
     Object.freeze({
       ...ints.value,
       ...(secondsPerMessage.value === undefined ? {} : { secondsPerMessage: secondsPerMessage.value }),
+      ...(fallback.value === undefined ? {} : { fallback: fallback.value }),
     }),
   );
+}
+
+/** The upper bounds of {@link annotationLimits}. */
+function rangesOf(values: Record<WholeNumberField, number>): Checked<true> {
+  if (values.maxReplicas > annotationLimits.maxReplicas) {
+    return refuse(
+      targetAnnotations.maxReplicas,
+      `(${values.maxReplicas}) exceeds ${annotationLimits.maxReplicas}`,
+    );
+  }
+  if (values.cooldownSeconds > annotationLimits.cooldownSeconds) {
+    return refuse(
+      targetAnnotations.cooldownSeconds,
+      `(${values.cooldownSeconds}) exceeds ${annotationLimits.cooldownSeconds} (a day)`,
+    );
+  }
+  return ok(true);
+}
+
+/** The optional fallback floor: within [min, max]; `fallback-after-reads` only with it. */
+function fallbackOf(
+  annotations: Annotations,
+  minReplicas: number,
+  maxReplicas: number,
+): Checked<Fallback | undefined> {
+  const rawReplicas = annotations[targetAnnotations.fallbackReplicas];
+  const rawAfter = annotations[targetAnnotations.fallbackAfterReads];
+  if (rawReplicas === undefined) {
+    return rawAfter === undefined
+      ? ok(undefined)
+      : refuse(targetAnnotations.fallbackAfterReads, `needs ${targetAnnotations.fallbackReplicas}`);
+  }
+  if (!wholeNumber.test(rawReplicas)) {
+    return refuse(targetAnnotations.fallbackReplicas, `must be a whole number, not "${rawReplicas}"`);
+  }
+  const replicas = Number(rawReplicas);
+  if (replicas < minReplicas || replicas > maxReplicas) {
+    return refuse(
+      targetAnnotations.fallbackReplicas,
+      `(${replicas}) is outside min-replicas..max-replicas (${minReplicas}..${maxReplicas})`,
+    );
+  }
+  if (rawAfter === undefined) return ok({ replicas, afterReads: defaultFallbackAfterReads });
+  const afterReads = Number(rawAfter);
+  if (!wholeNumber.test(rawAfter) || afterReads < 1 || afterReads > annotationLimits.fallbackAfterReads) {
+    return refuse(
+      targetAnnotations.fallbackAfterReads,
+      `must be a whole number from 1 to ${annotationLimits.fallbackAfterReads}, not "${rawAfter}"`,
+    );
+  }
+  return ok({ replicas, afterReads });
 }
 
 function isQueueUrl(value: string): boolean {

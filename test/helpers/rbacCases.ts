@@ -61,6 +61,13 @@ export const accessCases: readonly AccessCase[] = [
   c(scaler, false, 'create', 'jobs.batch', ns),
   c(scaler, false, 'patch', 'statefulsets.apps', ns, 'scale'),
   c(scaler, false, 'create', 'horizontalpodautoscalers.autoscaling', ns),
+  // Events on the Deployments it scales or skips: created, their count patched, never read back.
+  c(scaler, true, 'create', 'events', ns),
+  c(scaler, true, 'patch', 'events', ns),
+  c(scaler, false, 'get', 'events', ns),
+  c(scaler, false, 'delete', 'events', ns),
+  c(scaler, false, 'create', 'events', other),
+  c(scaler, false, 'create', 'events.events.k8s.io', ns),
   // rollout: one shop at a time, through per-shop RoleBindings.
   c(rollout, true, 'get', 'deployments.apps', ns),
   c(rollout, true, 'watch', 'deployments.apps', ns),

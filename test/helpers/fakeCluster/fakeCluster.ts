@@ -1,4 +1,5 @@
 import type {
+  CoreV1Event,
   V1CronJob,
   V1Deployment,
   V1DeploymentSpec,
@@ -391,6 +392,23 @@ export class FakeCluster implements ClusterClient {
   async patchCronJob(ref: ObjectRef, patch: Patch): Promise<V1CronJob> {
     this.#request('patch', 'cronjobs', ref.namespace, ref.name);
     return this.#patch('cronjobs', ref, patch);
+  }
+
+  async createEvent(namespace: string, event: CoreV1Event): Promise<CoreV1Event> {
+    const name = event.metadata?.name ?? '';
+    this.#request('create', 'events', namespace, name);
+    return this.#create('events', namespace, name, event);
+  }
+
+  async patchEvent(ref: ObjectRef, patch: Patch): Promise<CoreV1Event> {
+    this.#request('patch', 'events', ref.namespace, ref.name);
+    const current = this.#found('events', ref);
+    return this.#write('events', current, applyPatch(current, patch));
+  }
+
+  /** The Events recorded about one object, as `kubectl describe` would list them. */
+  events(namespace: string, involvedName: string): CoreV1Event[] {
+    return this.#store.events.list({ namespace }).filter((e) => e.involvedObject.name === involvedName);
   }
 
   async getLease(ref: ObjectRef): Promise<V1Lease> {

@@ -1,4 +1,5 @@
 import type {
+  CoreV1Event,
   KubernetesObject,
   V1CronJob,
   V1Deployment,
@@ -19,6 +20,7 @@ export interface Kinds extends ListedResources {
   readonly jobs: V1Job;
   readonly cronjobs: V1CronJob;
   readonly leases: V1Lease;
+  readonly events: CoreV1Event;
 }
 export type Kind = keyof Kinds;
 
@@ -222,5 +224,6 @@ export function createCollections(context: StoreContext): Collections {
     jobs: new Collection<V1Job>(context),
     cronjobs: new Collection<V1CronJob>(context),
     leases: new Collection<V1Lease>(context),
+    events: new Collection<CoreV1Event>(context),
   };
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
+import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { defaultPolicySettings } from '../../../lib/scaling/policy.ts';
 import { SqsQueueSignals } from '../../../lib/scaling/queueSignals.ts';
 import { type PassDeps, reconcilePass } from '../../../lib/scaling/reconcilePass.ts';
@@ -65,6 +66,7 @@ const passDeps = (now: () => number, telemetry = recordingTelemetry(), sqsClient
   signals: new SqsQueueSignals({ sqs: sqsClient, log: telemetry.log }),
   log: telemetry.log,
   metrics: telemetry.metrics,
+  events: new EventRecorder({ now }),
   now,
 });
 

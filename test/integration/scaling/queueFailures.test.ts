@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
+import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { defaultPolicySettings } from '../../../lib/scaling/policy.ts';
 import { SqsQueueSignals } from '../../../lib/scaling/queueSignals.ts';
 import { reconcilePass } from '../../../lib/scaling/reconcilePass.ts';
@@ -79,6 +80,7 @@ describe('consumerScaler when SQS fails', () => {
       signals: new SqsQueueSignals({ sqs: client, log: telemetry.log }),
       log: telemetry.log,
       metrics: telemetry.metrics,
+      events: new EventRecorder({ now: clock.now }),
       now: clock.now,
     });
 

@@ -29,6 +29,7 @@ const read = (visible: number, inFlight = 0, extra: Partial<QueueReading> = {}):
   delayed: 0,
   ...extra,
 });
+const fallbackBounds: ScalingBounds = { ...bounds, fallback: { replicas: 3, afterReads: 3 } };
 const decide = (overrides: Partial<PolicyInput>): Decision =>
   decideReplicas({
     bounds,
@@ -149,6 +150,54 @@ describe('decideReplicas', () => {
       'at-target',
     ],
     ['holds when the queue cannot be read', { current: 6, reading: undefined }, 6, 'hold', 'unreadable'],
+    [
+      'holds at zero before the declared unreadable readings',
+      {
+        current: 0,
+        reading: undefined,
+        bounds: fallbackBounds,
+        state: { ...initialState, unreadableReads: 1, lastReadAt: s(-10) },
+      },
+      0,
+      'hold',
+      'unreadable',
+    ],
+    [
+      'raises to the fallback floor on the declared unreadable reading',
+      {
+        current: 0,
+        reading: undefined,
+        bounds: fallbackBounds,
+        state: { ...initialState, unreadableReads: 2, lastReadAt: s(-10) },
+      },
+      3,
+      'up',
+      'fallback',
+    ],
+    [
+      'does not count an unreadable reading closer than the spacing',
+      {
+        current: 0,
+        reading: undefined,
+        bounds: fallbackBounds,
+        state: { ...initialState, unreadableReads: 2, lastReadAt: s(-2) },
+      },
+      0,
+      'hold',
+      'unreadable',
+    ],
+    [
+      'keeps more replicas than the fallback floor (never down without a reading)',
+      {
+        current: 7,
+        reading: undefined,
+        bounds: fallbackBounds,
+        state: { ...initialState, unreadableReads: 3, lastReadAt: s(-10) },
+      },
+      7,
+      'hold',
+      'fallback',
+    ],
     [
       'raises to min even without a reading',
       { current: 0, reading: undefined, bounds: { ...bounds, minReplicas: 2 } },

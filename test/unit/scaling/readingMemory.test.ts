@@ -127,6 +127,16 @@ describe('rememberReading', () => {
     });
   });
 
+  it('forgets unreadable readings once the queue is read again', () => {
+    const after = rememberReading(
+      state({ unreadableReads: 3 }),
+      { busy: false, target: 0 },
+      s(0),
+      defaultPolicySettings,
+    );
+    expect(after.unreadableReads).toBeUndefined();
+  });
+
   it('keeps the start of the empty run through empty readings and forgets it on a busy one', () => {
     const empty = rememberReading(
       state({ emptySince: s(-30) }),

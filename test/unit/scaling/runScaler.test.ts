@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { decideReplicas, defaultPolicySettings, initialState } from '../../../lib/scaling/policy.ts';
 import type { PassResult } from '../../../lib/scaling/reconcilePass.ts';
 import { type RunSettings, runScaler } from '../../../lib/scaling/runScaler.ts';
@@ -49,6 +50,7 @@ function harness(passes: PassResult[], remainingMs = 60_000, overrides: Partial<
       },
       log: telemetry.log,
       metrics: telemetry.metrics,
+      events: new EventRecorder({ now: () => now }),
       now: () => now,
       remainingMs: () => remainingMs - now,
       sleep: async (ms) => {

@@ -53,6 +53,33 @@ describe('parseScalingTarget', () => {
     });
   });
 
+  it.each<[string, Record<string, string>, { replicas: number; afterReads: number } | undefined]>([
+    ['holds today without a fallback', {}, undefined],
+    [
+      'applies the fallback after 3 readings by default',
+      { [a.fallbackReplicas]: '2' },
+      { replicas: 2, afterReads: 3 },
+    ],
+    [
+      'takes the declared readings',
+      { [a.fallbackReplicas]: '10', [a.fallbackAfterReads]: '1' },
+      { replicas: 10, afterReads: 1 },
+    ],
+  ])('reads the fallback floor: %s', (_name, extra, fallback) => {
+    const parsed = parseScalingTarget(deployment({ ...good, ...extra }));
+    expect(parsed.kind === 'target' && parsed.target.bounds.fallback).toEqual(fallback ?? undefined);
+  });
+
+  it("keeps the Deployment's uid for its Events, also when the target is invalid", () => {
+    const withUid = (annotations: Record<string, string>): V1Deployment => ({
+      metadata: { namespace: 'shop-a', name: 'c', uid: 'u-1', annotations },
+    });
+    const target = parseScalingTarget(withUid(good));
+    expect(target.kind === 'target' && target.target.uid).toBe('u-1');
+    const invalid = parseScalingTarget(withUid(without(a.queueUrl)));
+    expect(invalid.kind === 'invalid' && invalid.uid).toBe('u-1');
+  });
+
   it('reports a paused target', () => {
     expect(parseScalingTarget(deployment({ ...good, [a.paused]: 'true' })).kind).toBe('paused');
   });
@@ -76,6 +103,30 @@ describe('parseScalingTarget', () => {
     ['seconds-per-message is zero', { ...good, [a.secondsPerMessage]: '0' }, a.secondsPerMessage],
     ['seconds-per-message is not a number', { ...good, [a.secondsPerMessage]: 'fast' }, a.secondsPerMessage],
     ['paused is not a boolean', { ...good, [a.paused]: 'yes' }, a.paused],
+    ['max-replicas is beyond any plan', { ...good, [a.maxReplicas]: '1001' }, a.maxReplicas],
+    ['cooldown-seconds exceeds a day', { ...good, [a.cooldownSeconds]: '86401' }, a.cooldownSeconds],
+    ['fallback-replicas exceeds max-replicas', { ...good, [a.fallbackReplicas]: '11' }, a.fallbackReplicas],
+    [
+      'fallback-replicas is below min-replicas',
+      { ...good, [a.minReplicas]: '2', [a.fallbackReplicas]: '1' },
+      a.fallbackReplicas,
+    ],
+    ['fallback-replicas is not a number', { ...good, [a.fallbackReplicas]: 'some' }, a.fallbackReplicas],
+    [
+      'fallback-after-reads comes without fallback-replicas',
+      { ...good, [a.fallbackAfterReads]: '3' },
+      a.fallbackAfterReads,
+    ],
+    [
+      'fallback-after-reads is zero',
+      { ...good, [a.fallbackReplicas]: '2', [a.fallbackAfterReads]: '0' },
+      a.fallbackAfterReads,
+    ],
+    [
+      'fallback-after-reads is beyond the limit',
+      { ...good, [a.fallbackReplicas]: '2', [a.fallbackAfterReads]: '101' },
+      a.fallbackAfterReads,
+    ],
   ])('rejects the target when %s, naming the annotation', (_name, annotations, key) => {
     const parsed = parseScalingTarget(deployment(annotations));
     expect(parsed.kind).toBe('invalid');
@@ -94,6 +145,10 @@ describe('parseScalingTarget', () => {
         const b = parsed.target.bounds;
         expect(b.messagesPerPod).toBeGreaterThanOrEqual(1);
         expect(b.maxReplicas).toBeGreaterThanOrEqual(Math.max(1, b.minReplicas));
+        if (b.fallback !== undefined) {
+          expect(b.fallback.replicas).toBeGreaterThanOrEqual(b.minReplicas);
+          expect(b.fallback.replicas).toBeLessThanOrEqual(b.maxReplicas);
+        }
       }),
     );
   });
