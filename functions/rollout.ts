@@ -6,15 +6,19 @@ import { traced } from '../lib/observability/tracer.ts';
 import { s3ArtifactImageReader } from '../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
 import { createRolloutHandler } from '../lib/rollout/rolloutHandler.ts';
+import { createSecretsManagerTokenKey, tokenKeySettingsFromEnv } from '../lib/rollout/tokenKey.ts';
 
 // Parsed at cold start: a bad deployment fails here with the variable's name.
 const clusterSettings = clusterSettingsFromEnv();
+const tokenKeySettings = tokenKeySettingsFromEnv();
 
 /** CodePipeline Lambda invoke action → one step of a shop rollout, reported to CodePipeline. */
 export const handler = createRolloutHandler({
   // Connected on the first invocation, then reused by warm ones (token cache included).
   cluster: () => sharedClusterClient(clusterSettings),
   results: new CodePipelineJobResults(traced(codePipelineClient())),
+  // Read from Secrets Manager on first use and cached: the key is never in the environment.
+  tokenKey: createSecretsManagerTokenKey(tokenKeySettings),
   readArtifactImage: s3ArtifactImageReader(),
   telemetry: lambdaTelemetry,
 });

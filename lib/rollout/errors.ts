@@ -80,3 +80,20 @@ export class ExternalEditError extends RolloutError {
     this.target = target;
   }
 }
+
+/** Why a continuation token was refused. */
+export type TokenRefusal = 'malformed' | 'tampered' | 'foreign' | 'replayed';
+
+/**
+ * A continuation token (or the event carrying it) is not one this rollout may resume from: not ours,
+ * altered, issued for another pipeline, job, namespace or image, or an older one replayed.
+ */
+export class ContinuationRefusedError extends RolloutError {
+  readonly refusal: TokenRefusal;
+
+  constructor(refusal: TokenRefusal, detail: string, options?: ErrorOptions) {
+    super(`continuation refused (${refusal}): ${detail}; nothing was changed`, options);
+    this.name = 'ContinuationRefusedError';
+    this.refusal = refusal;
+  }
+}

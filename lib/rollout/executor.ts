@@ -2,16 +2,23 @@ import { messageOf } from '../common/messageOf.ts';
 import { acquireLease, type LeaseClaim, releaseLease, renewLease } from '../k8s/leases.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
-import { decodeContinuationToken, encodeContinuationToken, type RolloutState } from './continuationToken.ts';
-import { ConfigurationError, LeaseBusyError, RolloutError } from './errors.ts';
-import type { ReportOutcome } from './jobResults.ts';
+import {
+  type RolloutState,
+  signContinuationToken,
+  type TokenBinding,
+  type VerifiedToken,
+  verifyContinuationToken,
+} from './continuationToken.ts';
+import { ConfigurationError, ContinuationRefusedError, LeaseBusyError, RolloutError } from './errors.ts';
+import type { JobDetails, ReportOutcome } from './jobResults.ts';
 import { mustHandOver, type RolloutPhase, rolloutStep, terminalPhases } from './machine.ts';
 import { parseRolloutParams, type RolloutParams } from './params.ts';
 import { runPhase } from './phases.ts';
 import type { PipelineJob } from './pipelineJob.ts';
 import {
   type ReleaseOutcome,
-  readReleaseOutcome,
+  readReleaseRecord,
+  recordHandOver,
   recordReleaseOutcome,
   withVerdict,
 } from './releaseHistory.ts';
@@ -34,7 +41,14 @@ const revisionAnnotation = 'deployment.kubernetes.io/revision';
 
 /** How an invocation ended. */
 export interface RolloutResult {
-  readonly outcome: 'succeeded' | 'failed' | 'continued' | 'configuration-error' | 'refused' | 'duplicate';
+  readonly outcome:
+    | 'succeeded'
+    | 'failed'
+    | 'continued'
+    | 'configuration-error'
+    | 'refused'
+    | 'duplicate'
+    | 'abandoned';
   readonly message: string;
   readonly reported: ReportOutcome;
   readonly state?: RolloutState;
@@ -58,10 +72,16 @@ export async function runRollout(
   const prepared = await prepareRun(job, given, settings);
   if (!('claim' in prepared)) return prepared;
   const run = prepared;
-  const refused = await admit(run);
-  if (refused !== undefined) return refused;
-  if ((await advance(run)) === 'handed-over') return await handOver(run);
-  return await finish(run);
+  try {
+    const refused = await admit(run);
+    if (refused !== undefined) return refused;
+    if ((await advance(run)) === 'handed-over') return await handOver(run);
+    return await finish(run);
+  } catch (error) {
+    // Whatever failed outside a phase (a hand-over, the Lease, a report's read), CodePipeline still
+    // hears exactly one reply instead of timing out after 20 minutes.
+    return await replyToError(run, error);
+  }
 }
 
 /**
@@ -77,11 +97,20 @@ async function prepareRun(
   const invokedAt = ports.now();
   // Without a continuation token this invocation is the release's first: its start is the release's.
   const firstStart = job.continuationToken === undefined ? invokedAt : undefined;
+  const details = await ports.results.details(job.id);
+  if (details === undefined) {
+    // Stopped and abandoned (or never a job): there is nobody to reply to and nothing to verify with.
+    ports.log.warn('CodePipeline knows no such job; nothing done', { jobId: job.id });
+    const message = `CodePipeline knows no job ${job.id}; nothing was done`;
+    return { outcome: 'abandoned', message, reported: 'already-reported' };
+  }
   let params: RolloutParams;
   let state: RolloutState;
+  let issuedBy: string | undefined;
   try {
-    params = parseRolloutParams(job.userParameters);
-    state = await initialState(job, params, ports, invokedAt);
+    assertEventIsTheJob(job, details);
+    params = parseRolloutParams(details.userParameters);
+    ({ state, issuedBy } = await initialState(job, details, params, ports, invokedAt));
   } catch (error) {
     return refuseToStart(job, ports, error, firstStart);
   }
@@ -100,22 +129,56 @@ async function prepareRun(
     },
     settings,
     claim,
+    binding: bindingOf(details, params),
+    issuedBy,
     invokedAt,
     state,
+    replied: false,
     leaseRenewedAt: invokedAt,
     revisions: new Map(),
   };
 }
 
-/** The state of a new release, or the one the continuation token carries. */
+/**
+ * Refuses an event that is not the job CodePipeline has under its id (GetJobDetails): other
+ * UserParameters, or a continuation token CodePipeline did not hand to this job.
+ */
+function assertEventIsTheJob(job: PipelineJob, details: JobDetails): void {
+  if (job.userParameters !== details.userParameters) {
+    throw new ContinuationRefusedError(
+      'foreign',
+      `the event's UserParameters are not those of CodePipeline job ${job.id}`,
+    );
+  }
+  if (job.continuationToken !== details.continuationToken) {
+    throw new ContinuationRefusedError(
+      'tampered',
+      `the event's continuation token is not the one CodePipeline holds for job ${job.id}`,
+    );
+  }
+}
+
+/** What this job's continuation tokens are bound to. */
+const bindingOf = (details: JobDetails, params: RolloutParams): TokenBinding => ({
+  pipelineName: details.pipelineName,
+  namespace: params.namespace,
+  userParameters: details.userParameters ?? '',
+});
+
+/** The state of a new release, or the one the (verified) continuation token carries. */
 async function initialState(
   job: PipelineJob,
+  details: JobDetails,
   params: RolloutParams,
   ports: RolloutPorts,
   invokedAt: number,
-): Promise<RolloutState> {
-  if (job.continuationToken !== undefined) return decodeContinuationToken(job.continuationToken);
-  return {
+): Promise<{ state: RolloutState; issuedBy: string | undefined }> {
+  if (job.continuationToken !== undefined) {
+    const binding = bindingOf(details, params);
+    const verified = await verifiedToken(job.continuationToken, binding, ports);
+    return { state: verified.state, issuedBy: verified.issuedBy };
+  }
+  const state: RolloutState = {
     v: 1,
     release: job.id.toLowerCase(),
     phase: 'preflight',
@@ -123,10 +186,30 @@ async function initialState(
     startedAt: invokedAt,
     targets: [],
     patched: [],
+    rolledBack: [],
+    notRolledBack: [],
     ...(params.image === undefined && params.imageTag === undefined
       ? { image: await artifactImage(job, ports) }
       : {}),
   };
+  return { state, issuedBy: undefined };
+}
+
+/**
+ * Verifies the token's signature — with the key read afresh once when it does not match (the key
+ * may have been rotated since it was cached) — and its pipeline, shop and UserParameters.
+ */
+async function verifiedToken(
+  token: string,
+  binding: TokenBinding,
+  ports: RolloutPorts,
+): Promise<VerifiedToken> {
+  try {
+    return verifyContinuationToken(token, binding, await ports.tokenKey.tokenKey());
+  } catch (error) {
+    if (!(error instanceof ContinuationRefusedError && error.refusal === 'tampered')) throw error;
+    return verifyContinuationToken(token, binding, await ports.tokenKey.tokenKey({ fresh: true }));
+  }
 }
 
 /** Reports why the invocation could not even start (bad parameters, token or artifact). */
@@ -136,6 +219,15 @@ async function refuseToStart(
   error: unknown,
   firstStart: number | undefined,
 ): Promise<RolloutResult> {
+  if (error instanceof ContinuationRefusedError) {
+    // Not a verdict on any release: the release the token names may still be running elsewhere.
+    ports.log.warn('continuation refused', { jobId: job.id, refusal: error.refusal });
+    return {
+      outcome: 'refused',
+      message: error.message,
+      reported: await ports.results.fail(job.id, 'JobFailed', error.message),
+    };
+  }
   recordVerdict(ports, 'failed', firstStart);
   if (error instanceof ConfigurationError) {
     ports.log.warn('invalid UserParameters', { jobId: job.id, field: error.field });
@@ -153,8 +245,25 @@ async function refuseToStart(
  */
 async function admit(run: RolloutRun): Promise<RolloutResult | undefined> {
   const { job, params, ports, claim, state } = run;
-  const finished = await readReleaseOutcome(ports.cluster, claim, state.release);
-  if (finished !== undefined) return replyFinished(job, params.namespace, state.release, finished, ports);
+  const record = await readReleaseRecord(ports.cluster, claim, state.release);
+  if (record.outcome !== undefined) {
+    run.replied = true;
+    return replyFinished(job, params.namespace, state.release, record.outcome, ports);
+  }
+  const replay = replayOf(run, record.handedOverBy);
+  if (replay !== undefined) {
+    ports.log.warn('continuation refused', {
+      jobId: job.id,
+      release: state.release,
+      refusal: replay.refusal,
+    });
+    run.replied = true;
+    return {
+      outcome: 'refused',
+      message: replay.message,
+      reported: await ports.results.fail(job.id, 'JobFailed', replay.message),
+    };
+  }
   const lease = await acquireLease(ports.cluster, claim);
   if (lease.acquired) {
     run.leaseRenewedAt = ports.now();
@@ -169,9 +278,34 @@ async function admit(run: RolloutRun): Promise<RolloutResult | undefined> {
   });
   // CodePipeline hears "failed" for this release: a redelivery once the Lease is free must not run it.
   await recordReleaseOutcome(ports.cluster, claim, state.release, 'failed');
+  run.replied = true;
   const reported = await ports.results.fail(job.id, 'JobFailed', refusal.message);
   recordVerdict(ports, 'failed', state.startedAt);
   return { outcome: 'refused', message: refusal.message, reported };
+}
+
+/**
+ * Whether this invocation replays an older one: a continuation must carry the token of the
+ * release's last hand-over (the Lease records its job), and a first invocation is only run while
+ * the release has not handed over at all. Either way nothing has been touched yet.
+ */
+function replayOf(run: RolloutRun, handedOverBy: string | undefined): ContinuationRefusedError | undefined {
+  const release = run.state.release;
+  if (run.issuedBy === undefined) {
+    return handedOverBy === undefined
+      ? undefined
+      : new ContinuationRefusedError(
+          'replayed',
+          `release ${release} already handed over to a continuation (job ${handedOverBy}); this is a repeated first invocation`,
+        );
+  }
+  if (handedOverBy === run.issuedBy) return undefined;
+  return new ContinuationRefusedError(
+    'replayed',
+    handedOverBy === undefined
+      ? `the shop's Lease records no hand-over of release ${release}`
+      : `the token was handed over by job ${run.issuedBy}, but release ${release} last handed over in job ${handedOverBy}`,
+  );
 }
 
 /** Runs phases until the rollout ends or this invocation has to hand over to a continuation. */
@@ -280,9 +414,21 @@ async function artifactImage(job: PipelineJob, ports: RolloutPorts): Promise<str
   }
 }
 
+/**
+ * Signs the state, records the hand-over on the Lease (renewing it) and replies with the token.
+ * When CodePipeline refuses the reply, the job is no longer in progress (Stop and abandon, a
+ * timeout): no continuation will come, so the Lease is released with the release recorded as
+ * abandoned, and what was patched is left as it is.
+ */
 async function handOver(run: RolloutRun): Promise<RolloutResult> {
-  await renewLease(run.ports.cluster, run.claim);
-  const token = encodeContinuationToken(run.state);
+  const token = signContinuationToken(
+    run.state,
+    run.binding,
+    run.job.id,
+    await run.ports.tokenKey.tokenKey(),
+  );
+  await recordHandOver(run.ports.cluster, run.claim, run.job.id);
+  run.leaseRenewedAt = run.ports.now();
   const order: RolloutPhase[] = ['preflight', 'migrate', 'web', 'consumers', 'cron', 'success'];
   const index = order.indexOf(run.state.phase);
   const message = `rollout ${run.state.release} of ${run.params.namespace} continues in phase ${run.state.phase}`;
@@ -291,13 +437,85 @@ async function handOver(run: RolloutRun): Promise<RolloutResult> {
     namespace: run.params.namespace,
     phase: run.state.phase,
   });
-  const reported = await run.ports.results.succeed(run.job.id, {
-    summary: message,
-    continuationToken: token,
-    ...(index < 0 ? {} : { percentComplete: Math.round((index / (order.length - 1)) * 100) }),
-  });
+  run.replied = true;
+  let reported: ReportOutcome;
+  try {
+    reported = await run.ports.results.succeed(run.job.id, {
+      summary: message,
+      continuationToken: token,
+      ...(index < 0 ? {} : { percentComplete: Math.round((index / (order.length - 1)) * 100) }),
+    });
+  } catch (error) {
+    // CodePipeline may never have had the token: undo the record, so Lambda's retry of this very
+    // event (carrying the previous token, or none) is admitted rather than refused as a replay.
+    await recordHandOver(run.ports.cluster, run.claim, run.issuedBy);
+    throw error;
+  }
+  if (reported === 'already-reported') return abandon(run);
   run.ports.metrics?.count(metricNames.rollout.continuations);
   return { outcome: 'continued', message, reported, state: run.state };
+}
+
+/** The job ended without us: release the Lease, recording the release as abandoned. */
+async function abandon(run: RolloutRun): Promise<RolloutResult> {
+  const { cluster } = run.ports;
+  const annotate = withVerdict(run.state.release, 'abandoned');
+  if (!(await releaseLease(cluster, run.claim, { annotate }))) {
+    await recordReleaseOutcome(cluster, run.claim, run.state.release, 'abandoned');
+  }
+  const left = run.state.patched.filter(
+    (t) => !run.state.rolledBack.some((r) => r.kind === t.kind && r.name === t.name),
+  );
+  const message =
+    `CodePipeline no longer waits for job ${run.job.id} (stopped or timed out): rollout ${run.state.release} of ` +
+    `${run.params.namespace} abandoned in phase ${run.state.phase}, Lease released` +
+    (left.length === 0
+      ? ''
+      : `; left on the new image: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}`);
+  run.ports.log.warn('rollout abandoned', {
+    jobId: run.job.id,
+    namespace: run.params.namespace,
+    phase: run.state.phase,
+  });
+  return { outcome: 'abandoned', message, reported: 'already-reported', state: run.state };
+}
+
+/**
+ * The one reply after an error outside the phases: the verdict is recorded and the Lease released
+ * as far as the cluster allows (each step on its own), then CodePipeline hears the failure naming
+ * what was left changed. An error after the reply was sent is not hidden: Lambda sees it.
+ */
+async function replyToError(run: RolloutRun, error: unknown): Promise<RolloutResult> {
+  if (run.replied) throw error;
+  const { cluster, log } = run.ports;
+  log.error('rollout could not go on', {
+    jobId: run.job.id,
+    namespace: run.params.namespace,
+    phase: run.state.phase,
+    error: error instanceof Error ? error.name : 'unknown',
+  });
+  try {
+    if (!(await releaseLease(cluster, run.claim, { annotate: withVerdict(run.state.release, 'failed') }))) {
+      await recordReleaseOutcome(cluster, run.claim, run.state.release, 'failed');
+    }
+  } catch (recordError) {
+    log.error('could not record the verdict on the Lease', {
+      jobId: run.job.id,
+      error: recordError instanceof Error ? recordError.name : 'unknown',
+    });
+  }
+  const restored = run.state.rolledBack;
+  const left = run.state.patched.filter((t) => !restored.some((r) => r.kind === t.kind && r.name === t.name));
+  const message =
+    `rollout ${run.state.release} of ${run.state.image ?? 'the new image'} to ${run.params.namespace} stopped in phase ` +
+    `${run.state.phase}: ${messageOf(error)}. ` +
+    (left.length === 0
+      ? 'No target is left on the new image.'
+      : `Left on the new image, not rolled back: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}.`);
+  run.replied = true;
+  const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
+  recordVerdict(run.ports, 'failed', run.state.startedAt);
+  return { outcome: 'failed', message, reported, state: run.state, failure: run.failure ?? failureOf(error) };
 }
 
 /** The web Deployment's revision: as its wait saw it complete, else (a continuation) as read now. */
@@ -318,6 +536,7 @@ async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
   const message =
     `rolled out ${image} to ${run.params.namespace}: ${deployments} Deployments, ${cronJobs} CronJobs` +
     `${run.state.migrate === true ? ', migration ran' : ', no migration'}`;
+  run.replied = true;
   const reported = await run.ports.results.succeed(run.job.id, {
     summary: message,
     outputVariables: {
@@ -332,17 +551,47 @@ async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
   return { outcome: 'succeeded', message, reported, state: run.state };
 }
 
+/** What the rollback did, target by target: restored ones, and the others with why. */
+function rollbackReport(run: RolloutRun): string {
+  const { namespace } = run.params;
+  const { patched, rolledBack, notRolledBack } = run.state;
+  if (patched.length === 0) return 'Nothing was changed.';
+  const parts = [
+    ...(rolledBack.length === 0
+      ? []
+      : [
+          `Rolled back to the recorded templates: ${rolledBack.map((t) => targetName(namespace, t)).join(', ')}.`,
+        ]),
+    ...(notRolledBack.length === 0
+      ? []
+      : [
+          `NOT rolled back: ${notRolledBack.map((n) => `${targetName(namespace, n.ref)} (${n.reason})`).join('; ')}.`,
+        ]),
+  ];
+  const unsettled = patched.filter(
+    (t) =>
+      ![...rolledBack, ...notRolledBack.map((n) => n.ref)].some(
+        (r) => r.kind === t.kind && r.name === t.name,
+      ),
+  );
+  if (unsettled.length > 0) {
+    parts.push(
+      `Not rolled back (the rollback did not reach them): ${unsettled.map((t) => targetName(namespace, t)).join(', ')}.`,
+    );
+  }
+  return parts.join(' ');
+}
+
 async function reportFailure(run: RolloutRun): Promise<RolloutResult> {
-  const rolledBack = run.state.patched.map((t) => targetName(run.params.namespace, t));
+  const fullyRolledBack =
+    run.state.patched.length > 0 && run.state.rolledBack.length === run.state.patched.length;
   const message =
     `rollout ${run.state.release} of ${run.state.image ?? 'the new image'} to ${run.params.namespace} failed: ` +
-    `${run.failureDetail ?? run.state.failure ?? 'unknown reason'}. ` +
-    (rolledBack.length === 0
-      ? 'Nothing was changed.'
-      : `Rolled back to the recorded templates: ${rolledBack.reverse().join(', ')}.`);
+    `${run.failureDetail ?? run.state.failure ?? 'unknown reason'}. ${rollbackReport(run)}`;
+  run.replied = true;
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
   run.ports.log.warn('rollout failed', { jobId: run.job.id, namespace: run.params.namespace, reported });
-  recordVerdict(run.ports, rolledBack.length === 0 ? 'failed' : 'rolled-back', run.state.startedAt);
+  recordVerdict(run.ports, fullyRolledBack ? 'rolled-back' : 'failed', run.state.startedAt);
   return {
     outcome: 'failed',
     message,

@@ -1,12 +1,24 @@
 import {
   type CodePipelineClient,
+  GetJobDetailsCommand,
   InvalidJobStateException,
+  JobNotFoundException,
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 
-/** What was reported for a job: now, or already before (a retried or duplicated invocation). */
+/**
+ * What was reported for a job: now, or refused by CodePipeline — reported before (a retried or
+ * duplicated invocation), or no longer in progress (the execution was stopped and abandoned, or timed out).
+ */
 export type ReportOutcome = 'reported' | 'already-reported';
+
+/** What CodePipeline says a job is (GetJobDetails): the truth the event is checked against. */
+export interface JobDetails {
+  readonly pipelineName: string;
+  readonly userParameters: string | undefined;
+  readonly continuationToken: string | undefined;
+}
 
 /** A success (or continuation) reply. */
 export interface SuccessReport {
@@ -19,8 +31,10 @@ export interface SuccessReport {
 /** Failure types the rollout reports (CodePipeline FailureType). */
 export type FailureKind = 'JobFailed' | 'ConfigurationError';
 
-/** The two CodePipeline calls the rollout needs, as a port. */
+/** The CodePipeline calls the rollout needs (GetJobDetails and the two results), as a port. */
 export interface JobResults {
+  /** The job as CodePipeline knows it; undefined when it knows no such job (JobNotFoundException). */
+  details(jobId: string): Promise<JobDetails | undefined>;
   succeed(jobId: string, report: SuccessReport): Promise<ReportOutcome>;
   fail(jobId: string, kind: FailureKind, message: string): Promise<ReportOutcome>;
 }
@@ -29,12 +43,30 @@ export interface JobResults {
 const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
-/** {@link JobResults} over the SDK v3 CodePipeline client. InvalidJobStateException = already reported. */
+/**
+ * {@link JobResults} over the SDK v3 CodePipeline client. InvalidJobStateException or JobNotFoundException
+ * on a result = already reported (or no longer in progress).
+ */
 export class CodePipelineJobResults implements JobResults {
   readonly #client: CodePipelineClient;
 
   constructor(client: CodePipelineClient) {
     this.#client = client;
+  }
+
+  async details(jobId: string): Promise<JobDetails | undefined> {
+    try {
+      const output = await this.#client.send(new GetJobDetailsCommand({ jobId }));
+      const data = output.jobDetails?.data;
+      return {
+        pipelineName: data?.pipelineContext?.pipelineName ?? '',
+        userParameters: data?.actionConfiguration?.configuration?.UserParameters,
+        continuationToken: data?.continuationToken,
+      };
+    } catch (error) {
+      if (error instanceof JobNotFoundException) return undefined;
+      throw error;
+    }
   }
 
   async succeed(jobId: string, report: SuccessReport): Promise<ReportOutcome> {
@@ -69,7 +101,10 @@ export class CodePipelineJobResults implements JobResults {
       await call();
       return 'reported';
     } catch (error) {
-      if (error instanceof InvalidJobStateException) return 'already-reported';
+      // Reported before, or the job ended without us (stopped and abandoned, timed out).
+      if (error instanceof InvalidJobStateException || error instanceof JobNotFoundException) {
+        return 'already-reported';
+      }
       throw error;
     }
   }

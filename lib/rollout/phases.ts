@@ -1,6 +1,18 @@
+import { messageOf } from '../common/messageOf.ts';
 import { NotFoundError } from '../k8s/errors.ts';
-import type { RolloutState, TargetRef } from './continuationToken.ts';
-import { ExternalEditError, MigrationFailedError, PreflightError, RolloutError } from './errors.ts';
+import {
+  type RolloutState,
+  signContinuationToken,
+  type TargetRef,
+  TokenTooLongError,
+} from './continuationToken.ts';
+import {
+  ExternalEditError,
+  MigrationFailedError,
+  PreflightError,
+  RolloutError,
+  TargetFailedError,
+} from './errors.ts';
 import { imageRepository, releaseImages, withReleaseImage } from './imageRef.ts';
 import { rollbackOrder } from './machine.ts';
 import {
@@ -10,7 +22,7 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
-import { handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
+import { clip, handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
 import {
   listConsumerDeployments,
   readTarget,
@@ -65,8 +77,14 @@ async function preflight(run: RolloutRun): Promise<'done'> {
   if (image === undefined)
     throw new PreflightError('the web Deployment runs no container to take the repository from');
   const repository = imageRepository(image);
+  // The image before this release: from the template recorded for it when there is one, so a
+  // retried first invocation (web already on the new image) reports the same previousImage.
   const previousImage =
-    state.previousImage ?? webSnapshots.flatMap((s) => releaseImages(s.template, repository))[0];
+    state.previousImage ??
+    webSnapshots.flatMap((s) => {
+      const recorded = recordedTemplate(s);
+      return releaseImages(recorded?.release === state.release ? recorded.template : s.template, repository);
+    })[0];
   const consumers = params.targets.consumers ?? (await listConsumerDeployments(cluster, params.namespace));
   const targets: TargetRef[] =
     state.targets.length > 0
@@ -76,6 +94,7 @@ async function preflight(run: RolloutRun): Promise<'done'> {
           ...consumers.map((name): TargetRef => ({ kind: 'Deployment', name })),
           ...params.targets.cron.map((name): TargetRef => ({ kind: 'CronJob', name })),
         ];
+  await assertFitsToken(run, targets);
   const migrate = state.migrate ?? (await migrationWanted(run));
   run.state = {
     ...state,
@@ -106,6 +125,40 @@ async function preflight(run: RolloutRun): Promise<'done'> {
     });
   }
   return 'done';
+}
+
+/**
+ * Refuses, before anything is patched, a shop whose targets would not fit a continuation token in
+ * the worst case (every target patched and given up by the rollback, the longest failure text):
+ * otherwise the rollout could start and then be unable to hand over.
+ */
+async function assertFitsToken(run: RolloutRun, targets: readonly TargetRef[]): Promise<void> {
+  const worst: RolloutState = {
+    ...run.state,
+    image: run.state.image ?? 'x'.repeat(512),
+    previousImage: 'x'.repeat(512),
+    migrate: true,
+    targets: [...targets],
+    patched: [...targets],
+    rolledBack: [],
+    notRolledBack: targets.map((ref) => ({ ref, reason: 'x'.repeat(60) })),
+    failure: 'x'.repeat(400),
+  };
+  try {
+    signContinuationToken(
+      worst,
+      run.binding,
+      'x'.repeat(run.job.id.length),
+      await run.ports.tokenKey.tokenKey(),
+    );
+  } catch (error) {
+    if (!(error instanceof TokenTooLongError)) throw error;
+    throw new PreflightError(
+      `${targets.length} targets do not fit a continuation token (CodePipeline allows 2048 characters); ` +
+        'name fewer consumers in UserParameters.targets and roll the rest out in another action',
+      { cause: error },
+    );
+  }
 }
 
 /** Whether a migration runs; refuses when it may run but Magento's blue/green deployment is off. */
@@ -200,6 +253,12 @@ async function rollForward(
         assertOurs(run, s, image, repository);
         return undefined;
       }
+      // A replayed or resumed invocation never re-applies a release its rollback undid.
+      if (s.annotations[rolloutAnnotations.release] === `${release}-rolled-back`) {
+        throw new RolloutError(
+          `release ${release} was already rolled back on ${name}; it is never re-applied`,
+        );
+      }
       const recorded = recordedTemplate(s);
       if (recorded?.release !== release)
         throw new RolloutError(`${name} has no template recorded for ${release}`);
@@ -240,41 +299,111 @@ async function rollForward(
   return 'done';
 }
 
-async function rollBack(run: RolloutRun): Promise<'done' | 'handed-over'> {
-  const { cluster, now, sleep } = run.ports;
+/** How often a target's restore is tried, and the first pause between tries (doubled each time). */
+const restoreAttempts = 4;
+const restoreBackoffMs = 1000;
+
+/** Writes a target's recorded template back; 'restored', or why it was not. */
+async function restoreTarget(run: RolloutRun, ref: TargetRef): Promise<'restored' | { reason: string }> {
+  const { cluster } = run.ports;
   const { namespace } = run.params;
   const { image, repository } = releaseImage(run);
   const release = run.state.release;
   const rolledBack = `${release}-rolled-back`;
-  const untouched: string[] = [];
-  const restored: TargetRef[] = [];
-  for (const ref of rollbackOrder(run.state.patched)) {
-    const name = targetName(namespace, ref);
+  const name = targetName(namespace, ref);
+  await updateTarget(cluster, namespace, ref, (s) => {
+    if (s.annotations[rolloutAnnotations.release] === rolledBack) return undefined;
+    assertOurs(run, s, image, repository);
+    const recorded = recordedTemplate(s);
+    if (recorded?.release !== release) throw new GiveUpError(`no template recorded for ${release}`);
+    return {
+      annotations: {
+        [rolloutAnnotations.release]: rolledBack,
+        [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollback of ${release}`,
+      },
+      template: recorded.template,
+    };
+  });
+  run.ports.log.info('target rolled back', { jobId: run.job.id, target: name });
+  return 'restored';
+}
+
+/** A restore that no retry can make succeed. */
+class GiveUpError extends RolloutError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GiveUpError';
+  }
+}
+
+/**
+ * Restores one target, retrying errors with backoff (1, 2, 4 s) — but not an edit by someone else
+ * or a missing record, which no retry changes. 'handed-over' when the next pause would pass the
+ * hand-over time (the next invocation tries again).
+ */
+async function restoreWithRetries(
+  run: RolloutRun,
+  ref: TargetRef,
+): Promise<'restored' | 'handed-over' | { reason: string }> {
+  for (let attempt = 1; ; attempt++) {
     try {
-      await updateTarget(cluster, namespace, ref, (s) => {
-        if (s.annotations[rolloutAnnotations.release] === rolledBack) return undefined;
-        assertOurs(run, s, image, repository);
-        const recorded = recordedTemplate(s);
-        if (recorded?.release !== release)
-          throw new RolloutError(`${name} has no template recorded for ${release}`);
-        return {
-          annotations: {
-            [rolloutAnnotations.release]: rolledBack,
-            [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollback of ${release}`,
-          },
-          template: recorded.template,
-        };
-      });
-      restored.push(ref);
-      run.ports.log.info('target rolled back', { jobId: run.job.id, target: name });
+      return await restoreTarget(run, ref);
     } catch (error) {
-      if (!(error instanceof ExternalEditError)) throw error;
-      untouched.push(error.message);
+      const final = finalReason(error);
+      if (final !== undefined) return { reason: final };
+      run.ports.log.warn('rollback of a target failed', {
+        jobId: run.job.id,
+        target: targetName(run.params.namespace, ref),
+        attempt,
+        error: error instanceof Error ? error.name : 'unknown',
+      });
+      const pause = restoreBackoffMs * 2 ** (attempt - 1);
+      if (attempt >= restoreAttempts) return { reason: clip(messageOf(error), 200) };
+      if (run.ports.now() + pause >= handOverAt(run)) return 'handed-over';
+      await run.ports.sleep(pause);
     }
   }
-  for (const ref of restored) {
+}
+
+/** Why a restore failed for good (no retry changes it), or undefined when a retry may succeed. */
+function finalReason(error: unknown): string | undefined {
+  if (error instanceof ExternalEditError) return 'changed by someone else during the rollout; left as it is';
+  if (error instanceof GiveUpError) return error.message;
+  return undefined;
+}
+
+const sameRef = (a: TargetRef) => (b: TargetRef) => a.kind === b.kind && a.name === b.name;
+
+/**
+ * Rolls every patched target back on its own, in reverse order: one that cannot be restored (an
+ * edit by someone else, errors after retries) is recorded as not rolled back and the others still
+ * are; then waits for each restored Deployment, and one that stays unhealthy is recorded too.
+ * The state records each outcome, so a continuation resumes where this invocation stopped.
+ */
+async function rollBack(run: RolloutRun): Promise<'done' | 'handed-over'> {
+  for (const ref of rollbackOrder(run.state.patched)) {
+    const settled = [...run.state.rolledBack, ...run.state.notRolledBack.map((n) => n.ref)];
+    if (settled.some(sameRef(ref))) continue;
+    const outcome = await restoreWithRetries(run, ref);
+    if (outcome === 'handed-over') return 'handed-over';
+    run.state =
+      outcome === 'restored'
+        ? { ...run.state, rolledBack: [...run.state.rolledBack, ref] }
+        : { ...run.state, notRolledBack: [...run.state.notRolledBack, { ref, reason: outcome.reason }] };
+  }
+  for (const ref of run.state.rolledBack) {
     if (ref.kind !== 'Deployment') continue;
-    const waited = await waitForDeploymentRollout(cluster, namespace, ref.name, {
+    const waited = await waitRestored(run, ref);
+    if (waited === 'handed-over') return 'handed-over';
+  }
+  return 'done';
+}
+
+/** Waits for a restored Deployment; one that fails its wait moves from rolledBack to notRolledBack. */
+async function waitRestored(run: RolloutRun, ref: TargetRef): Promise<'complete' | 'handed-over' | 'failed'> {
+  const { cluster, now, sleep } = run.ports;
+  try {
+    return await waitForDeploymentRollout(cluster, run.params.namespace, ref.name, {
       deadlineAt: phaseDeadline(run),
       handOverAt: handOverAt(run),
       recheckMs: run.settings.recheckMs,
@@ -282,8 +411,16 @@ async function rollBack(run: RolloutRun): Promise<'done' | 'handed-over'> {
       now,
       sleep,
     });
-    if (waited === 'handed-over') return 'handed-over';
+  } catch (error) {
+    if (!(error instanceof TargetFailedError)) throw error;
+    run.state = {
+      ...run.state,
+      rolledBack: run.state.rolledBack.filter((r) => !sameRef(ref)(r)),
+      notRolledBack: [
+        ...run.state.notRolledBack,
+        { ref, reason: clip(`recorded template restored, but ${error.reason}`, 200) },
+      ],
+    };
+    return 'failed';
   }
-  if (untouched.length > 0) throw new RolloutError(untouched.join('; '));
-  return 'done';
 }

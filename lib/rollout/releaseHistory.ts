@@ -1,7 +1,7 @@
-import type { V1Lease } from '@kubernetes/client-node';
+import { type V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { ConflictError, NotFoundError } from '../k8s/errors.ts';
-import { readLease, replaceLease } from '../k8s/leases.ts';
+import { ConflictError, LeaseHeldError, NotFoundError } from '../k8s/errors.ts';
+import { type LeaseClaim, readLease, replaceLease } from '../k8s/leases.ts';
 import type { ObjectRef } from '../k8s/objectRef.ts';
 
 /**
@@ -11,8 +11,42 @@ import type { ObjectRef } from '../k8s/objectRef.ts';
  */
 export const finishedReleasesAnnotation = 'rollout.m2-eks-pipeline.io/finished-releases';
 
-/** How a release ended. */
-export type ReleaseOutcome = 'succeeded' | 'failed';
+/**
+ * How a release ended. `abandoned`: CodePipeline stopped waiting for it (Stop and abandon, a timeout)
+ * while it was running; the Lease was released and what it had patched was left as it was.
+ */
+export type ReleaseOutcome = 'succeeded' | 'failed' | 'abandoned';
+
+const outcomes: ReadonlySet<string> = new Set<ReleaseOutcome>(['succeeded', 'failed', 'abandoned']);
+
+/**
+ * Annotation on the shop's Lease naming the last hand-over: `<release> <job id>`, the job whose
+ * continuation token is the only one a continuation of that release may carry. Written in the same
+ * write that renews the Lease before the token is sent, so an older token of the release (a Lambda
+ * retry replaying an earlier event) is recognised as replayed.
+ */
+export const handOverAnnotation = 'rollout.m2-eks-pipeline.io/handed-over';
+
+const withHandOver = (
+  annotations: Readonly<Record<string, string>>,
+  release: string,
+  jobId: string | undefined,
+): Record<string, string> => {
+  const { [handOverAnnotation]: _, ...others } = annotations;
+  return jobId === undefined ? others : { ...others, [handOverAnnotation]: `${release} ${jobId}` };
+};
+
+/** What the shop's Lease records about one release. */
+export interface ReleaseRecord {
+  readonly outcome: ReleaseOutcome | undefined;
+  /** The job of the release's last hand-over, if it handed over at all. */
+  readonly handedOverBy: string | undefined;
+}
+
+const handedOverBy = (raw: string | undefined, release: string): string | undefined => {
+  const [recorded, job, ...rest] = (raw ?? '').split(' ');
+  return recorded === release && job !== undefined && job !== '' && rest.length === 0 ? job : undefined;
+};
 
 /** One entry of the finished-releases list. */
 export type FinishedRelease = readonly [release: string, outcome: ReleaseOutcome];
@@ -34,8 +68,9 @@ export function parseFinishedReleases(raw: string | undefined): FinishedRelease[
   return value.flatMap((entry: unknown): FinishedRelease[] =>
     Array.isArray(entry) &&
     typeof entry[0] === 'string' &&
-    (entry[1] === 'succeeded' || entry[1] === 'failed')
-      ? [[entry[0], entry[1]]]
+    typeof entry[1] === 'string' &&
+    outcomes.has(entry[1])
+      ? [[entry[0], entry[1] as ReleaseOutcome]]
       : [],
   );
 }
@@ -57,23 +92,68 @@ export const finishedOutcome = (
 ): ReleaseOutcome | undefined => list.find(([r]) => r === release)?.[1];
 
 /**
- * The verdict the shop's Lease records for `release`; undefined when it has none (or there is no
- * Lease yet).
+ * What the shop's Lease records for `release`: its verdict and its last hand-over; neither when
+ * there is none (or there is no Lease yet).
  */
-export async function readReleaseOutcome(
+export async function readReleaseRecord(
   cluster: ClusterClient,
   lease: ObjectRef,
   release: string,
-): Promise<ReleaseOutcome | undefined> {
+): Promise<ReleaseRecord> {
   try {
-    const object = await readLease(cluster, lease);
-    return finishedOutcome(
-      parseFinishedReleases(object.metadata?.annotations?.[finishedReleasesAnnotation]),
-      release,
-    );
+    const annotations = (await readLease(cluster, lease)).metadata?.annotations ?? {};
+    return {
+      outcome: finishedOutcome(parseFinishedReleases(annotations[finishedReleasesAnnotation]), release),
+      handedOverBy: handedOverBy(annotations[handOverAnnotation], release),
+    };
   } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
+    if (error instanceof NotFoundError) return { outcome: undefined, handedOverBy: undefined };
     throw error;
+  }
+}
+
+/**
+ * Renews the Lease we hold and records `jobId` as the release's last hand-over (undefined: none), in
+ * one preconditioned write (re-read on conflict). Throws LeaseHeldError when the Lease is not ours.
+ */
+export async function recordHandOver(
+  cluster: ClusterClient,
+  claim: LeaseClaim,
+  jobId: string | undefined,
+  maxConflicts = 5,
+): Promise<void> {
+  for (let conflicts = 0; ; conflicts++) {
+    const object = await readLease(cluster, claim);
+    if (object.spec?.holderIdentity !== claim.holder) {
+      throw new LeaseHeldError(
+        {
+          verb: 'update',
+          resource: 'leases.coordination.k8s.io',
+          namespace: claim.namespace,
+          name: claim.name,
+          idempotent: true,
+        },
+        object.spec?.holderIdentity,
+      );
+    }
+    const body: V1Lease = {
+      ...object,
+      metadata: {
+        ...object.metadata,
+        annotations: withHandOver(object.metadata?.annotations ?? {}, claim.holder, jobId),
+      },
+      spec: {
+        ...object.spec,
+        leaseDurationSeconds: claim.durationSeconds,
+        renewTime: new V1MicroTime(new Date(cluster.calls.now())),
+      },
+    };
+    try {
+      await replaceLease(cluster, claim, body);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || conflicts >= maxConflicts) throw error;
+    }
   }
 }
 

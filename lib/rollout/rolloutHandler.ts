@@ -8,11 +8,14 @@ import { defaultRolloutSettings, type RolloutResult, type RolloutSettings, runRo
 import type { ArtifactImageReader } from './imageArtifact.ts';
 import type { JobResults } from './jobResults.ts';
 import { parsePipelineJob } from './pipelineJob.ts';
+import type { TokenKeySource } from './tokenKey.ts';
 
 export interface RolloutHandlerDeps {
   /** The cluster of this Lambda container, connected on first use (`sharedClusterClient`). */
   readonly cluster: () => Promise<ClusterClient>;
   readonly results: JobResults;
+  /** The HMAC key of continuation tokens. */
+  readonly tokenKey: TokenKeySource;
   /** Reads the image from the job's input artifact, when UserParameters name none. */
   readonly readArtifactImage?: ArtifactImageReader;
   readonly telemetry: Telemetry;
@@ -47,6 +50,7 @@ export function createRolloutHandler(deps: RolloutHandlerDeps) {
         ...ports,
         cluster: await deps.cluster(),
         results: deps.results,
+        tokenKey: deps.tokenKey,
         now: deps.now ?? Date.now,
         sleep: deps.sleep ?? sleep,
         remainingMs: () => context.getRemainingTimeInMillis(),

@@ -1,18 +1,21 @@
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import type { LeaseClaim } from '../k8s/leases.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
-import type { RolloutState } from './continuationToken.ts';
+import type { RolloutState, TokenBinding } from './continuationToken.ts';
 import { ExternalEditError, MigrationFailedError, RolloutError, TargetFailedError } from './errors.ts';
 import type { ArtifactImageReader } from './imageArtifact.ts';
 import { imageRepository } from './imageRef.ts';
 import type { JobResults } from './jobResults.ts';
 import type { RolloutParams } from './params.ts';
 import type { PipelineJob } from './pipelineJob.ts';
+import type { TokenKeySource } from './tokenKey.ts';
 
 /** The I/O the rollout needs; the handler passes the real ones, tests may shorten the clock. */
 export interface RolloutPorts {
   readonly cluster: ClusterClient;
   readonly results: JobResults;
+  /** The HMAC key of continuation tokens (Secrets Manager in production). */
+  readonly tokenKey: TokenKeySource;
   readonly log: Log;
   /** RolloutDuration, verdict counts and continuations; benchmarks and tests that do not count leave it out. */
   readonly metrics?: MetricSink;
@@ -77,8 +80,14 @@ export interface RolloutRun {
   readonly ports: RolloutPorts;
   readonly settings: RolloutSettings;
   readonly claim: LeaseClaim;
+  /** Pipeline (from GetJobDetails) and shop a continuation token of this run is bound to. */
+  readonly binding: TokenBinding;
+  /** The job that handed over the token this invocation resumes from; undefined for a first invocation. */
+  readonly issuedBy: string | undefined;
   readonly invokedAt: number;
   state: RolloutState;
+  /** Whether this invocation has sent its one reply to CodePipeline. */
+  replied: boolean;
   /** When this invocation last wrote the Lease's renewal (acquired or renewed it). */
   leaseRenewedAt: number;
   /** `deployment.kubernetes.io/revision` of the Deployments this invocation saw complete, by name. */

@@ -48,7 +48,10 @@ function rolloutVerdict(
   settings: Pick<WaitSettings, 'deadlineAt' | 'handOverAt' | 'maxRestarts'>,
   now: number,
 ): 'complete' | 'handed-over' | 'waiting' {
-  for (const pod of progress.newPods) {
+  // Until the controller has observed the latest template, the "new" pods are the previous
+  // revision's: right after a rollback those are the failing pods being replaced, not a verdict.
+  const newPods = progress.status.phase === 'observing' ? [] : progress.newPods;
+  for (const pod of newPods) {
     const failure = podFailure(pod, settings.maxRestarts);
     if (failure !== undefined) throw new TargetFailedError(target, failure, pod.name);
   }

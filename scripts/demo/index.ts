@@ -40,7 +40,7 @@ import {
   summaryRows,
   textTable,
 } from './report.ts';
-import { type ReleaseRun, runRelease } from './rollouts.ts';
+import { type ReleaseRun, rolloutTokenSecret, runRelease } from './rollouts.ts';
 import {
   adminApps,
   resetExampleShop,
@@ -269,7 +269,8 @@ async function main(): Promise<number> {
             imageVariants: host('imageVariants'),
             imageServe: host('imageServe'),
             consumerScaler: host('consumerScaler', { ...burstScalerEnv }),
-            rollout: host('rollout'),
+            // The continuation-token key, as the stage param rolloutTokenSecret names it in AWS.
+            rollout: host('rollout', { ROLLOUT_TOKEN_SECRET_ARN: await rolloutTokenSecret() }),
           };
         }),
       },

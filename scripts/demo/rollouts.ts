@@ -1,4 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { AppsV1Api } from '@kubernetes/client-node';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import type { MetricTally } from './emf.ts';
@@ -58,6 +64,45 @@ export interface ReleaseOptions {
   readonly codePipelineEndpoint: string;
   readonly progress: (line: string) => void;
   readonly sampleEveryMs?: number;
+}
+
+/** Creates the Lambda-invoke job in the CodePipeline stand-in (its `POST /_jobs`), as CodePipeline does. */
+async function createJob(
+  endpoint: string,
+  jobId: string,
+  params: object,
+  continuationToken: string | undefined,
+): Promise<void> {
+  const res = await fetch(`${endpoint}/_jobs`, {
+    method: 'POST',
+    body: JSON.stringify({
+      jobId,
+      pipelineName: 'm2-demo-release',
+      // The same text codePipelineJobEvent puts into the event.
+      userParameters: JSON.stringify(params),
+      ...(continuationToken === undefined ? {} : { continuationToken }),
+    }),
+  });
+  if (!res.ok) throw new Error(`POST ${endpoint}/_jobs answered ${res.status}: ${await res.text()}`);
+}
+
+const tokenSecretName = 'm2-demo-rollout-token';
+
+/**
+ * The ARN of the rollout's continuation-token key in the embedded Secrets Manager (moto), created
+ * with 64 random characters on first use, as an operator creates it once per stage.
+ */
+export async function rolloutTokenSecret(): Promise<string> {
+  const client = new SecretsManagerClient({});
+  try {
+    const created = await client.send(
+      new CreateSecretCommand({ Name: tokenSecretName, SecretString: randomBytes(48).toString('base64url') }),
+    );
+    return created.ARN ?? '';
+  } catch (error) {
+    if (!(error instanceof ResourceExistsException)) throw error;
+    return (await client.send(new DescribeSecretCommand({ SecretId: tokenSecretName }))).ARN ?? '';
+  }
 }
 
 /** Reads back what the rollout reported for `jobId`, as CodePipeline would show it. */
@@ -137,6 +182,8 @@ export async function runRelease(
     for (let invocation = 1; invocation <= 20; invocation++) {
       const jobId = randomUUID();
       jobIds.push(jobId);
+      // CodePipeline creates the job before invoking: the function checks it with GetJobDetails.
+      await createJob(options.codePipelineEndpoint, jobId, params, continuationToken);
       options.progress(
         `${label}: CodePipeline job ${jobId.slice(0, 8)}…${continuationToken ? ' (continuation)' : ''} → rollout`,
       );

@@ -174,6 +174,11 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
       expect(recorded?.body.failureDetails?.type).toBe('JobFailed');
       expect(recorded?.body.failureDetails?.message).toMatch(reason);
       if (marker !== 'never-ready') expect(recorded?.body.failureDetails?.message).toMatch(/pod m2-http-/);
+      // What the report says happened is what happened: web is back, nothing else was touched.
+      expect(recorded?.body.failureDetails?.message).toMatch(
+        new RegExp(`Rolled back to the recorded templates: ${namespace}/deployment/m2-http\\.$`),
+      );
+      expect(recorded?.body.failureDetails?.message).not.toMatch(/rollback failed|NOT rolled back/);
       expect(templateOf(namespace, 'deployment', 'm2-http')).toEqual(before.web);
       expect(templateOf(namespace, 'deployment', consumers[0] ?? '')).toEqual(before.consumer);
       expect(seen.minAvailable).toBeGreaterThanOrEqual(3);

@@ -2,6 +2,12 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  ResourceExistsException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { V1CronJob, V1Deployment } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
@@ -10,6 +16,7 @@ import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../..
 import { s3ArtifactImageReader } from '../../../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../../../lib/rollout/jobResults.ts';
 import type { InputArtifact } from '../../../lib/rollout/pipelineJob.ts';
+import { createSecretsManagerTokenKey, type TokenKeySource } from '../../../lib/rollout/tokenKey.ts';
 import { eventually } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
 import { manifestsDir } from '../../helpers/manifests.ts';
@@ -108,22 +115,94 @@ export async function recordedResult(jobId: string): Promise<RecordedResult | un
 
 export const newJobId = (): string => randomUUID();
 
-/** One invocation of the rollout, as the m2:rollout role (its own EKS token and RBAC). */
-export function invokeRollout(
+/** The pipeline the tests' jobs belong to. */
+const pipelineName = 'm2-rollout-test';
+
+/** The jobs CodePipeline would have created: the stand-in's GetJobDetails answers for these. */
+export async function createJob(job: {
+  readonly jobId: string;
+  readonly userParameters: string;
+  readonly continuationToken?: string;
+  readonly pipelineName?: string;
+}): Promise<void> {
+  const res = await fetch(`${embeddedEnv().AWS_ENDPOINT_URL_CODEPIPELINE}/_jobs`, {
+    method: 'POST',
+    body: JSON.stringify({ pipelineName, ...job }),
+  });
+  if (!res.ok)
+    throw new Error(`the CodePipeline stand-in refused the job: ${res.status} ${await res.text()}`);
+}
+
+/** Stop and abandon, as the console's "Stop execution" does for the job. */
+export async function abandonJob(jobId: string): Promise<void> {
+  const res = await fetch(
+    `${embeddedEnv().AWS_ENDPOINT_URL_CODEPIPELINE}/_jobs/abandon?jobId=${encodeURIComponent(jobId)}`,
+    { method: 'POST' },
+  );
+  if (!res.ok) throw new Error(`the CodePipeline stand-in could not abandon ${jobId}: ${res.status}`);
+}
+
+const tokenSecretName = 'm2-rollout-token-integration';
+let tokenKey: Promise<TokenKeySource> | undefined;
+
+/** The rollout's token key, from a Secrets Manager secret in moto (created once, 64 random characters). */
+function testTokenKey(): Promise<TokenKeySource> {
+  tokenKey ??= (async () => {
+    const client = new SecretsManagerClient({});
+    let arn: string | undefined;
+    try {
+      arn = (
+        await client.send(
+          new CreateSecretCommand({
+            Name: tokenSecretName,
+            SecretString: randomBytes(48).toString('base64url'),
+          }),
+        )
+      ).ARN;
+    } catch (error) {
+      if (!(error instanceof ResourceExistsException)) throw error;
+      arn = (await client.send(new DescribeSecretCommand({ SecretId: tokenSecretName }))).ARN;
+    }
+    if (arn === undefined) throw new Error('moto returned no ARN for the token secret');
+    return createSecretsManagerTokenKey({ secretId: arn, client });
+  })();
+  return tokenKey;
+}
+
+/**
+ * One invocation of the rollout, as the m2:rollout role (its own EKS token and RBAC), for a job
+ * the CodePipeline stand-in created with these parameters and token (unless `created: false`).
+ */
+export async function invokeRollout(
   cluster: ClusterClient,
-  job: { id: string; params: object | string; continuationToken?: string; inputArtifact?: InputArtifact },
+  job: {
+    id: string;
+    params: object | string;
+    continuationToken?: string;
+    inputArtifact?: InputArtifact;
+    created?: boolean;
+  },
   options: { remainingMs?: () => number; timeoutSeconds?: number } = {},
 ): Promise<RolloutResult> {
+  const userParameters = typeof job.params === 'string' ? job.params : JSON.stringify(job.params);
+  if (job.created !== false) {
+    await createJob({
+      jobId: job.id,
+      userParameters,
+      ...(job.continuationToken === undefined ? {} : { continuationToken: job.continuationToken }),
+    });
+  }
   return runRollout(
     {
       id: job.id,
-      userParameters: typeof job.params === 'string' ? job.params : JSON.stringify(job.params),
+      userParameters,
       continuationToken: job.continuationToken,
       ...(job.inputArtifact === undefined ? {} : { inputArtifact: job.inputArtifact }),
     },
     {
       cluster,
       results: jobResults(),
+      tokenKey: await testTokenKey(),
       log: quietLog,
       now: Date.now,
       sleep: (ms) => sleep(ms),

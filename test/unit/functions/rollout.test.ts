@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { InvalidPipelineEventError } from '../../../lib/rollout/pipelineJob.ts';
 import { createRolloutHandler } from '../../../lib/rollout/rolloutHandler.ts';
 import { type CapturedOutput, capturedTelemetry, lambdaContext } from '../observability/capture.ts';
-import { FakeJobResults } from '../rollout/fakes.ts';
+import { FakeJobResults, tokenKeyOf } from '../rollout/fakes.ts';
 import { allImages, failureOf, lastToken, namespace, newImage, newShop, type Shop } from '../rollout/shop.ts';
 
 const names = metricNames.rollout;
@@ -46,13 +47,31 @@ const rolloutMetrics = (out: CapturedOutput) =>
 function newHandler(shop: Shop, cluster: () => Promise<ClusterClient> = async () => shop.cluster) {
   const { out, telemetry } = capturedTelemetry({ logEvents: true });
   const { clock } = shop.cluster;
-  const handler = createRolloutHandler({
+  const rollout = createRolloutHandler({
     cluster,
     results: shop.results,
+    tokenKey: tokenKeyOf(),
     telemetry,
     now: clock.now,
     sleep: clock.sleep,
   });
+  /** CodePipeline created the event's job (GetJobDetails knows it), then invoked the function. */
+  const handler = (event: unknown, context: Context) => {
+    const job = (
+      event as { 'CodePipeline.job'?: { id?: string; data?: Record<string, unknown> } } | undefined
+    )?.['CodePipeline.job'];
+    if (job?.id !== undefined && job.data !== undefined) {
+      const data = job.data as {
+        actionConfiguration: { configuration: { UserParameters: string } };
+        continuationToken?: string;
+      };
+      shop.results.createJob(job.id, {
+        userParameters: data.actionConfiguration.configuration.UserParameters,
+        continuationToken: data.continuationToken,
+      });
+    }
+    return rollout(event, context);
+  };
   /** A Lambda context with `ms` left from now on the shop's clock. */
   const contextWith = (ms = 15 * 60_000) => {
     const start = clock.now();

@@ -3,7 +3,7 @@ import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../..
 import { finishedReleasesAnnotation, parseFinishedReleases } from '../../../lib/rollout/releaseHistory.ts';
 import type { FakeClusterOptions } from '../../helpers/fakeCluster/fakeCluster.ts';
 import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
-import { FakeJobResults, quietLog } from './fakes.ts';
+import { FakeJobResults, quietLog, tokenKeyOf } from './fakes.ts';
 
 export const namespace = 'shop-a';
 export const repository = 'registry.example/magento';
@@ -38,21 +38,25 @@ export function newShop(options: FakeClusterOptions & { migrationTemplate?: bool
   return { cluster, results: new FakeJobResults() };
 }
 
-/** One invocation of the rollout action (imageTag 2.4.8, no migration unless the parameters say so). */
+/**
+ * One invocation of the rollout action (imageTag 2.4.8, no migration unless the parameters say so),
+ * for a job CodePipeline created with these parameters (and token) unless `created: false`.
+ */
 export function invoke(
   shop: Shop,
-  job: { id: string; params?: object; continuationToken?: string },
+  job: { id: string; params?: object; continuationToken?: string; created?: boolean },
   remainingMs: () => number = () => 15 * 60_000,
 ): Promise<RolloutResult> {
+  const userParameters = JSON.stringify(job.params ?? { namespace, imageTag: '2.4.8', migrate: 'never' });
+  if (job.created !== false) {
+    shop.results.createJob(job.id, { userParameters, continuationToken: job.continuationToken });
+  }
   return runRollout(
-    {
-      id: job.id,
-      userParameters: JSON.stringify(job.params ?? { namespace, imageTag: '2.4.8', migrate: 'never' }),
-      continuationToken: job.continuationToken,
-    },
+    { id: job.id, userParameters, continuationToken: job.continuationToken },
     {
       cluster: shop.cluster,
       results: shop.results,
+      tokenKey: tokenKeyOf(),
       log: quietLog,
       now: shop.cluster.clock.now,
       sleep: shop.cluster.clock.sleep,
