@@ -448,6 +448,44 @@ describe('sls package', () => {
     ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM']);
   });
 
+  it("bounds the age of consumerScaler's events on every trigger: a stale minute is dropped, not retried", () => {
+    // Lambda's asynchronous queue (both triggers invoke asynchronously).
+    expect(template.Resources.ConsumerScalerLambdaEvConf?.Properties).toMatchObject({
+      MaximumEventAgeInSeconds: 60,
+      MaximumRetryAttempts: 0,
+    });
+    // EventBridge's own delivery retries, on the schedule's target and the alarm rule's.
+    const scalerRules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('ConsumerScalerLambdaFunction'),
+    );
+    expect(scalerRules).toHaveLength(2);
+    for (const [id, rule] of scalerRules) {
+      const targets = rule.Properties.Targets as { Arn: unknown; RetryPolicy?: unknown }[];
+      expect(targets, id).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': ['ConsumerScalerLambdaFunction', 'Arn'] },
+          RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 0 },
+        }),
+      ]);
+    }
+  });
+
+  it("alarms the operator topic on consumerScaler's silent freezes: unreadable queues and skipped Deployments", () => {
+    for (const [id, metric] of [
+      ['ConsumerScalerQueueReadErrorsAlarm', metricNames.consumerScaler.queueReadErrors],
+      ['ConsumerScalerTargetsSkippedAlarm', metricNames.consumerScaler.targetsSkipped],
+    ] as const) {
+      const alarm = template.Resources[id]?.Properties as {
+        Metrics: { Expression: string }[];
+        AlarmActions: unknown;
+        Threshold: number;
+      };
+      expect(alarm.Metrics[0]?.Expression, id).toBe(`SELECT SUM(${metric}) FROM M2EksPipeline`);
+      expect(alarm.AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
+      expect(alarm.Threshold, id).toBe(3);
+    }
+  });
+
   it('lets consumerScaler read queue depth, metrics and its cluster, nothing else', () => {
     const byAction = resourcesByAction('ConsumerScalerRole');
     expect([...byAction.keys()].sort()).toEqual(
