@@ -162,7 +162,8 @@ describe('a Magento hash URL with a resize query: Magento first, then the query 
           const { plan, meta } = await served(await original(w, h, alpha), hash, resize, format);
           // The query's layout is planned on Magento's rendition, which is what Magento would write.
           const magento = magentoPlacement({ width: w, height: h }, table.lookup(hash) ?? ({} as never));
-          expect(plan.before?.layout.canvas).toEqual(magento.canvas);
+          // (Where Magento's file is the original itself, one pass from the original is the same.)
+          expect(plan.before?.layout.canvas ?? { width: w, height: h }).toEqual(magento.canvas);
           expect([meta.width, meta.height]).toEqual([plan.layout.canvas.width, plan.layout.canvas.height]);
           if (canvasSpec === undefined) {
             expect(meta.width ?? 0).toBeLessThanOrEqual(magento.canvas.width);
