@@ -57,3 +57,16 @@ export async function originPath({ resolveVariable }) {
   const storagePrefix = String((await resolveVariable('param:mediaStoragePrefix')) ?? '');
   return storagePrefix === '' ? '' : `/${storagePrefix.slice(0, -1)}`;
 }
+
+/**
+ * The s3:prefix values the image roles may list the bucket with: every root's originals and the
+ * derived prefix, the only keys their code heads, gets or lists. S3 answers a HEAD/GET of a missing
+ * key 404 (not 403) when the caller may list the bucket with that key as the prefix, so a miss under
+ * these prefixes stays a 404 while a listing of the rest of the bucket (other shops, Magento's own
+ * folders) is refused.
+ */
+export async function listedPrefixes({ resolveVariable }) {
+  const { keyPrefix, roots } = await layout(resolveVariable);
+  const derivedPrefix = String(await resolveVariable('param:derivedPrefix'));
+  return [...roots.map((root) => `${keyPrefix}${root}*`), `${derivedPrefix}*`];
+}

@@ -256,6 +256,33 @@ const originalsArnsJson = (bucketName: string, keyPrefix: string, roots = defaul
     roots.map((root) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucketName}/${keyPrefix}${root}*` })),
   );
 
+/**
+ * The s3:prefix values a role's ListMedia statement allows ListBucket with. The statement must carry
+ * exactly that one condition: without it the role could list the whole bucket (every shop sharing it).
+ */
+function listedPrefixesOf(resources: Record<string, Resource>, roleId: string): unknown {
+  const statements = (
+    (resources[roleId]?.Properties.Policies ?? []) as {
+      PolicyDocument: { Statement: (Statement & { Sid?: string; Condition?: unknown })[] };
+    }[]
+  ).flatMap((p) => p.PolicyDocument.Statement);
+  const listing = statements.filter((st) => [st.Action].flat().includes('s3:ListBucket'));
+  expect(
+    listing.map((st) => st.Sid),
+    roleId,
+  ).toEqual(['ListMedia']);
+  const condition = listing[0]?.Condition as { StringLike?: Record<string, unknown> } | undefined;
+  expect(Object.keys(condition ?? {}), roleId).toEqual(['StringLike']);
+  expect(Object.keys(condition?.StringLike ?? {}), roleId).toEqual(['s3:prefix']);
+  return condition?.StringLike?.['s3:prefix'];
+}
+
+/** What both image roles may list: each root's originals and the derived prefix, nothing else. */
+const listedPrefixesFor = (mediaKey: string, derivedPrefix: string, roots = defaultRoots): string[] => [
+  ...roots.map((root) => `${mediaKey}${root}*`),
+  `${derivedPrefix}*`,
+];
+
 /** [event, prefix] of each of the media bucket's notifications to imageVariants. */
 function notificationsOf(resources: Record<string, Resource>): [string, string | undefined][] {
   const bucket = resources.MediaBucket?.Properties as {
@@ -345,6 +372,13 @@ describe('sls package', () => {
     expect(byAction.get('s3:ListBucket')).toEqual([expect.stringMatching(new RegExp(`${bucket}"`))]);
   });
 
+  it.each(['ImageVariantsRole', 'ImageServeRole'])(
+    '%s may list only under the media roots and the derived prefix',
+    (roleId) => {
+      expect(listedPrefixesOf(template.Resources, roleId)).toEqual(listedPrefixesFor('media/', 'derived/'));
+    },
+  );
+
   it('exposes imageServe only through an IAM-authenticated function URL, and no CDN unless asked', () => {
     expect(template.Resources.ImageServeLambdaFunctionUrl?.Properties.AuthType).toBe('AWS_IAM');
     const cdn = Object.entries(template.Resources).filter(([id]) => id.startsWith('ImageCdn'));
@@ -409,6 +443,33 @@ describe('sls package', () => {
     expect(String(cdn.Resources.ImageCdnRequestFunction?.Properties.FunctionCode)).toContain(
       'function handler(event)',
     );
+
+    // The function URL stays AWS_IAM with the CDN on: CloudFront signs every origin request (OAC of
+    // type lambda) and is the only principal allowed to invoke, and only for this distribution.
+    expect(cdn.Resources.ImageServeLambdaFunctionUrl?.Properties.AuthType).toBe('AWS_IAM');
+    const { Origins: origins } = config as unknown as {
+      Origins: { Id: string; OriginAccessControlId?: unknown }[];
+    };
+    const serveOrigin = origins.find((o) => o.Id === 'image-serve');
+    expect(serveOrigin?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['ImageCdnLambdaAccess', 'Id'] });
+    expect(cdn.Resources.ImageCdnLambdaAccess?.Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 'lambda',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    const permissions = Object.values(cdn.Resources).filter((r) => r.Type === 'AWS::Lambda::Permission');
+    const onServe = permissions.filter(
+      (r) =>
+        JSON.stringify(r.Properties.FunctionName) === '{"Fn::GetAtt":["ImageServeLambdaFunction","Arn"]}',
+    );
+    expect(onServe.map((r) => r.Properties.Action).sort()).toEqual([
+      'lambda:InvokeFunction',
+      'lambda:InvokeFunctionUrl',
+    ]);
+    for (const permission of onServe) {
+      expect(permission.Properties.Principal).toBe('cloudfront.amazonaws.com');
+      expect(JSON.stringify(permission.Properties.SourceArn)).toContain(`:distribution/\${ImageCdn}`);
+    }
   }, 300_000);
 
   it('packages sharp with its linux-x64 native binaries next to the bundle', async () => {
@@ -850,8 +911,12 @@ describe("each shop's media layout", () => {
             PolicyDocument: { Statement: (Statement & { Sid: string })[] };
           }[]
         )[0]?.PolicyDocument.Statement.find((st) => st.Sid === 'ReadOriginals')?.Resource;
-      for (const role of ['ImageVariantsRole', 'ImageServeRole'])
+      for (const role of ['ImageVariantsRole', 'ImageServeRole']) {
         expect(JSON.stringify(readOriginals(role)), role).toBe(originalsArnsJson(bucketName, mediaKey));
+        expect(listedPrefixesOf(config.resources.Resources, role), role).toEqual(
+          listedPrefixesFor(mediaKey, mediaKey.replace(/media\/$/, 'derived/')),
+        );
+      }
 
       const { settings } = loadImageVariantsConfig(env);
       expect(settings.layout.derivedPrefix.startsWith(mediaKey.replace(/media\/$/, ''))).toBe(true);
