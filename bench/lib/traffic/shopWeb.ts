@@ -5,8 +5,6 @@ import {
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
-  type V1ConfigMap,
-  type V1Container,
   type V1Deployment,
   type V1Pod,
 } from '@kubernetes/client-node';
@@ -46,13 +44,20 @@ export interface WebTierSettings {
   readonly upgrades: readonly ReleaseTag[];
 }
 
-/** The example shop as its overlay renders it (kustomize), every object. */
-function renderExampleShop(): KubernetesObject[] {
-  const yaml = kubectl(['kustomize', join(manifestsDir, 'overlays', 'example-shop')]);
+/**
+ * The example shop on the real nodes as its overlay local-real renders it (kustomize): the production
+ * overlay plus what this machine differs in (release images without a registry, real-node selector and
+ * toleration, small requests, DB and moto on the bridge gateway).
+ */
+function renderLocalReal(): KubernetesObject[] {
+  const yaml = kubectl(['kustomize', join(manifestsDir, 'overlays', 'local-real')]);
   return parseAllDocuments(yaml).map((d) => d.toJS() as KubernetesObject);
 }
 
-/** The kinds and names the web tier needs from the overlay; everything else (consumers, cron, ALB) stays out. */
+/**
+ * The kinds and names the web tier needs; consumers, cron, the migration template and the Ingress stay
+ * out, and so do the NetworkPolicies (the bridge CNI enforces none, scripts/local/README.md).
+ */
 const webKinds: ReadonlySet<string> = new Set([
   'ServiceAccount',
   'ConfigMap',
@@ -63,17 +68,15 @@ const webKinds: ReadonlySet<string> = new Set([
 const isWebObject = (o: KubernetesObject): boolean =>
   webKinds.has(o.kind ?? '') && (o.kind !== 'Deployment' || o.metadata?.name === webDeployment);
 
-/** The overlay's m2-http pod spec moved to the real nodes; nothing else of it changes (probes, preStop, grace, spread). */
-function onRealNodes(deployment: V1Deployment, namespace: string, settings: WebTierSettings): V1Deployment {
+/**
+ * The overlay's m2-http with a fixed replica count and a release; nothing else of it changes (probes,
+ * preStop, grace period, strategy, spread).
+ */
+function pinned(deployment: V1Deployment, namespace: string, settings: WebTierSettings): V1Deployment {
   const template = deployment.spec?.template;
   const pod = template?.spec;
   if (deployment.spec === undefined || template === undefined || pod === undefined)
     throw new Error(`the overlay's ${webDeployment} has no pod template`);
-  const container = (c: V1Container): V1Container => ({
-    ...c,
-    image: releaseImage(settings.tag),
-    imagePullPolicy: 'Never',
-  });
   return {
     ...deployment,
     // The HPA owns replicas in production (base/web.yaml leaves it out); here the bench holds it still.
@@ -88,36 +91,11 @@ function onRealNodes(deployment: V1Deployment, namespace: string, settings: WebT
         },
         spec: {
           ...pod,
-          nodeSelector: { ...pod.nodeSelector, type: 'real' },
-          tolerations: [
-            ...(pod.tolerations ?? []),
-            { key: realNodeTaint.key, operator: 'Exists', effect: realNodeTaint.effect },
-          ],
-          containers: pod.containers.map(container),
+          containers: pod.containers.map((c) => ({ ...c, image: releaseImage(settings.tag) })),
         },
       },
     },
   };
-}
-
-/**
- * FINDING (bench:traffic, first run on real nodes): base/config/php-fpm.conf has php-fpm listen on
- * 127.0.0.1:9000, while base/web.yaml's php-fpm startupProbe and livenessProbe are `tcpSocket: 9000`,
- * which the kubelet dials on the pod IP: refused, so the container never starts (killed after its
- * 24 × 5 s startup budget) and the pod is never Ready — on EKS as here. Until the manifests change,
- * the bench's copy listens on the port with FastCGI still limited to nginx (`listen.allowed_clients`:
- * php-fpm accepts the probe's TCP connection, then drops a client that is not 127.0.0.1). A no-op once
- * php-fpm.conf no longer says 127.0.0.1:9000.
- */
-function phpFpmReachableByProbes(object: KubernetesObject): KubernetesObject {
-  const data = (object as V1ConfigMap).data;
-  const conf = data?.['php-fpm.conf'];
-  if (object.kind !== 'ConfigMap' || conf === undefined) return object;
-  const fixed = conf.replace(
-    /^listen = 127\.0\.0\.1:9000$/m,
-    'listen = 9000\nlisten.allowed_clients = 127.0.0.1',
-  );
-  return { ...object, data: { ...data, 'php-fpm.conf': fixed } } as V1ConfigMap;
 }
 
 /** The Secret base/web.yaml expects (m2-secrets, created out of band in production), for this schema. */
@@ -134,9 +112,9 @@ const secretOf = (db: ShopDatabase): KubernetesObject & { stringData: Record<str
 });
 
 /**
- * The example shop's web tier (ServiceAccount, ConfigMaps, Service, PDB and the m2-http Deployment as
- * the overlay renders them) for one namespace on the real nodes: release image `localhost/m2/magento:<tag>`,
- * the real-node selector and toleration, a fixed replica count instead of the HPA, and m2-secrets for `db`.
+ * The example shop's web tier on the real nodes (ServiceAccount, ConfigMaps, Service, PDB and the m2-http
+ * Deployment as local-real renders them) in its own namespace: a release tag, a fixed replica count
+ * instead of the HPA, and m2-secrets for `db` (its variables win over m2-env's: envFrom order).
  */
 function webTierObjects(
   rendered: readonly KubernetesObject[],
@@ -144,10 +122,7 @@ function webTierObjects(
   settings: WebTierSettings,
 ): KubernetesObject[] {
   const objects = rendered.filter(isWebObject).map((o) => {
-    const moved =
-      o.kind === 'Deployment'
-        ? onRealNodes(o as V1Deployment, namespace, settings)
-        : phpFpmReachableByProbes(o);
+    const moved = o.kind === 'Deployment' ? pinned(o as V1Deployment, namespace, settings) : o;
     return { ...moved, metadata: { ...moved.metadata, namespace } };
   });
   return [...objects, { ...secretOf(settings.db), metadata: { name: 'm2-secrets', namespace } }];
@@ -163,7 +138,7 @@ export async function deployWebTier(
   settings: WebTierSettings,
 ): Promise<string> {
   const api = KubernetesObjectApi.makeApiClient(cluster.kubeConfig);
-  for (const object of webTierObjects(renderExampleShop(), namespace, settings)) await api.create(object);
+  for (const object of webTierObjects(renderLocalReal(), namespace, settings)) await api.create(object);
   for (const tag of settings.upgrades) await upgradeSchema(cluster, namespace, tag);
   await waitForRollout(cluster, namespace, readyDeadlineMs);
   const service = await cluster.core.readNamespacedService({ namespace, name: webDeployment });
