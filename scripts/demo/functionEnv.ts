@@ -79,6 +79,13 @@ function resolveReference(
     else if (source === 'opt')
       found = undefined; // no CLI options: take the fallback
     else if (source === 'sls' && path === 'stage') found = 'demo';
+    else if (source === 'file(./serverless.viewXml.js)' && path === 'environment')
+      // serverless.viewXml.js's MAGENTO_VIEW_XML: the packaged paths, i.e. the param's own list.
+      found = String(doc.params?.default?.magentoViewXml ?? '')
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => f !== '')
+        .join(',');
     else if (source === 'self')
       found = path.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], doc);
     else throw new Error(`serverless.yml: the demo cannot resolve \${${candidate}}`);
