@@ -295,6 +295,18 @@ async function startApiserver(bin: string, pki: ClusterPki): Promise<void> {
     '--authentication-token-webhook-cache-ttl=10s',
     '--profiling=false',
     `--cert-dir=${join(kubeDir, 'apiserver-certs')}`,
+    // The aggregation layer, so extension apiservers (KEDA's metrics server, issue 16)
+    // serve under /apis. The requestheader CA is the environment's CA, which also signs every
+    // client certificate: only the CN front-proxy-client may assert X-Remote-* identities.
+    `--requestheader-client-ca-file=${pki.ca.cert}`,
+    '--requestheader-allowed-names=front-proxy-client',
+    '--requestheader-username-headers=X-Remote-User',
+    '--requestheader-group-headers=X-Remote-Group',
+    '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+    `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+    `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+    // The apiserver is no pod and has no route to Service IPs: it dials the EndpointSlice's address.
+    '--enable-aggregator-routing=true',
     // Real nodes (M2_REAL_NODES=1, see nodes.ts) are reached on their InternalIP: their names resolve nowhere.
     ...(process.env.M2_REAL_NODES === '1' ? ['--kubelet-preferred-address-types=InternalIP'] : []),
     '--v=1',

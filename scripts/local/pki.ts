@@ -20,6 +20,8 @@ export interface ClusterPki {
   readonly controllerManager: CertPair;
   readonly scheduler: CertPair;
   readonly kwok: CertPair;
+  /** The aggregation layer's client certificate: kube-apiserver presents it to extension apiservers. */
+  readonly frontProxyClient: CertPair;
   readonly serviceAccountKey: string;
   readonly serviceAccountPub: string;
   /** The admin's static bearer token, and the apiserver's --token-auth-file that grants it system:masters. */
@@ -172,6 +174,14 @@ export function ensurePki(dir: string): ClusterPki {
     ),
     scheduler: signedCert(dir, 'kube-scheduler', ca, { cn: 'system:kube-scheduler' }, clientExtensions),
     kwok: signedCert(dir, 'kwok', ca, { cn: 'kwok-controller', o: 'system:masters' }, clientExtensions),
+    // Its CN is the one name --requestheader-allowed-names accepts (see k8s.ts).
+    frontProxyClient: signedCert(
+      dir,
+      'front-proxy-client',
+      ca,
+      { cn: 'front-proxy-client' },
+      clientExtensions,
+    ),
     serviceAccountKey,
     serviceAccountPub,
   };
