@@ -154,6 +154,8 @@ const starOnlyActions: Record<string, readonly FunctionKey[]> = {
   'cloudwatch:GetMetricData': ['consumerScaler'],
   'codepipeline:PutJobSuccessResult': ['rollout'],
   'codepipeline:PutJobFailureResult': ['rollout'],
+  // Checks each invocation's job (issue 15); CodePipeline's job actions take no resource ARN.
+  'codepipeline:GetJobDetails': ['rollout'],
   'xray:PutTraceSegments': functionKeys,
   'xray:PutTelemetryRecords': functionKeys,
 };
@@ -506,7 +508,8 @@ describe('sls package', () => {
       Object.keys(env)
         .filter((name) => name.startsWith('MAGENTO_'))
         .sort(),
-    ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM']);
+      // MAGENTO_VIEW_XML: the packaged theme files (serverless.viewXml.js), empty without magentoViewXml.
+    ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM', 'MAGENTO_VIEW_XML']);
   });
 
   it("bounds the age of consumerScaler's events on every trigger: a stale minute is dropped, not retried", () => {
@@ -572,6 +575,7 @@ describe('sls package', () => {
     const byAction = resourcesByAction('RolloutRole');
     expect([...byAction.keys()].sort()).toEqual(
       [
+        'codepipeline:GetJobDetails',
         'codepipeline:PutJobFailureResult',
         'codepipeline:PutJobSuccessResult',
         'eks:DescribeCluster',
