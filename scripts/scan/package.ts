@@ -9,13 +9,16 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 
 /**
  * The stage parameters of the all-options template: every optional resource on (the CloudFront
- * distribution, the alert e-mail subscription, Magento's hmac-md5 crypt-key read), so a scan sees
- * every resource serverless.yml can create. The packaging test packages the same set.
+ * distribution, the alert e-mail subscription, URL signing with its secret and customer-managed key,
+ * Magento's hmac-md5 crypt-key read), so a scan sees every resource serverless.yml can create. The
+ * packaging test packages the same set (its CDN test and the scanners share one packaging).
  */
 export const allOptionsParams = [
   '--param=imageCdn=true',
   '--param=alertEmail=ops@example.com',
   '--param=mediaNoncurrentVersionDays=7',
+  '--param=imageSigningSecret=arn:aws:secretsmanager:us-east-1:123456789012:secret:m2/citest/image-signing-AbCdEf',
+  '--param=imageSigningSecretKmsKey=arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
   '--param=magentoHashAlgorithm=hmac-md5,md5',
   '--param=magentoCryptKeyParameter=/m2/citest/crypt-key',
 ] as const;

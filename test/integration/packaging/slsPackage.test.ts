@@ -10,6 +10,8 @@ import { classifyKey } from '../../../lib/images/keyLayout.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../../lib/scaling/target.ts';
+import { allOptionsParams } from '../../../scripts/scan/package.ts';
+import { scanCloudFormation } from '../../../scripts/scan/scan.ts';
 import { configMapData, render, shopOverlays } from '../../helpers/manifests.ts';
 
 const run = promisify(execFile);
@@ -57,6 +59,13 @@ async function packageService(extraArgs: readonly string[] = []): Promise<string
   });
   return join(out, 'cloudformation-template-update-stack.json');
 }
+
+/** The all-options template (scripts/scan/package.ts), packaged once for the CDN test and the scanners. */
+let allOptionsPackage: Promise<string> | undefined;
+const packageAllOptions = (): Promise<string> => {
+  allOptionsPackage ??= packageService(allOptionsParams);
+  return allOptionsPackage;
+};
 
 /** serverless.yml as sls resolves it for a stage (`sls print`: variables resolved, nothing built). */
 async function printService(stage: string): Promise<ResolvedService> {
@@ -393,12 +402,9 @@ describe('sls package', () => {
   });
 
   it('builds a lint-clean CloudFront origin group that may read only the derived prefix (imageCdn=true)', async () => {
-    // alertEmail and mediaNoncurrentVersionDays ride along to spare more packagings.
-    const file = await packageService([
-      '--param=imageCdn=true',
-      '--param=alertEmail=ops@example.com',
-      '--param=mediaNoncurrentVersionDays=7',
-    ]);
+    // The all-options template: alertEmail, mediaNoncurrentVersionDays=7 and the rest ride along to
+    // spare more packagings (the scanners below read it too).
+    const file = await packageAllOptions();
     const code = await cfnLintCode(file);
     expect(code & (2 | 4)).toBe(0);
     const cdn = JSON.parse(readFileSync(file, 'utf8')) as Template;
@@ -940,4 +946,17 @@ describe("each shop's media layout", () => {
     },
     150_000,
   );
+});
+
+describe('sls package: security scanners', () => {
+  it('has no checkov finding outside security/baseline and no cfn-lint finding six months ahead', async () => {
+    const problems = await scanCloudFormation([
+      {
+        label: 'packaged template (default params)',
+        file: join(dir, 'cloudformation-template-update-stack.json'),
+      },
+      { label: 'packaged template (all options)', file: await packageAllOptions() },
+    ]);
+    expect(problems).toEqual([]);
+  }, 600_000);
 });
