@@ -46,7 +46,10 @@ let template: Template;
 const packageDirs: string[] = [];
 
 /** `sls package` offline (dummy credentials, no endpoint), exactly as a user runs it on a fresh clone. */
-async function packageService(extraArgs: readonly string[] = []): Promise<string> {
+async function packageService(
+  extraArgs: readonly string[] = [],
+  extraEnv: Record<string, string> = {},
+): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'm2-sls-'));
   // sls's own temp dir: serverless-esbuild 1.57 leaves its zip staging directory (≈ 25 MB per
   // function) in the OS temp dir on every package (floydspace/serverless-esbuild#589).
@@ -54,8 +57,15 @@ async function packageService(extraArgs: readonly string[] = []): Promise<string
   packageDirs.push(out, staging);
   const { AWS_ENDPOINT_URL: _endpoint, MEDIA_BUCKET: _bucket, ...env } = process.env;
   await run('npx', ['sls', 'package', '--stage', 'citest', '--package', out, ...extraArgs], {
-    env: { ...env, AWS_ACCESS_KEY_ID: 'offline', AWS_SECRET_ACCESS_KEY: 'offline', TMPDIR: staging },
-    timeout: 240_000,
+    env: {
+      ...env,
+      ...extraEnv,
+      AWS_ACCESS_KEY_ID: 'offline',
+      AWS_SECRET_ACCESS_KEY: 'offline',
+      TMPDIR: staging,
+    },
+    // 3.5 min measured for one packaging on the shared 2-core machine under load.
+    timeout: 420_000,
   });
   return join(out, 'cloudformation-template-update-stack.json');
 }
@@ -514,8 +524,9 @@ describe('sls package', () => {
       Object.keys(env)
         .filter((name) => name.startsWith('MAGENTO_'))
         .sort(),
-      // MAGENTO_VIEW_XML: the packaged theme files (serverless.viewXml.js), empty without magentoViewXml.
     ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM', 'MAGENTO_VIEW_XML']);
+    // No theme of its own by default: Luma's sizes, and nothing extra in the packages.
+    expect(env.MAGENTO_VIEW_XML).toBe('');
   });
 
   it("bounds the age of consumerScaler's events on every trigger: a stale minute is dropped, not retried", () => {
@@ -946,6 +957,127 @@ describe("each shop's media layout", () => {
     },
     150_000,
   );
+});
+
+describe('sls package: secrets at run time and the shop theme (signing, crypt key and view.xml configured)', () => {
+  // Values a careless change could route into the template: the old keys param and variable, set here on
+  // purpose, must reach nothing the stack ships (template, function environment, packages).
+  const leakedKey = 'leak-0123456789abcdef0123456789abcdef-keys';
+  const secretArn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:m2/citest/image-signing-AbCdEf';
+  const kmsKey = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const themeFile = 'test/fixtures/images/themes/Acme/child/etc/view.xml';
+  let configured: Template;
+  let configuredDir: string;
+
+  beforeAll(async () => {
+    const file = await packageService(
+      [
+        `--param=imageSigningSecret=${secretArn}`,
+        `--param=imageSigningSecretKmsKey=${kmsKey}`,
+        `--param=imageSigningKeys=${leakedKey}`,
+        '--param=magentoHashAlgorithm=hmac-md5',
+        '--param=magentoCryptKeyParameter=/m2/citest/crypt-key',
+        `--param=magentoViewXml=${themeFile}`,
+      ],
+      { IMAGE_SIGNING_KEYS: leakedKey },
+    );
+    configuredDir = dirname(file);
+    configured = JSON.parse(readFileSync(file, 'utf8')) as Template;
+  }, 480_000);
+
+  it('is cfn-lint clean', async () => {
+    const code = await cfnLintCode(join(configuredDir, 'cloudformation-template-update-stack.json'));
+    expect(code & (2 | 4)).toBe(0);
+  });
+
+  it('puts no key value in the template, any function environment or any package', async () => {
+    expect(JSON.stringify(configured)).not.toContain(leakedKey);
+    for (const key of functionKeys) {
+      const env = functionEnv(configured.Resources, `${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`);
+      expect(
+        Object.keys(env).filter((name) => /SIGNING_KEYS$|SECRET_VALUE/.test(name)),
+        key,
+      ).toEqual([]);
+      const { stdout } = await run('unzip', ['-p', join(configuredDir, `${key}.zip`)], {
+        maxBuffer: 512 * 1024 * 1024,
+        encoding: 'latin1',
+      });
+      expect(stdout.includes(leakedKey), key).toBe(false);
+    }
+    expect(functionEnv(configured.Resources, 'ImageServeLambdaFunction')).toMatchObject({
+      IMAGE_SIGNING_SECRET: secretArn,
+      IMAGE_SIGNING_KEYS_TTL_SECONDS: '300',
+      MAGENTO_CRYPT_KEY_PARAMETER: '/m2/citest/crypt-key',
+    });
+  });
+
+  it('lets only imageServe read exactly that secret, and decrypt with its key only via Secrets Manager', () => {
+    expect(configured.Parameters?.ImageSigningSecret?.Default).toBe(secretArn);
+    const policies = Object.entries(configured.Resources).filter(
+      // Other roles may read their own secrets (rollout's token key); none but imageServe's gets this one.
+      ([, r]) =>
+        ['AWS::IAM::Policy', 'AWS::IAM::Role'].includes(r.Type) &&
+        /"ImageSigningSecret"|image-signing/.test(JSON.stringify(r.Properties)),
+    );
+    expect(policies.map(([id]) => id)).toEqual(['ImageServeSigningSecretPolicy']);
+    const policy = configured.Resources.ImageServeSigningSecretPolicy;
+    expect(policy?.Condition).toBe('SignsImageUrls');
+    expect(policy?.Properties.Roles).toEqual([{ Ref: 'ImageServeRole' }]);
+    const document = policy?.Properties.PolicyDocument as { Statement: unknown[] } | undefined;
+    const [read, decrypt] = document?.Statement ?? [];
+    expect(read).toEqual({
+      Sid: 'ReadSigningKeys',
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue'],
+      Resource: { Ref: 'ImageSigningSecret' },
+    });
+    expect(decrypt).toEqual({
+      'Fn::If': [
+        'DecryptsImageSigningSecret',
+        {
+          Sid: 'DecryptSigningKeys',
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: { Ref: 'ImageSigningSecretKmsKey' },
+          Condition: {
+            StringEquals: { 'kms:ViaService': { 'Fn::Sub': `secretsmanager.\${AWS::Region}.amazonaws.com` } },
+          },
+        },
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
+    // Signing off by default: the same policy exists only under its condition.
+    expect(template.Parameters?.ImageSigningSecret?.Default).toBe('');
+    expect(template.Resources.ImageServeSigningSecretPolicy?.Condition).toBe('SignsImageUrls');
+    expect(functionEnv(template.Resources, 'ImageServeLambdaFunction').IMAGE_SIGNING_SECRET).toBe('');
+  });
+
+  it("packs the shop's view.xml with both image functions only, at the path MAGENTO_VIEW_XML names", async () => {
+    for (const key of functionKeys) {
+      const { stdout } = await run('unzip', ['-Z1', join(configuredDir, `${key}.zip`)], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const image = key === 'imageServe' || key === 'imageVariants';
+      expect(stdout.split('\n').includes(themeFile), key).toBe(image);
+    }
+    for (const id of ['ImageServeLambdaFunction', 'ImageVariantsLambdaFunction']) {
+      expect(functionEnv(configured.Resources, id).MAGENTO_VIEW_XML, id).toBe(themeFile);
+    }
+    const { stdout } = await run('unzip', ['-p', join(configuredDir, 'imageServe.zip'), themeFile]);
+    expect(stdout).toBe(readFileSync(themeFile, 'utf8'));
+  });
+
+  it('fails the packaging when a named view.xml is not in the repository', async () => {
+    const failure = await packageService([
+      '--param=magentoViewXml=app/design/frontend/Acme/gone/etc/view.xml',
+    ]).then(
+      () => undefined,
+      (error: { stdout?: string; stderr?: string }) => `${error.stdout ?? ''}${error.stderr ?? ''}`,
+    );
+    expect(failure).toMatch(
+      /magentoViewXml: 'app\/design\/frontend\/Acme\/gone\/etc\/view\.xml' is not a file/,
+    );
+  }, 480_000);
 });
 
 describe('sls package: security scanners', () => {
