@@ -524,8 +524,8 @@ describe('sls package', () => {
       Object.keys(env)
         .filter((name) => name.startsWith('MAGENTO_'))
         .sort(),
+      // MAGENTO_VIEW_XML: the packaged theme files (serverless.viewXml.js), empty without magentoViewXml.
     ).toEqual(['MAGENTO_CRYPT_KEY_PARAMETER', 'MAGENTO_HASH_ALGORITHM', 'MAGENTO_VIEW_XML']);
-    // No theme of its own by default: Luma's sizes, and nothing extra in the packages.
     expect(env.MAGENTO_VIEW_XML).toBe('');
   });
 
