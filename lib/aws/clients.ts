@@ -1,7 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * SDK v3 clients, created once per cold start and reused across warm invocations.
@@ -45,4 +47,20 @@ let codePipeline: CodePipelineClient | undefined;
 export function codePipelineClient(): CodePipelineClient {
   codePipeline ??= new CodePipelineClient({ maxAttempts: 4 });
   return codePipeline;
+}
+
+let secretsManager: SecretsManagerClient | undefined;
+
+/** Secrets Manager (imageServe's URL-signing keys, the rollout's token key). */
+export function secretsManagerClient(): SecretsManagerClient {
+  secretsManager ??= new SecretsManagerClient({ maxAttempts: 3 });
+  return secretsManager;
+}
+
+let ssm: SSMClient | undefined;
+
+/** SSM Parameter Store (Magento's crypt key, a SecureString). */
+export function ssmClient(): SSMClient {
+  ssm ??= new SSMClient({ maxAttempts: 3 });
+  return ssm;
 }

@@ -1,5 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { secretsManagerClient } from '../aws/clients.ts';
 import { traced } from '../observability/tracer.ts';
 import { ImageError } from './errors.ts';
 
@@ -63,14 +64,6 @@ export interface SecretsManagerSigningKeySourceOptions {
   readonly now?: () => number;
 }
 
-let defaultClient: SecretsManagerClient | undefined;
-
-/** The Secrets Manager client created once per cold start (traced) and shared by every source given none. */
-function secretsManagerClient(): SecretsManagerClient {
-  defaultClient ??= traced(new SecretsManagerClient({ maxAttempts: 3 }));
-  return defaultClient;
-}
-
 /**
  * A {@link SigningKeySource} over a Secrets Manager secret read with Powertools' SecretsProvider. The TTL
  * is kept here rather than in Powertools' cache so the clock can be passed in (Powertools reads the wall
@@ -85,7 +78,7 @@ export function createSecretsManagerSigningKeySource(
   const { secretId } = options;
   const ttlMs = options.ttlMs ?? 300_000;
   const now = options.now ?? Date.now;
-  const provider = new SecretsProvider({ awsSdkV3Client: options.client ?? secretsManagerClient() });
+  const provider = new SecretsProvider({ awsSdkV3Client: options.client ?? traced(secretsManagerClient()) });
   let cached: { keys: readonly string[]; expires: number } | undefined;
   let inFlight: Promise<readonly string[]> | undefined;
 

@@ -1,6 +1,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { secretsManagerClient } from '../aws/clients.ts';
 import { parseEnv } from '../config/env.ts';
 import { RolloutError } from './errors.ts';
 
@@ -34,14 +35,6 @@ export interface SecretsManagerTokenKeyOptions {
   /** How long a read key is reused, in seconds; default 300 (a rotation is picked up within it). */
   readonly maxAgeSeconds?: number;
   readonly client?: SecretsManagerClient;
-}
-
-let defaultClient: SecretsManagerClient | undefined;
-
-/** The Secrets Manager client created once per cold start, shared by every source given none. */
-function secretsManagerClient(): SecretsManagerClient {
-  defaultClient ??= new SecretsManagerClient({ maxAttempts: 3 });
-  return defaultClient;
 }
 
 /**

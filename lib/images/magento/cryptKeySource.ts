@@ -1,4 +1,5 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { ssmClient } from '../../aws/clients.ts';
 import { traced } from '../../observability/tracer.ts';
 import { CryptKeyError } from './errors.ts';
 
@@ -24,14 +25,6 @@ export interface SsmCryptKeySourceOptions {
   readonly now?: () => number;
 }
 
-let defaultClient: SSMClient | undefined;
-
-/** The SSM client created once per cold start (traced) and shared by every source that is given none. */
-function ssmClient(): SSMClient {
-  defaultClient ??= traced(new SSMClient({ maxAttempts: 3 }));
-  return defaultClient;
-}
-
 /**
  * A {@link CryptKeySource} over an SSM SecureString (decrypted with its KMS key), cached for `ttlMs`.
  * Concurrent callers share one read; a failed read is not cached, so the next call retries it.
@@ -45,7 +38,7 @@ export function createSsmCryptKeySource(options: SsmCryptKeySourceOptions): Cryp
   }
   const ttlMs = options.ttlMs ?? 300_000;
   const now = options.now ?? Date.now;
-  const client = options.client ?? ssmClient();
+  const client = options.client ?? traced(ssmClient());
   let cached: { value: string; expires: number } | undefined;
   let inFlight: Promise<string> | undefined;
 
