@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { connect, createServer, type Socket } from 'node:net';
 import { z } from 'zod';
+import { tcpPassThrough } from './tcpPassThrough.ts';
 
 /**
  * The cluster endpoint clients use, in front of kube-apiserver: a TCP pass-through (TLS ends at
@@ -19,7 +19,6 @@ const settings = z
   .parse(process.env);
 
 const ca = readFileSync(settings.M2_PROXY_CA);
-const sockets = new Set<Socket>();
 
 function backendReady(): Promise<boolean> {
   return new Promise((resolve) => {
@@ -36,15 +35,7 @@ function backendReady(): Promise<boolean> {
   });
 }
 
-const server = createServer((client) => {
-  const upstream = connect(settings.M2_PROXY_BACKEND_PORT, '127.0.0.1');
-  sockets.add(client);
-  client.on('close', () => sockets.delete(client));
-  client.pipe(upstream).pipe(client);
-  // A dying apiserver resets its connections: pass the reset on, so clients see ECONNRESET.
-  upstream.on('error', () => client.resetAndDestroy());
-  client.on('error', () => upstream.destroy());
-});
+const server = tcpPassThrough(settings.M2_PROXY_BACKEND_PORT);
 
 let listening = false;
 let switching = false;
@@ -70,10 +61,3 @@ async function follow(): Promise<void> {
 
 setInterval(() => void follow(), 200);
 void follow();
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
-  });
-}

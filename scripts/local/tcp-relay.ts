@@ -1,5 +1,5 @@
-import { connect, createServer, type Socket } from 'node:net';
 import { z } from 'zod';
+import { tcpPassThrough } from './tcpPassThrough.ts';
 
 /**
  * A TCP relay from an address pods reach (the pod bridge's gateway) to a server that listens on
@@ -16,17 +16,7 @@ const settings = z
   })
   .parse(process.env);
 
-const sockets = new Set<Socket>();
-
-const server = createServer((client) => {
-  const upstream = connect(settings.M2_RELAY_TARGET_PORT, '127.0.0.1');
-  sockets.add(client);
-  client.on('close', () => sockets.delete(client));
-  client.pipe(upstream).pipe(client);
-  // Either side failing ends both, with a reset towards the pod so it does not wait for a reply.
-  upstream.on('error', () => client.resetAndDestroy());
-  client.on('error', () => upstream.destroy());
-});
+const server = tcpPassThrough(settings.M2_RELAY_TARGET_PORT);
 
 server.listen(settings.M2_RELAY_LISTEN_PORT, settings.M2_RELAY_LISTEN_HOST, () => {
   console.log(
@@ -34,10 +24,3 @@ server.listen(settings.M2_RELAY_LISTEN_PORT, settings.M2_RELAY_LISTEN_HOST, () =
     `relaying ${settings.M2_RELAY_LISTEN_HOST}:${settings.M2_RELAY_LISTEN_PORT} -> 127.0.0.1:${settings.M2_RELAY_TARGET_PORT}`,
   );
 });
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.on(signal, () => {
-    for (const socket of sockets) socket.destroy();
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 1000).unref();
-  });
-}
