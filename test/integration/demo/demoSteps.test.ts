@@ -8,7 +8,7 @@ import { functionSettings } from '../../../scripts/demo/functionEnv.ts';
 import { runImages } from '../../../scripts/demo/images.ts';
 import { LambdaHost } from '../../../scripts/demo/lambdaHost.ts';
 import { formatTotals } from '../../../scripts/demo/report.ts';
-import { runRelease } from '../../../scripts/demo/rollouts.ts';
+import { rolloutTokenSecret, runRelease } from '../../../scripts/demo/rollouts.ts';
 import { adminApps } from '../../../scripts/demo/shop.ts';
 import { runStorefront } from '../../../scripts/demo/storefront.ts';
 import { localDir } from '../../../scripts/local/proc.ts';
@@ -24,10 +24,14 @@ const namespace = shopNamespace();
 const hosts: LambdaHost[] = [];
 let logDir = '';
 
-function host(name: 'imageVariants' | 'imageServe' | 'rollout', tally: MetricTally): LambdaHost {
+function host(
+  name: 'imageVariants' | 'imageServe' | 'rollout',
+  tally: MetricTally,
+  env: Record<string, string> = {},
+): LambdaHost {
   const settings = functionSettings(name);
   const h = new LambdaHost(name, {
-    env: settings.env,
+    env: { ...settings.env, ...env },
     timeoutMs: settings.timeoutMs,
     memoryMb: settings.memoryMb,
     logDir,
@@ -119,7 +123,8 @@ describe('the demo steps on the embedded environment', () => {
     // Prepare
     const tally = new MetricTally();
     const options = {
-      host: host('rollout', tally),
+      // The continuation-token key, as `npm run demo` gives it (the stage param rolloutTokenSecret in AWS).
+      host: host('rollout', tally, { ROLLOUT_TOKEN_SECRET_ARN: await rolloutTokenSecret() }),
       tally,
       apps: adminApps(),
       namespace,
