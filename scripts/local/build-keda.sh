@@ -47,12 +47,25 @@ ensure_src() {
   (cd "$SRC" && go mod download)
 }
 
+# keda-adapter serves its own /metrics on ":<--port>", every interface, with no flag to choose the
+# address; the embedded environment listens only on 127.0.0.1 and its pod bridge, so the copy binds
+# it to loopback. One line, checked: a KEDA version without that line stops the build here.
+patch_src() {
+  local main="$SRC/cmd/adapter/main.go"
+  local from='metricsBindAddress := fmt.Sprintf(":%v", metricsAPIServerPort)'
+  local to='metricsBindAddress := fmt.Sprintf("127.0.0.1:%v", metricsAPIServerPort) // m2: loopback only'
+  grep -qF "$to" "$main" && return
+  grep -qF "$from" "$main" || { log "cmd/adapter/main.go has no metrics bind line to patch (KEDA $KEDA_VERSION)"; exit 1; }
+  log "binding keda-adapter's /metrics to 127.0.0.1"
+  sed -i "s|$from|$to|" "$main"
+}
+
 # name in $BIN, the package under cmd/, and the file an earlier hand-made build of the same
 # source left beside src/ (reused rather than rebuilt: same source, same toolchain).
 build_one() {
-  local name="$1" pkg="$2" earlier="$WORK/$3"
+  local name="$1" pkg="$2" earlier="${3:+$WORK/$3}"
   [[ -x "$BIN/$name" ]] && { log "$name $KEDA_VERSION cached"; return; }
-  if [[ -x "$earlier" ]]; then
+  if [[ -n "$earlier" && -x "$earlier" ]]; then
     cp "$earlier" "$BIN/$name.tmp" && mv "$BIN/$name.tmp" "$BIN/$name"
     log "$name taken from $earlier"
     return
@@ -69,7 +82,9 @@ build_one() {
 
 t0=$SECONDS
 ensure_src
+patch_src
 build_one keda-operator operator keda-operator
-build_one keda-adapter adapter keda-adapter
+# Not the adapter: a hand-made build predates patch_src.
+build_one keda-adapter adapter
 log "KEDA $KEDA_VERSION ready in $BIN ($((SECONDS - t0)) s)"
 echo "$BIN"

@@ -129,8 +129,8 @@ function writeConfigs(pki: ClusterPki): void {
   write('kwok.yaml', stages);
 }
 
-/** Status code of an admin GET against the cluster endpoint (throws when it does not answer). */
-function adminGet(
+/** Status and body of an admin GET against the cluster endpoint, or `base` (throws when it does not answer). */
+export function adminGet(
   pki: ClusterPki,
   path: string,
   base = apiserverUrl,

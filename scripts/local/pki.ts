@@ -99,6 +99,25 @@ export function clientCert(pki: ClusterPki, dir: string, name: string, subject: 
 }
 
 /**
+ * A certificate for a server that also dials its peers with it (KEDA's operator and metrics server
+ * share one for HTTPS and their mutual-TLS gRPC), signed by the cluster CA, made once and kept.
+ */
+export function servingClientCert(
+  pki: ClusterPki,
+  dir: string,
+  name: string,
+  subject: Subject,
+  sans: readonly string[],
+): CertPair {
+  mkdirSync(dir, { recursive: true });
+  const extensions = serverExtensions(sans).replace(
+    'extendedKeyUsage=serverAuth',
+    'extendedKeyUsage=serverAuth,clientAuth',
+  );
+  return signedCert(dir, name, pki.ca, subject, extensions);
+}
+
+/**
  * Creates (once) a CA, server certificates for the apiserver and the EKS-auth webhook, client
  * certificates for each control-plane component, and the service-account signing key pair.
  * Existing files are kept, so restarts reuse the same CA and tokens stay valid.

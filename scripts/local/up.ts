@@ -2,6 +2,7 @@ import { awsEnv, upAws } from './aws.ts';
 import { codePipelineEnv, upCodePipeline } from './codepipeline.ts';
 import { writeEnvFile } from './env.ts';
 import { upK8s } from './k8s.ts';
+import { kedaEnabled, kedaRunning, upKeda } from './keda.ts';
 import { upMariadb } from './mariadb.ts';
 import { upMotoBridge } from './moto-bridge.ts';
 import { realNodesEnabled, realNodesRunning, upNodes } from './nodes.ts';
@@ -20,7 +21,15 @@ export async function up(): Promise<Record<string, string>> {
     (realNodesEnabled() || realNodesRunning()) && process.env.M2_SKIP_K8S !== '1'
       ? { ...(await upNodes()), ...(await upMotoBridge()), ...(await upMariadb()) }
       : {};
-  const vars: Record<string, string> = { ...awsEnv, ...codePipelineEnv, ...k8sVars, ...nodeVars };
+  // M2_KEDA=1 adds real KEDA (issue 16); it needs the pod bridge, so after the nodes. Kept on like them.
+  const kedaVars = (kedaEnabled() || kedaRunning()) && process.env.M2_SKIP_K8S !== '1' ? await upKeda() : {};
+  const vars: Record<string, string> = {
+    ...awsEnv,
+    ...codePipelineEnv,
+    ...k8sVars,
+    ...nodeVars,
+    ...kedaVars,
+  };
   writeEnvFile(vars);
   return vars;
 }
