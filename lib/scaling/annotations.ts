@@ -23,6 +23,13 @@ export const targetAnnotations = {
   fallbackAfterReads: `${prefix}/fallback-after-reads`,
 } as const;
 
+/**
+ * Set by the rollout on a consumer Deployment for its quiet migration window, to the release id:
+ * while it is there the scaler leaves the replicas where the rollout put them (and says so in an
+ * Event). Under the rollout's own prefix, the only annotations its admission policy lets it write.
+ */
+export const pausedByRolloutAnnotation = 'rollout.m2-eks-pipeline.io/scaler-paused';
+
 /** Written by the scaler: its memory between invocations (no database). */
 export const stateAnnotations = {
   /** JSON: counters and timestamps the policy needs (see state.ts). */

@@ -4,7 +4,7 @@ import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { DiscoveryError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
-import { parseScalingTarget, type ScalingTarget } from './target.ts';
+import { parseScalingTarget, type ScalingTarget, type TargetParse } from './target.ts';
 
 /**
  * Finds the scaling targets in every namespace by label. A Deployment with a malformed
@@ -27,6 +27,8 @@ export async function discoverTargets(
     const parsed = parseScalingTarget(deployment);
     if (parsed.kind === 'target') {
       targets.push(parsed.target);
+    } else if (parsed.kind === 'held-by-rollout') {
+      await tellHeld(cluster, parsed, telemetry);
     } else if (parsed.kind === 'paused') {
       telemetry.log.info('scaling target paused', {
         namespace: parsed.ref.namespace,
@@ -53,4 +55,32 @@ export async function discoverTargets(
     }
   }
   return targets;
+}
+
+/**
+ * A target the rollout holds for its quiet migration window: not scaled, and said so on the
+ * Deployment (a Normal Event `PausedByRollout` naming the release), so an operator who sees a
+ * consumer at 0 with a backlog knows why and whose window it is.
+ */
+async function tellHeld(
+  cluster: ClusterClient,
+  held: Extract<TargetParse, { kind: 'held-by-rollout' }>,
+  telemetry: { readonly log: Log; readonly events: EventRecorder },
+): Promise<void> {
+  telemetry.log.info('scaling target held by a rollout', {
+    namespace: held.ref.namespace,
+    deployment: held.ref.name,
+    release: held.release,
+    replicas: held.replicas,
+  });
+  await telemetry.events.record(
+    cluster,
+    { ...held.ref, ...(held.uid === undefined ? {} : { uid: held.uid }) },
+    {
+      type: 'Normal',
+      reason: 'PausedByRollout',
+      message: `paused by rollout ${held.release}: replicas held at ${held.replicas} during its migration window`,
+    },
+    telemetry.log,
+  );
 }

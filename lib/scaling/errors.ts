@@ -101,3 +101,17 @@ export class UnknownTriggerError extends ScalingError {
     this.detailType = detailType;
   }
 }
+
+/**
+ * A rollout paused the target (its quiet migration window) after this pass discovered it: the
+ * fresh read before the write saw the annotation, so nothing was written. Not a failure.
+ */
+export class HeldByRolloutError extends ScalingError {
+  readonly release: string;
+
+  constructor(target: { namespace: string; name: string }, release: string) {
+    super(`${target.namespace}/${target.name} is paused by rollout ${release}; not scaled`);
+    this.name = 'HeldByRolloutError';
+    this.release = release;
+  }
+}

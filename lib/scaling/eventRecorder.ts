@@ -12,7 +12,12 @@ export interface EventSubject extends ObjectRef {
 }
 
 /** Why the scaler tells a Deployment's story; stable names dashboards and `kubectl get events --field-selector reason=` rely on. */
-type ScalerEventReason = 'ScaledUp' | 'ScaledDown' | 'QueueUnreadable' | 'AnnotationInvalid';
+type ScalerEventReason =
+  | 'ScaledUp'
+  | 'ScaledDown'
+  | 'QueueUnreadable'
+  | 'AnnotationInvalid'
+  | 'PausedByRollout';
 
 export interface ScalerEvent {
   readonly type: 'Normal' | 'Warning';

@@ -4,7 +4,7 @@ import { withFields } from '../observability/telemetry.ts';
 import { targetAnnotations } from './annotations.ts';
 import { backlogShares } from './backlogShare.ts';
 import { discoverTargets } from './discovery.ts';
-import { QueueReadError, type QueueReadFailure } from './errors.ts';
+import { HeldByRolloutError, QueueReadError, type QueueReadFailure } from './errors.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
 import type { QueueDepth, QueueSignals } from './queueSignals.ts';
 import { reconcileTarget, type TargetOutcome, type TargetReconcileDeps } from './reconcileTarget.ts';
@@ -80,7 +80,8 @@ export async function reconcilePass(
       queue: target.queueUrl,
     });
     try {
-      const outcome = await reconcileTarget(target, reading, settings, { ...deps, log });
+      const outcome = await reconcileUnlessHeld(target, reading, settings, { ...deps, log });
+      if (outcome === undefined) return;
       outcomes.push(outcome);
       const failure = failureByUrl.get(target.queueUrl);
       if (failure !== undefined) await tellUnreadable(target, failure, outcome, { ...deps, log });
@@ -94,6 +95,22 @@ export async function reconcilePass(
     failures,
     active: outcomes.some((o) => o.decision.active),
   };
+}
+
+/** Reconciles one target; undefined when a rollout paused it since discovery (nothing written). */
+async function reconcileUnlessHeld(
+  target: ScalingTarget,
+  reading: QueueReading | undefined,
+  settings: PolicySettings,
+  deps: TargetReconcileDeps,
+): Promise<TargetOutcome | undefined> {
+  try {
+    return await reconcileTarget(target, reading, settings, deps);
+  } catch (error) {
+    if (!(error instanceof HeldByRolloutError)) throw error;
+    deps.log.info('scaling target held by a rollout', { release: error.release });
+    return undefined;
+  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { ConflictError } from '../k8s/errors.ts';
 import { writeScale } from '../k8s/scale.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
-import { TooManyConflictsError } from './errors.ts';
+import { pausedByRolloutAnnotation } from './annotations.ts';
+import { HeldByRolloutError, TooManyConflictsError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
 import {
   type Decision,
@@ -57,6 +58,9 @@ export async function reconcileTarget(
   let initial: number | undefined;
   for (let conflicts = 0; ; conflicts++) {
     const deployment = await readDeployment(deps.cluster, ref);
+    // Paused by a rollout since discovery: its window wins over this pass's decision.
+    const heldBy = deployment.metadata?.annotations?.[pausedByRolloutAnnotation];
+    if (heldBy !== undefined && heldBy !== '') throw new HeldByRolloutError(target, heldBy);
     const current = deployment.spec?.replicas ?? 1;
     // Reported as the change this reconcile made, even when a retry finds its own write done.
     initial ??= current;

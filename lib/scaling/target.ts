@@ -1,6 +1,6 @@
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ObjectRef } from '../k8s/objectRef.ts';
-import { targetAnnotations } from './annotations.ts';
+import { pausedByRolloutAnnotation, targetAnnotations } from './annotations.ts';
 import { TargetAnnotationError } from './errors.ts';
 
 /** What one consumer Deployment declares about its own scaling. */
@@ -47,6 +47,14 @@ export interface ScalingTarget extends ObjectRef {
 export type TargetParse =
   | { readonly kind: 'target'; readonly target: ScalingTarget }
   | { readonly kind: 'paused'; readonly ref: ObjectRef }
+  /** The rollout's quiet migration window: replicas stay where the rollout put them until it ends. */
+  | {
+      readonly kind: 'held-by-rollout';
+      readonly ref: ObjectRef;
+      readonly uid?: string;
+      readonly release: string;
+      readonly replicas: number;
+    }
   | {
       readonly kind: 'invalid';
       readonly ref: ObjectRef;
@@ -93,6 +101,17 @@ export function parseScalingTarget(deployment: V1Deployment): TargetParse {
     error: new TargetAnnotationError(ref.namespace, ref.name, annotation, problem),
   });
 
+  // Before any other check: a window the rollout holds is honoured even on a malformed target.
+  const release = annotations[pausedByRolloutAnnotation];
+  if (release !== undefined && release !== '') {
+    return {
+      kind: 'held-by-rollout',
+      ref,
+      ...(uid === undefined ? {} : { uid }),
+      release,
+      replicas: deployment.spec?.replicas ?? 1,
+    };
+  }
   const paused = pausedOf(annotations);
   if (!paused.ok) return invalid(paused);
   if (paused.value) return { kind: 'paused', ref };
