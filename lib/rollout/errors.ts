@@ -70,12 +70,15 @@ export class TargetFailedError extends RolloutError {
   }
 }
 
-/** Someone else changed a target during the rollout; it is left as they made it. */
+/**
+ * Someone else changed a target during the rollout; what they changed is kept (the rollback restores
+ * only the containers still on the release's image).
+ */
 export class ExternalEditError extends RolloutError {
   readonly target: string;
 
   constructor(target: string, detail: string) {
-    super(`${target} was changed by someone else during the rollout (${detail}); left as it is`);
+    super(`${target} was changed by someone else during the rollout (${detail}); their change is kept`);
     this.name = 'ExternalEditError';
     this.target = target;
   }

@@ -560,7 +560,7 @@ function rollbackReport(run: RolloutRun): string {
     ...(rolledBack.length === 0
       ? []
       : [
-          `Rolled back to the recorded templates: ${rolledBack.map((t) => targetName(namespace, t)).join(', ')}.`,
+          `Rolled back to the recorded images: ${rolledBack.map((t) => targetName(namespace, t)).join(', ')}.`,
         ]),
     ...(notRolledBack.length === 0
       ? []

@@ -13,7 +13,7 @@ import {
   RolloutError,
   TargetFailedError,
 } from './errors.ts';
-import { imageRepository, releaseImages, withReleaseImage } from './imageRef.ts';
+import { imageRepository, releaseImages } from './imageRef.ts';
 import { rollbackOrder } from './machine.ts';
 import {
   blueGreenEnabled,
@@ -22,11 +22,13 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
+import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
+import { notRestoredReason, restoredImages, restorePlan } from './restorePlan.ts';
 import { clip, handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
 import {
   listConsumerDeployments,
   readTarget,
-  recordedTemplate,
+  recordedImages,
   rolloutAnnotations,
   type TargetSnapshot,
   targetName,
@@ -77,13 +79,15 @@ async function preflight(run: RolloutRun): Promise<'done'> {
   if (image === undefined)
     throw new PreflightError('the web Deployment runs no container to take the repository from');
   const repository = imageRepository(image);
-  // The image before this release: from the template recorded for it when there is one, so a
-  // retried first invocation (web already on the new image) reports the same previousImage.
+  // The image before this release: from the images recorded for it when there are, so a retried
+  // first invocation (web already on the new image) reports the same previousImage.
   const previousImage =
     state.previousImage ??
     webSnapshots.flatMap((s) => {
-      const recorded = recordedTemplate(s);
-      return releaseImages(recorded?.release === state.release ? recorded.template : s.template, repository);
+      const recorded = recordedImages(s, repository);
+      return recorded?.release === state.release
+        ? imagesIn(recorded.images)
+        : releaseImages(s.template, repository);
     })[0];
   const consumers = params.targets.consumers ?? (await listConsumerDeployments(cluster, params.namespace));
   const targets: TargetRef[] =
@@ -110,17 +114,22 @@ async function preflight(run: RolloutRun): Promise<'done'> {
       if (s.annotations[rolloutAnnotations.release] === `${state.release}-rolled-back`) {
         throw new PreflightError(`release ${state.release} was already rolled back on ${name}`);
       }
-      if (recordedTemplate(s)?.release === state.release) return undefined;
+      if (recordedImages(s, repository)?.release === state.release) return undefined;
       if (s.annotations[rolloutAnnotations.release] === state.release) {
-        throw new PreflightError(`${name} runs release ${state.release} but has no template recorded for it`);
+        throw new PreflightError(`${name} runs release ${state.release} but has no images recorded for it`);
       }
-      if (releaseImages(s.template, repository).length === 0) {
+      const images = containerImagesOf(s.template, repository);
+      if (imagesIn(images).length === 0) {
         throw new PreflightError(`${name} runs no container of ${repository}`);
       }
+      // Only the images: a whole template would have to be written back whole, over others' edits.
       return {
-        annotations: {
-          [rolloutAnnotations.recorded]: JSON.stringify({ release: state.release, template: s.template }),
-        },
+        annotations: { [rolloutAnnotations.recorded]: recordValue(state.release, images) },
+        // A whole-template record of an earlier release is stale now, and the largest annotation.
+        ...(rolloutAnnotations.recordedTemplate in s.annotations
+          ? { removeAnnotations: [rolloutAnnotations.recordedTemplate] }
+          : {}),
+        condition: 'object',
       };
     });
   }
@@ -259,18 +268,22 @@ async function rollForward(
           `release ${release} was already rolled back on ${name}; it is never re-applied`,
         );
       }
-      const recorded = recordedTemplate(s);
+      const recorded = recordedImages(s, repository);
       if (recorded?.release !== release)
-        throw new RolloutError(`${name} has no template recorded for ${release}`);
-      if (JSON.stringify(recorded.template) !== JSON.stringify(s.template)) {
-        throw new ExternalEditError(name, 'its template changed after preflight');
+        throw new RolloutError(`${name} has no images recorded for ${release}`);
+      // Other edits since preflight (env, resources…) are kept: only the images are written.
+      const current = containerImagesOf(s.template, repository);
+      if (!sameImages(recorded.images, current)) {
+        throw new ExternalEditError(name, 'its images changed after preflight');
       }
       return {
         annotations: {
           [rolloutAnnotations.release]: release,
           [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollout ${release}: ${image}`,
         },
-        template: withReleaseImage(s.template, repository, image).template,
+        images: allRunning(current, image),
+        // The decision rests on annotations that may be absent (no test can say so): the whole object.
+        condition: 'object',
       };
     });
     if (!run.state.patched.some((p) => p.kind === ref.kind && p.name === ref.name)) {
@@ -303,7 +316,11 @@ async function rollForward(
 const restoreAttempts = 4;
 const restoreBackoffMs = 1000;
 
-/** Writes a target's recorded template back; 'restored', or why it was not. */
+/**
+ * Writes a target's recorded images back, each only where the container still runs the image the
+ * release wrote (a `test` on it): 'restored', or why not (wholly). A container someone else changed
+ * meanwhile keeps their image, and nothing else of the template is written.
+ */
 async function restoreTarget(run: RolloutRun, ref: TargetRef): Promise<'restored' | { reason: string }> {
   const { cluster } = run.ports;
   const { namespace } = run.params;
@@ -311,21 +328,40 @@ async function restoreTarget(run: RolloutRun, ref: TargetRef): Promise<'restored
   const release = run.state.release;
   const rolledBack = `${release}-rolled-back`;
   const name = targetName(namespace, ref);
+  let reason: string | undefined;
   await updateTarget(cluster, namespace, ref, (s) => {
-    if (s.annotations[rolloutAnnotations.release] === rolledBack) return undefined;
-    assertOurs(run, s, image, repository);
-    const recorded = recordedTemplate(s);
-    if (recorded?.release !== release) throw new GiveUpError(`no template recorded for ${release}`);
+    const marked = s.annotations[rolloutAnnotations.release];
+    if (marked !== release && marked !== rolledBack) {
+      throw new ExternalEditError(name, `release annotation is ${marked ?? 'absent'}`);
+    }
+    const recorded = recordedImages(s, repository);
+    if (recorded?.release !== release) throw new GiveUpError(`no images recorded for ${release}`);
+    // Rolled back already (a resumed rollback): nothing is written again, only told.
+    const plan = restorePlan(
+      recorded.images,
+      containerImagesOf(s.template),
+      marked === release ? image : undefined,
+    );
+    reason = notRestoredReason(plan);
+    const images = restoredImages(plan);
+    if (imagesIn(images).length === 0) return undefined;
     return {
       annotations: {
         [rolloutAnnotations.release]: rolledBack,
         [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollback of ${release}`,
       },
-      template: recorded.template,
+      images,
+      // The release annotation and each image written are tested; the controller's status updates
+      // during the failing rollout do not stop the rollback.
+      expectAnnotations: { [rolloutAnnotations.release]: release },
+      condition: 'tested-paths',
     };
   });
-  run.ports.log.info('target rolled back', { jobId: run.job.id, target: name });
-  return 'restored';
+  run.ports.log.info(reason === undefined ? 'target rolled back' : 'target not wholly rolled back', {
+    jobId: run.job.id,
+    target: name,
+  });
+  return reason === undefined ? 'restored' : { reason: clip(reason, 200) };
 }
 
 /** A restore that no retry can make succeed. */
@@ -418,7 +454,7 @@ async function waitRestored(run: RolloutRun, ref: TargetRef): Promise<'complete'
       rolledBack: run.state.rolledBack.filter((r) => !sameRef(ref)(r)),
       notRolledBack: [
         ...run.state.notRolledBack,
-        { ref, reason: clip(`recorded template restored, but ${error.reason}`, 200) },
+        { ref, reason: clip(`recorded images restored, but ${error.reason}`, 200) },
       ],
     };
     return 'failed';

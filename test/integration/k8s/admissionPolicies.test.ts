@@ -10,12 +10,13 @@ import {
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCronJob } from '../../../lib/k8s/cronJobs.ts';
-import { patchDeployment, readDeployment } from '../../../lib/k8s/deployments.ts';
+import { jsonPatchDeployment, patchDeployment, readDeployment } from '../../../lib/k8s/deployments.ts';
 import { ForbiddenError } from '../../../lib/k8s/errors.ts';
 import { createJob } from '../../../lib/k8s/jobs.ts';
 import { writeScale } from '../../../lib/k8s/scale.ts';
 import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
 import { migrationJob, migrationJobName } from '../../../lib/rollout/migration.ts';
+import { allRunning, containerImagesOf, recordValue } from '../../../lib/rollout/recordedImages.ts';
 import { rolloutAnnotations, updateTarget } from '../../../lib/rollout/targets.ts';
 import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
 import { writeScalerState } from '../../../lib/scaling/stateWrite.ts';
@@ -63,6 +64,13 @@ describe('admission policies on the functions’ own identities', () => {
   let rollout: TestCluster;
   const namespace = `m2-admission-${randomBytes(3).toString('hex')}`;
   const ref = (name: string) => ({ namespace, name });
+  /** Writes web's whole pod template, edited, as m2:rollout: a write the rollout itself never makes. */
+  const writeWebTemplate = async (edit: (template: V1PodTemplateSpec) => V1PodTemplateSpec) => {
+    const current = (await readDeployment(rollout, ref(web.name))).spec?.template ?? {};
+    return jsonPatchDeployment(rollout, ref(web.name), [
+      { op: 'replace', path: '/spec/template', value: edit(current) },
+    ]);
+  };
 
   beforeAll(async () => {
     admin = await adminCluster();
@@ -209,10 +217,11 @@ describe('admission policies on the functions’ own identities', () => {
         await updateTarget(rollout, namespace, target, (s) => ({
           annotations: {
             [rolloutAnnotations.release]: 'r1',
-            [rolloutAnnotations.recorded]: JSON.stringify({ release: 'r1', template: s.template }),
+            [rolloutAnnotations.recorded]: recordValue('r1', containerImagesOf(s.template, repository)),
             [rolloutAnnotations.changeCause]: `m2-eks-pipeline rollout r1: ${release}`,
           },
-          template: withReleaseImage(s.template, repository, release).template,
+          images: allRunning(containerImagesOf(s.template, repository), release),
+          condition: 'object',
         }));
       }
 
@@ -240,7 +249,8 @@ describe('admission policies on the functions’ own identities', () => {
       // Act
       const refused = await refusal(
         updateTarget(rollout, namespace, web, (s) => ({
-          template: withReleaseImage(s.template, repository, 'evil.example/magento:2.4.8').template,
+          images: allRunning(containerImagesOf(s.template, repository), 'evil.example/magento:2.4.8'),
+          condition: 'object',
         })),
       );
 
@@ -257,12 +267,9 @@ describe('admission policies on the functions’ own identities', () => {
     ])('refuses a change of the containers’ %s along with the image', async (_field, edit) => {
       // Act
       const refused = await refusal(
-        updateTarget(rollout, namespace, web, (s) => ({
-          template: editFirstContainer(
-            withReleaseImage(s.template, repository, `${repository}:2.4.9`).template,
-            edit,
-          ),
-        })),
+        writeWebTemplate((template) =>
+          editFirstContainer(withReleaseImage(template, repository, `${repository}:2.4.9`).template, edit),
+        ),
       );
 
       // Assess
@@ -273,16 +280,11 @@ describe('admission policies on the functions’ own identities', () => {
     it('refuses a change outside the containers: volumes, labels, replicas', async () => {
       // Act
       const volumes = await refusal(
-        updateTarget(rollout, namespace, web, (s) => ({
-          template: {
-            ...s.template,
-            spec: {
-              ...(s.template.spec ?? { containers: [] }),
-              volumes: [
-                ...(s.template.spec?.volumes ?? []),
-                { name: 's', secret: { secretName: 'm2-secrets' } },
-              ],
-            },
+        writeWebTemplate((template) => ({
+          ...template,
+          spec: {
+            ...(template.spec ?? { containers: [] }),
+            volumes: [...(template.spec?.volumes ?? []), { name: 's', secret: { secretName: 'm2-secrets' } }],
           },
         })),
       );

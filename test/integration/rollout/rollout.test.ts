@@ -176,7 +176,7 @@ describe('rollout on the embedded stack, as m2:rollout', () => {
       if (marker !== 'never-ready') expect(recorded?.body.failureDetails?.message).toMatch(/pod m2-http-/);
       // What the report says happened is what happened: web is back, nothing else was touched.
       expect(recorded?.body.failureDetails?.message).toMatch(
-        new RegExp(`Rolled back to the recorded templates: ${namespace}/deployment/m2-http\\.$`),
+        new RegExp(`Rolled back to the recorded images: ${namespace}/deployment/m2-http\\.$`),
       );
       expect(recorded?.body.failureDetails?.message).not.toMatch(/rollback failed|NOT rolled back/);
       expect(templateOf(namespace, 'deployment', 'm2-http')).toEqual(before.web);

@@ -59,7 +59,7 @@ afterAll(() => {
 
 describe('rollout safety on the embedded stack, as m2:rollout', () => {
   it('refuses tampered, foreign and replayed continuations with a failure report, changing nothing in the cluster', async () => {
-    // Prepare: a release hands over after preflight (recorded templates, Lease held) and again
+    // Prepare: a release hands over after preflight (recorded images, Lease held) and again
     // from its continuation; the first token is now an older one.
     const namespace = await newShop();
     const params = { namespace, imageTag: '2.4.9', migrate: 'never' };

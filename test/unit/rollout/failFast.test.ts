@@ -38,7 +38,7 @@ describe('runRollout when the new image cannot run', () => {
       // The report says what happened, and only that: the failing pods being replaced by the
       // rollback are not judged as the rollback's own (the demo once printed "rollback failed" too).
       const message = failureOf(shop, `release-${run}`) ?? '';
-      expect(message).toMatch(/Rolled back to the recorded templates: shop-a\/deployment\/m2-http\.$/);
+      expect(message).toMatch(/Rolled back to the recorded images: shop-a\/deployment\/m2-http\.$/);
       expect(message).not.toMatch(/rollback failed|NOT rolled back/);
     },
   );

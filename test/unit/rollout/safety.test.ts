@@ -375,7 +375,7 @@ describe('rollback per target', () => {
     expect(result.outcome).toBe('failed');
     expect(allImages(shop).web).toEqual([oldImage, oldImage]);
     expect(failureOf(shop, 'continuation-1')).toMatch(
-      /Rolled back to the recorded templates: shop-a\/deployment\/m2-consumer-media, shop-a\/deployment\/m2-consumer-export, shop-a\/deployment\/m2-http\.$/,
+      /Rolled back to the recorded images: shop-a\/deployment\/m2-consumer-media, shop-a\/deployment\/m2-consumer-export, shop-a\/deployment\/m2-http\.$/,
     );
   });
 
@@ -410,10 +410,10 @@ describe('rollback per target', () => {
       ],
     });
     expect(message).toMatch(
-      /Rolled back to the recorded templates: shop-a\/deployment\/m2-consumer-media, shop-a\/deployment\/m2-consumer-export\./,
+      /Rolled back to the recorded images: shop-a\/deployment\/m2-consumer-media, shop-a\/deployment\/m2-consumer-export\./,
     );
     expect(message).toMatch(/NOT rolled back: shop-a\/deployment\/m2-http \(.*forbidden/);
-    expect(message).not.toMatch(/recorded templates: [^.]*m2-http/);
+    expect(message).not.toMatch(/recorded images: [^.]*m2-http/);
     expect(shop.cluster.annotations('deployments', namespace, 'm2-http')[rolloutAnnotations.release]).toBe(
       'release-1',
     );
