@@ -5,18 +5,22 @@
  * category, product, GraphQL GET) through its Service's ClusterIP (kube-proxy) while, per scenario:
  *   good release 2.4.7-p3 → 2.4.8, crash-looping release, never-ready release (each stuck one rolled
  *   back under load), storefront-500 release (recorded as it is today: nothing stops it), a web pod
- *   deleted, a real node drained with the PDB (kubectl drain, then uncordon).
+ *   deleted, a real node drained with the PDB (kubectl drain, then uncordon), and for the shop's
+ *   product-updates consumer (3 pods, its own queue in moto): scaled down 3 → 1 while every pod is in
+ *   the middle of a batch, and a pod killed past its grace period with a message in hand.
  * Every request's start, status or error and latency is recorded (bench/lib/traffic/loadGenerator.ts);
- * per run: failed requests, p50/p99 latency, time from the change to the verdict (rollout complete,
- * stuck detected, pod replaced, node drained). `--runs N` (default 3) runs each scenario N times;
- * the table shows medians. Needs M2_REAL_NODES=1 (`M2_REAL_NODES=1 npm run local:up`); starts what is
- * not running. Prints a markdown table; writes bench/results/traffic.{md,json,svg}.
- * Not yet: the consumer scenarios (scaled down mid-batch, killed past its grace period) — they need
- * moto reachable from pods.
+ * every message sent is accounted for from the queue, the consumers' database record and their logs
+ * (bench/lib/traffic/messageLedger.ts). Per run: failed requests, p50/p99 latency, messages processed,
+ * lost and duplicated, time from the change to the verdict (rollout complete, stuck detected, pod
+ * replaced, node drained, every message accounted for). `--runs N` (default 3) runs each scenario N
+ * times; the table shows medians; `--only N` runs the N-th scenario alone. Needs M2_REAL_NODES=1
+ * (`M2_REAL_NODES=1 npm run local:up`); starts what is not running. Prints a markdown table; writes
+ * bench/results/traffic.{md,json,svg}.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { defaultCallSettings } from '../lib/k8s/call.ts';
 import { ClientNodeCluster } from '../lib/k8s/clientNodeCluster.ts';
@@ -28,7 +32,9 @@ import { benchArgsOrExit } from './lib/args.ts';
 import { writePlot } from './lib/plot.ts';
 import { fmt, median, spread } from './lib/stats.ts';
 import { trafficBench } from './lib/traffic/command.ts';
+import { consumerReplicas } from './lib/traffic/consumerScenarios.ts';
 import { type LoadRun, startLoad } from './lib/traffic/loadGenerator.ts';
+import type { MessageAccount } from './lib/traffic/messageLedger.ts';
 import type { RequestRecord } from './lib/traffic/requestRecorder.ts';
 import {
   baselineRelease,
@@ -38,6 +44,7 @@ import {
   waitAtRest,
   webReplicas,
 } from './lib/traffic/scenarios.ts';
+import { ShopConsumers, visibilityTimeoutSeconds } from './lib/traffic/shopConsumers.ts';
 import { deployWebTier, type ShopCluster } from './lib/traffic/shopWeb.ts';
 import { storefrontPaths } from './lib/traffic/storefrontPaths.ts';
 import {
@@ -49,7 +56,8 @@ import {
 } from './lib/traffic/timeline.ts';
 
 // Before anything starts: `--help` and a bad command line end here.
-const { runs, rate } = benchArgsOrExit(trafficBench);
+const { runs, rate, only } = benchArgsOrExit(trafficBench);
+const chosen = only === 0 ? scenarios : scenarios.slice(only - 1, only);
 const resultsDir = join(import.meta.dirname, 'results');
 /** Steady load before the change, so every timeline starts with a baseline. */
 const baselineMs = 5_000;
@@ -80,6 +88,7 @@ class AdminCluster extends ClientNodeCluster implements ShopCluster {
 async function runOnce(
   cluster: ShopCluster,
   namespace: string,
+  consumers: ShopConsumers,
   target: string,
   scenario: Scenario,
   run: number,
@@ -96,6 +105,7 @@ async function runOnce(
   const stage = {
     cluster,
     namespace,
+    consumers,
     elapsedMs: load.elapsedMs,
     mark: (what: string) => marks.push({ atMs: Math.round(load.elapsedMs()), what }),
   };
@@ -109,8 +119,9 @@ async function runOnce(
   const loadRun = await load.done;
   await scenario.restore(stage);
   const summary = summarize(loadRun.records);
+  const messages = verdict.messages === undefined ? '' : ` messages ${JSON.stringify(verdict.messages)},`;
   console.error(
-    `${scenario.name} #${run}: ${summary.requests} requests, ${summary.failed} failed ${JSON.stringify(summary.failures)}, ${verdict.verdict} after ${fmt(verdict.verdictMs / 1000, 1)} s`,
+    `${scenario.name} #${run}: ${summary.requests} requests, ${summary.failed} failed ${JSON.stringify(summary.failures)},${messages} ${verdict.verdict} after ${fmt(verdict.verdictMs / 1000, 1)} s`,
   );
   return {
     scenario: scenario.name,
@@ -126,20 +137,27 @@ async function runOnce(
 
 const ms = (value: number | undefined): string => (value === undefined ? '–' : fmt(value, 0));
 
+/** `median (run 1, run 2, …)` of one count, or – for scenarios that send no messages. */
+function messageCell(runs: readonly RunResult[], count: keyof MessageAccount): string {
+  const values = runs.flatMap((r) => (r.messages === undefined ? [] : [r.messages[count]]));
+  return values.length === 0 ? '–' : `${fmt(median(values))} (${values.join(', ')})`;
+}
+
 function tableOf(results: readonly RunResult[]): string {
   const header = [
-    '| scenario | claim | runs | failed requests (median; per run) | requests/run | p50 ms | p99 ms | time to verdict s (median, spread) | verdict |',
-    '| --- | --- | --: | --- | --: | --: | --: | --- | --- |',
+    '| scenario | claim | runs | failed requests (median; per run) | requests/run | p50 ms | p99 ms | messages sent | processed | lost | duplicated | time to verdict s (median, spread) | verdict |',
+    '| --- | --- | --: | --- | --: | --: | --: | --: | --- | --- | --- | --- | --- |',
   ];
-  const rows = scenarios.map((s) => {
+  const rows = chosen.map((s) => {
     const mine = results.filter((r) => r.scenario === s.name);
-    if (mine.length === 0) return `| ${s.name} | ${s.claim} | 0 | – | – | – | – | – | – |`;
+    if (mine.length === 0) return `| ${s.name} | ${s.claim} | 0 | – | – | – | – | – | – | – | – | – | – |`;
+    const sent = mine.flatMap((r) => (r.messages === undefined ? [] : [r.messages.sent]));
     const failed = mine.map((r) => r.summary.failed);
     const p50 = mine.flatMap((r) => (r.summary.p50Ms === undefined ? [] : [r.summary.p50Ms]));
     const p99 = mine.flatMap((r) => (r.summary.p99Ms === undefined ? [] : [r.summary.p99Ms]));
     const verdictS = mine.map((r) => r.verdictMs / 1000);
     const verdicts = [...new Set(mine.map((r) => r.verdict))].join('; ');
-    return `| ${s.name} | ${s.claim} | ${mine.length} | ${fmt(median(failed))} (${failed.join(', ')}) | ${fmt(median(mine.map((r) => r.summary.requests)))} | ${ms(p50.length ? median(p50) : undefined)} | ${ms(p99.length ? median(p99) : undefined)} | ${fmt(median(verdictS), 1)} (${fmt(spread(verdictS) * 100)} %) | ${verdicts} |`;
+    return `| ${s.name} | ${s.claim} | ${mine.length} | ${fmt(median(failed))} (${failed.join(', ')}) | ${fmt(median(mine.map((r) => r.summary.requests)))} | ${ms(p50.length ? median(p50) : undefined)} | ${ms(p99.length ? median(p99) : undefined)} | ${sent.length === 0 ? '–' : fmt(median(sent))} | ${messageCell(mine, 'processed')} | ${messageCell(mine, 'lost')} | ${messageCell(mine, 'duplicated')} | ${fmt(median(verdictS), 1)} (${fmt(spread(verdictS) * 100)} %) | ${verdicts} |`;
   });
   return [...header, ...rows].join('\n');
 }
@@ -190,6 +208,8 @@ async function main(): Promise<void> {
   const namespace = `bench-traffic-${Date.now().toString(36)}`;
   await cluster.core.createNamespace({ body: { metadata: { name: namespace } } });
   const started = Date.now();
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  let consumers: ShopConsumers | undefined;
   try {
     const db = ensureShopSchema(namespace, { fresh: true });
     // 2.4.8's schema change is additive (blue-green): 2.4.7-p3 serves on it, and the good release needs it.
@@ -199,22 +219,32 @@ async function main(): Promise<void> {
       db,
       upgrades: [baselineRelease, '2.4.8'],
     });
+    consumers = await ShopConsumers.deploy(cluster, namespace, {
+      sqs,
+      db,
+      tag: baselineRelease,
+      replicas: consumerReplicas,
+    });
     console.error(
-      `${namespace}: ${webReplicas} web pods of ${baselineRelease} behind ${target}; ${rate} req/s`,
+      `${namespace}: ${webReplicas} web pods of ${baselineRelease} behind ${target}; ${rate} req/s; ${consumerReplicas} consumer pods`,
     );
     const results: RunResult[] = [];
-    for (const scenario of scenarios) {
-      for (let run = 1; run <= runs; run++)
-        results.push(await runOnce(cluster, namespace, target, scenario, run));
+    mkdirSync(resultsDir, { recursive: true });
+    for (const scenario of chosen) {
+      for (let run = 1; run <= runs; run++) {
+        results.push(await runOnce(cluster, namespace, consumers, target, scenario, run));
+        // A long bench that fails later keeps what it measured so far.
+        writeFileSync(join(resultsDir, 'traffic.partial.json'), `${JSON.stringify(results, null, 2)}\n`);
+      }
     }
     const benchMs = Date.now() - started;
     const table = tableOf(results);
     const notes = [
       `${rate} storefront requests/s (${storefrontPaths.length} paths, keep-alive) through the Service ClusterIP; ${runs} runs per scenario; p50/p99 over answered requests; failed = 4xx/5xx or no response.`,
+      `Messages: the product-updates consumer (${consumerReplicas} pods, --max-messages 10, its own queue, visibility timeout ${visibilityTimeoutSeconds} s); processed = recorded by a consumer (database row or log line), duplicated = processed more than once, lost = never processed and no longer queued.`,
       `up() on the running environment: ${fmt(upMs / 1000, 1)} s; bench (set-up and scenarios): ${fmt(benchMs / 60_000, 1)} min.`,
     ];
     console.log(`${table}\n\n${notes.join('\n')}`);
-    mkdirSync(resultsDir, { recursive: true });
     writeFileSync(join(resultsDir, 'traffic.md'), `${table}\n\n${notes.join('\n\n')}\n`);
     writeFileSync(
       join(resultsDir, 'traffic.json'),
@@ -222,6 +252,10 @@ async function main(): Promise<void> {
     );
     await plot(results);
   } finally {
+    await consumers
+      ?.close()
+      .catch((error: unknown) => console.error(`could not delete ${namespace}'s queue:`, error));
+    sqs.destroy();
     // In the background (terminating pods take their grace period); a failure to clean up is reported, not fatal.
     await cluster.core
       .deleteNamespace({ name: namespace })

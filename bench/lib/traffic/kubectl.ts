@@ -1,5 +1,6 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 
 const root = join(import.meta.dirname, '..', '..', '..');
@@ -35,6 +36,16 @@ export async function kubectlAsync(args: readonly string[]): Promise<string> {
   } catch (error) {
     throw new Error(`kubectl ${args.join(' ')} failed`, { cause: error });
   }
+}
+
+/**
+ * A long-running kubectl (`logs -f`) whose stdout lines go to `onLine`; stderr is dropped (a follower
+ * of a pod that is going away says so there). The caller ends it with `.kill()` on the handle.
+ */
+export function kubectlFollow(args: readonly string[], onLine: (line: string) => void): ChildProcess {
+  const child = spawn(kubectlBinary(), [...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  createInterface({ input: child.stdout }).on('line', onLine);
+  return child;
 }
 
 /** The repository's k8s-manifests/ directory. */

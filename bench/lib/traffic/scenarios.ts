@@ -2,7 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import { TargetFailedError } from '../../../lib/rollout/errors.ts';
 import type { ReleaseTag } from '../../../scripts/local/images/releases.ts';
+import { consumerKilled, consumersScaledDown } from './consumerScenarios.ts';
 import { kubectlAsync } from './kubectl.ts';
+import type { MessageAccount } from './messageLedger.ts';
+import type { ShopConsumers } from './shopConsumers.ts';
 import {
   namespaceLabel,
   type ShopCluster,
@@ -37,6 +40,8 @@ const stuckDeadlineMs = 60_000;
 export interface Stage {
   readonly cluster: ShopCluster;
   readonly namespace: string;
+  /** The shop's product-updates consumer, its queue and its records (idle in the web scenarios). */
+  readonly consumers: ShopConsumers;
   /** ms on the load's clock (since it started). */
   readonly elapsedMs: () => number;
   /** Records an event on the load's clock, for the timeline. */
@@ -46,8 +51,10 @@ export interface Stage {
 /** The verdict of one run: what ended it and how long after the change. */
 export interface ScenarioVerdict {
   readonly verdict: string;
-  /** ms from the change (image patch, pod delete, drain) to the verdict. */
+  /** ms from the change (image patch, pod delete, drain, scale-down) to the verdict. */
   readonly verdictMs: number;
+  /** The consumer scenarios' messages: processed, lost, duplicated. */
+  readonly messages?: MessageAccount;
 }
 
 export interface Scenario {
@@ -231,4 +238,6 @@ export const scenarios: readonly Scenario[] = [
   }),
   webPodDeleted,
   nodeDrained,
+  consumersScaledDown,
+  consumerKilled,
 ];

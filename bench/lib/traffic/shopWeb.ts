@@ -12,6 +12,7 @@ import { parseAllDocuments } from 'yaml';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { patchDeployment } from '../../../lib/k8s/deployments.ts';
 import { waitForDeploymentRollout } from '../../../lib/rollout/waitRollout.ts';
+import { awsEnv } from '../../../scripts/local/aws.ts';
 import { type ReleaseTag, releaseImage } from '../../../scripts/local/images/releases.ts';
 import type { ShopDatabase } from '../../../scripts/local/mariadb.ts';
 import { realNodeTaint } from '../../../scripts/local/nodes.ts';
@@ -49,7 +50,7 @@ export interface WebTierSettings {
  * overlay plus what this machine differs in (release images without a registry, real-node selector and
  * toleration, small requests, DB and moto on the bridge gateway).
  */
-function renderLocalReal(): KubernetesObject[] {
+export function renderLocalReal(): KubernetesObject[] {
   const yaml = kubectl(['kustomize', join(manifestsDir, 'overlays', 'local-real')]);
   return parseAllDocuments(yaml).map((d) => d.toJS() as KubernetesObject);
 }
@@ -98,23 +99,38 @@ function pinned(deployment: V1Deployment, namespace: string, settings: WebTierSe
   };
 }
 
-/** The Secret base/web.yaml expects (m2-secrets, created out of band in production), for this schema. */
-const secretOf = (db: ShopDatabase): KubernetesObject & { stringData: Record<string, string> } => ({
+/**
+ * The queue name prefix of this namespace's consumers (the stand-in reads `<prefix><consumer name>`;
+ * m2-env's example-shop- is the shared example shop's), so a bench's queues are its own.
+ */
+export const queuePrefixOf = (namespace: string): string => `${namespace}-`;
+
+/**
+ * The Secret base/web.yaml and consumers.yaml expect (m2-secrets, created out of band in production):
+ * this schema, moto's credentials (pods have no IRSA here) and this namespace's queue prefix.
+ */
+const secretOf = (
+  db: ShopDatabase,
+  namespace: string,
+): KubernetesObject & { stringData: Record<string, string> } => ({
   apiVersion: 'v1',
   kind: 'Secret',
-  metadata: { name: 'm2-secrets' },
+  metadata: { name: 'm2-secrets', namespace },
   stringData: {
     MAGENTO_DB_HOST: `${db.host}:${db.port}`,
     MAGENTO_DB_NAME: db.name,
     MAGENTO_DB_USER: db.user,
     MAGENTO_DB_PASSWORD: db.password,
+    AWS_ACCESS_KEY_ID: awsEnv.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: awsEnv.AWS_SECRET_ACCESS_KEY,
+    MAGENTO_SQS_QUEUE_PREFIX: queuePrefixOf(namespace),
   },
 });
 
 /**
  * The example shop's web tier on the real nodes (ServiceAccount, ConfigMaps, Service, PDB and the m2-http
  * Deployment as local-real renders them) in its own namespace: a release tag, a fixed replica count
- * instead of the HPA, and m2-secrets for `db` (its variables win over m2-env's: envFrom order).
+ * instead of the HPA, and m2-secrets (its variables win over m2-env's: envFrom order).
  */
 function webTierObjects(
   rendered: readonly KubernetesObject[],
@@ -125,7 +141,7 @@ function webTierObjects(
     const moved = o.kind === 'Deployment' ? pinned(o as V1Deployment, namespace, settings) : o;
     return { ...moved, metadata: { ...moved.metadata, namespace } };
   });
-  return [...objects, { ...secretOf(settings.db), metadata: { name: 'm2-secrets', namespace } }];
+  return [...objects, secretOf(settings.db, namespace)];
 }
 
 /** How long a web rollout may take here before the bench calls it stuck (a new pod is Ready in seconds). */
