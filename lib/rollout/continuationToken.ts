@@ -34,6 +34,16 @@ const stateSchema = z.object({
     .array(z.object({ ref: targetRef, reason: z.string().max(200) }))
     .max(60)
     .default([]),
+  /**
+   * The quiet migration window (quietWindow.ts): `opening` once cron is suspended and consumers are
+   * asked to drain, `quiet` once nothing runs, `closed` once restored. What was there before lives on
+   * the objects themselves, so a crash in between is restored from there.
+   */
+  quiet: z.enum(['opening', 'quiet', 'closed']).optional(),
+  /** When the window opened (ms since epoch): the drain deadline spans invocations. */
+  quietSince: z.number().int().optional(),
+  /** What the window's close left as someone else changed it (reported with the verdict). */
+  quietReport: z.string().max(200).optional(),
 });
 
 /** What a rollout carries from one invocation to the next. */
@@ -55,6 +65,9 @@ const wireSchema = z.object({
   f: z.string().optional(),
   B: z.array(z.number().int().min(0)).optional(),
   N: z.array(z.tuple([z.number().int().min(0), z.string()])).optional(),
+  q: z.enum(['opening', 'quiet', 'closed']).optional(),
+  qt: z.number().optional(),
+  qr: z.string().optional(),
 });
 
 const toWire = (s: RolloutState): z.input<typeof wireSchema> => {
@@ -76,6 +89,9 @@ const toWire = (s: RolloutState): z.input<typeof wireSchema> => {
     ...(s.notRolledBack.length === 0
       ? {}
       : { N: s.notRolledBack.map((n): [number, string] => [keys.indexOf(key(n.ref)), n.reason]) }),
+    ...(s.quiet === undefined ? {} : { q: s.quiet }),
+    ...(s.quietSince === undefined ? {} : { qt: s.quietSince }),
+    ...(s.quietReport === undefined ? {} : { qr: s.quietReport }),
   };
 };
 
@@ -95,6 +111,9 @@ const fromWire = (w: z.output<typeof wireSchema>): unknown => {
     failure: w.f,
     rolledBack: (w.B ?? []).map((i) => targets[i]),
     notRolledBack: (w.N ?? []).map(([i, reason]) => ({ ref: targets[i], reason })),
+    quiet: w.q,
+    quietSince: w.qt,
+    quietReport: w.qr,
   };
 };
 

@@ -100,3 +100,14 @@ export class ContinuationRefusedError extends RolloutError {
     this.refusal = refusal;
   }
 }
+
+/**
+ * The quiet migration window could not be held: cron Jobs or consumer pods still ran at its
+ * deadline, or someone else resumed them during it. Names what ran; the migration did not start.
+ */
+export class QuietWindowError extends RolloutError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'QuietWindowError';
+  }
+}

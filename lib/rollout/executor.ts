@@ -15,6 +15,7 @@ import { mustHandOver, type RolloutPhase, rolloutStep, terminalPhases } from './
 import { parseRolloutParams, type RolloutParams } from './params.ts';
 import { runPhase } from './phases.ts';
 import type { PipelineJob } from './pipelineJob.ts';
+import { closeQuietWindowAtEnd, quietWindowReport } from './quietWindow.ts';
 import {
   type ReleaseOutcome,
   readReleaseRecord,
@@ -459,6 +460,8 @@ async function handOver(run: RolloutRun): Promise<RolloutResult> {
 /** The job ended without us: release the Lease, recording the release as abandoned. */
 async function abandon(run: RolloutRun): Promise<RolloutResult> {
   const { cluster } = run.ports;
+  // Nobody continues this release: its quiet window is closed now, not left to the next release.
+  await closeQuietWindowAtEnd(run);
   const annotate = withVerdict(run.state.release, 'abandoned');
   if (!(await releaseLease(cluster, run.claim, { annotate }))) {
     await recordReleaseOutcome(cluster, run.claim, run.state.release, 'abandoned');
@@ -471,7 +474,8 @@ async function abandon(run: RolloutRun): Promise<RolloutResult> {
     `${run.params.namespace} abandoned in phase ${run.state.phase}, Lease released` +
     (left.length === 0
       ? ''
-      : `; left on the new image: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}`);
+      : `; left on the new image: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}`) +
+    quietWindowReport(run.state);
   run.ports.log.warn('rollout abandoned', {
     jobId: run.job.id,
     namespace: run.params.namespace,
@@ -504,6 +508,7 @@ async function replyToError(run: RolloutRun, error: unknown): Promise<RolloutRes
       error: recordError instanceof Error ? recordError.name : 'unknown',
     });
   }
+  await closeQuietWindowAtEnd(run);
   const restored = run.state.rolledBack;
   const left = run.state.patched.filter((t) => !restored.some((r) => r.kind === t.kind && r.name === t.name));
   const message =
@@ -511,7 +516,8 @@ async function replyToError(run: RolloutRun, error: unknown): Promise<RolloutRes
     `${run.state.phase}: ${messageOf(error)}. ` +
     (left.length === 0
       ? 'No target is left on the new image.'
-      : `Left on the new image, not rolled back: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}.`);
+      : `Left on the new image, not rolled back: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}.`) +
+    quietWindowReport(run.state);
   run.replied = true;
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
   recordVerdict(run.ports, 'failed', run.state.startedAt);
@@ -535,7 +541,8 @@ async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
   const cronJobs = run.state.targets.length - deployments;
   const message =
     `rolled out ${image} to ${run.params.namespace}: ${deployments} Deployments, ${cronJobs} CronJobs` +
-    `${run.state.migrate === true ? ', migration ran' : ', no migration'}`;
+    `${run.state.migrate === true ? ', migration ran' : ', no migration'}` +
+    (run.state.quiet === undefined ? '' : `.${quietWindowReport(run.state)}`);
   run.replied = true;
   const reported = await run.ports.results.succeed(run.job.id, {
     summary: message,
@@ -587,7 +594,8 @@ async function reportFailure(run: RolloutRun): Promise<RolloutResult> {
     run.state.patched.length > 0 && run.state.rolledBack.length === run.state.patched.length;
   const message =
     `rollout ${run.state.release} of ${run.state.image ?? 'the new image'} to ${run.params.namespace} failed: ` +
-    `${run.failureDetail ?? run.state.failure ?? 'unknown reason'}. ${rollbackReport(run)}`;
+    `${run.failureDetail ?? run.state.failure ?? 'unknown reason'}. ${rollbackReport(run)}` +
+    quietWindowReport(run.state);
   run.replied = true;
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);
   run.ports.log.warn('rollout failed', { jobId: run.job.id, namespace: run.params.namespace, reported });

@@ -22,6 +22,7 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
+import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
 import { notRestoredReason, restoredImages, restorePlan } from './restorePlan.ts';
 import { clip, handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
@@ -107,6 +108,8 @@ async function preflight(run: RolloutRun): Promise<'done'> {
     migrate,
     ...(previousImage === undefined ? {} : { previousImage }),
   };
+  // A window another release left open (it crashed, or its close failed) is closed before anything else.
+  await closeQuietWindow(run, 'left-behind');
   for (const ref of targets) {
     await readOrExplain(run, ref);
     await updateTarget(cluster, params.namespace, ref, (s) => {
@@ -152,6 +155,9 @@ async function assertFitsToken(run: RolloutRun, targets: readonly TargetRef[]): 
     rolledBack: [],
     notRolledBack: targets.map((ref) => ({ ref, reason: 'x'.repeat(60) })),
     failure: 'x'.repeat(400),
+    quiet: 'opening',
+    quietSince: run.ports.now(),
+    quietReport: 'x'.repeat(200),
   };
   try {
     signContinuationToken(
@@ -199,8 +205,47 @@ async function migrationWanted(run: RolloutRun): Promise<boolean> {
   }
 }
 
+/**
+ * Runs the migration inside the quiet window: opens it (or resumes holding it), runs the Job, and
+ * closes the window whatever the Job did — succeeded, failed, timed out — before the phase ends.
+ */
 async function migrate(run: RolloutRun): Promise<'done' | 'handed-over'> {
   if (run.state.migrate !== true) return 'done';
+  try {
+    if (run.state.quiet !== 'quiet' && (await holdQuietWindow(run)) === 'handed-over') return 'handed-over';
+    if ((await migrationJobRun(run)) === 'handed-over') return 'handed-over';
+  } catch (error) {
+    await closeAfterFailure(run);
+    throw error;
+  }
+  await closeQuietWindow(run, 'own');
+  return 'done';
+}
+
+/**
+ * Closes the window after the migration (or holding the window) failed. A close that fails too
+ * does not hide the first error: it is logged and reported, and the records it left make the shop's
+ * next rollout (or a retry of this one) restore what is left.
+ */
+async function closeAfterFailure(run: RolloutRun): Promise<void> {
+  try {
+    await closeQuietWindow(run, 'own');
+  } catch (error) {
+    run.ports.log.error('quiet window left open after a failed migration', {
+      jobId: run.job.id,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+    run.state = {
+      ...run.state,
+      quietReport: clip(
+        `quiet window NOT closed (${messageOf(error)}); the next rollout of the shop closes it`,
+        200,
+      ),
+    };
+  }
+}
+
+async function migrationJobRun(run: RolloutRun): Promise<'done' | 'handed-over'> {
   const { cluster, now } = run.ports;
   const { namespace, migrationTemplate, timeoutSeconds } = run.params;
   const { image, repository } = releaseImage(run);
@@ -417,6 +462,8 @@ const sameRef = (a: TargetRef) => (b: TargetRef) => a.kind === b.kind && a.name 
  * The state records each outcome, so a continuation resumes where this invocation stopped.
  */
 async function rollBack(run: RolloutRun): Promise<'done' | 'handed-over'> {
+  // The migrate phase closes its window itself; this catches one a crash left behind.
+  await closeQuietWindow(run, 'any');
   for (const ref of rollbackOrder(run.state.patched)) {
     const settled = [...run.state.rolledBack, ...run.state.notRolledBack.map((n) => n.ref)];
     if (settled.some(sameRef(ref))) continue;

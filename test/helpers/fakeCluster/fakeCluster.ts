@@ -483,12 +483,13 @@ export class FakeCluster implements ClusterClient {
     }
     const created = collection.put({
       ...wire(object),
-      metadata: this.#newMeta(
-        namespace,
-        name,
-        object.metadata?.labels ?? {},
-        object.metadata?.annotations ?? {},
-      ),
+      metadata: {
+        ...this.#newMeta(namespace, name, object.metadata?.labels ?? {}, object.metadata?.annotations ?? {}),
+        // Kept as the apiserver keeps them: a CronJob's Jobs name their owner.
+        ...(object.metadata?.ownerReferences === undefined
+          ? {}
+          : { ownerReferences: wire(object.metadata.ownerReferences) }),
+      },
     });
     this.settle();
     return created;

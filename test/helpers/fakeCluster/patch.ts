@@ -30,7 +30,8 @@ function applyOperation(document: unknown, operation: JsonPatchOperation): void 
   const last = segments.pop();
   if (last === undefined) throw apiError(422, 'Invalid', 'a patch of the whole object is not supported');
   const parent = containerAt(document, segments, operation.path);
-  const value = wire(operation.value);
+  // A remove carries no value (JSON.stringify(undefined) is not JSON).
+  const value = operation.value === undefined ? undefined : wire(operation.value);
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
     if (operation.op === 'add') parent.splice(index, 0, value);
