@@ -2,6 +2,7 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { KubeConfig, type User } from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { traced } from '../observability/tracer.ts';
 import type { CallSettings } from './call.ts';
 import { createClusterClient } from './clientNodeCluster.ts';
 import type { ClusterClient } from './clusterClient.ts';
@@ -85,7 +86,8 @@ async function eksKubeConfig(
   settings: EksClusterSettings,
   deps: ConnectionDeps = {},
 ): Promise<EksConnection> {
-  const eks = deps.eks ?? new EKSClient({ region: settings.region });
+  // Traced like the functions' other SDK clients: DescribeCluster is the first call of a cold start.
+  const eks = deps.eks ?? traced(new EKSClient({ region: settings.region }));
   const endpoint = await resolveEksEndpoint(settings, eks);
   const baseCredentials = deps.credentials ?? fromNodeProviderChain();
   const credentials =

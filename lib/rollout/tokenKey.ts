@@ -3,6 +3,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
 import { secretsManagerClient } from '../aws/clients.ts';
 import { parseEnv } from '../config/env.ts';
+import { traced } from '../observability/tracer.ts';
 import { RolloutError } from './errors.ts';
 
 /**
@@ -45,7 +46,7 @@ export interface SecretsManagerTokenKeyOptions {
  * @example createSecretsManagerTokenKey({ secretId: process.env.ROLLOUT_TOKEN_SECRET_ARN }).tokenKey()
  */
 export function createSecretsManagerTokenKey(options: SecretsManagerTokenKeyOptions): TokenKeySource {
-  const client = options.client ?? secretsManagerClient();
+  const client = options.client ?? traced(secretsManagerClient());
   const provider = new SecretsProvider({ awsSdkV3Client: client });
   const maxAge = options.maxAgeSeconds ?? 300;
   return {

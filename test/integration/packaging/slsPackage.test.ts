@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImageVariantsConfig } from '../../../lib/config/imageVariantsConfig.ts';
+import { derivedUrlPrefix } from '../../../lib/images/imageUrl.ts';
 import { classifyKey } from '../../../lib/images/keyLayout.ts';
 import { metricNames } from '../../../lib/observability/metricNames.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
@@ -118,6 +119,15 @@ const statementsOf = (roleId: string): Statement[] => {
   const role = template.Resources[roleId];
   const policies = (role?.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
   return policies.flatMap((p) => p.PolicyDocument.Statement);
+};
+
+/** Every `Action` of a policy document, Fn::If branches included. */
+const actionsIn = (value: unknown): string[] => {
+  if (Array.isArray(value)) return value.flatMap(actionsIn);
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, inner]) =>
+    key === 'Action' ? [inner].flat().map(String) : actionsIn(inner),
+  );
 };
 
 /** Each action a role grants → the JSON of the resources it is granted on. */
@@ -342,6 +352,34 @@ describe('sls package', () => {
         for (const action of [s.Action].flat()) expect(action, `${id}: ${action}`).not.toContain('*');
       }
     }
+  });
+
+  it('grants no wildcard action in the conditional policies either (crypt key, signing keys, token key)', () => {
+    const policies = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy');
+    expect(policies.map(([id]) => id).sort()).toEqual([
+      'ImageServeSigningSecretPolicy',
+      'ImageVariantsCryptKeyPolicy',
+      'RolloutTokenSecretPolicy',
+    ]);
+    for (const [id, policy] of policies) {
+      const actions = actionsIn(policy.Properties.PolicyDocument);
+      expect(actions.length, id).toBeGreaterThan(0);
+      for (const action of actions) expect(action, `${id}: ${action}`).not.toContain('*');
+    }
+  });
+
+  it("lets only rollout read its token key's one secret, under its condition", () => {
+    const policy = template.Resources.RolloutTokenSecretPolicy;
+    expect(policy?.Condition).toBe('SignsRolloutTokens');
+    expect(policy?.Properties.Roles).toEqual([{ Ref: 'RolloutRole' }]);
+    expect((policy?.Properties.PolicyDocument as { Statement: unknown[] } | undefined)?.Statement).toEqual([
+      {
+        Sid: 'ReadTokenKey',
+        Effect: 'Allow',
+        Action: ['secretsmanager:GetSecretValue'],
+        Resource: { Ref: 'RolloutTokenSecret' },
+      },
+    ]);
   });
 
   it('lets imageVariants read originals and write only the derived prefix of the media bucket', () => {
@@ -941,6 +979,15 @@ describe("each shop's media layout", () => {
 
       const { settings } = loadImageVariantsConfig(env);
       expect(settings.layout.derivedPrefix.startsWith(mediaKey.replace(/media\/$/, ''))).toBe(true);
+      // The image CDN reads a variant at its S3 origin's OriginPath + the path the viewer-request
+      // function rewrites to (imageServe's edge path): that must be the variant's key, under the prefix.
+      const cdn = config.resources.Resources.ImageCdn?.Properties.DistributionConfig as
+        | { Origins: { Id: string; OriginPath?: string }[] }
+        | undefined;
+      const originPath = cdn?.Origins.find((o) => o.Id === 'derived')?.OriginPath ?? '';
+      expect(`${originPath}/${derivedUrlPrefix(settings.layout)}m/b/mb01.jpg/w640.webp`.slice(1)).toBe(
+        `${settings.layout.derivedPrefix}m/b/mb01.jpg/w640.webp`,
+      );
       expect(classifyKey(`${mediaKey}catalog/product/m/b/mb01.jpg`, settings.layout)).toEqual({
         kind: 'original',
         relative: 'catalog/product/m/b/mb01.jpg',
