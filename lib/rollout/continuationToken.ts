@@ -27,7 +27,7 @@ const stateSchema = z.object({
   patched: z.array(targetRef).max(60).default([]),
   /** Why the rollout failed, once it has (carried through rollback). */
   failure: z.string().max(400).optional(),
-  /** Targets whose recorded template the rollback wrote back (and, once waited on, that became healthy). */
+  /** Targets whose recorded images the rollback wrote back (and, once waited on, that became healthy). */
   rolledBack: z.array(targetRef).max(60).default([]),
   /** Targets the rollback could not restore (or that stayed unhealthy after it), with why. */
   notRolledBack: z

@@ -114,6 +114,37 @@ describe('the rollout writes only images, so others’ edits survive it', () => 
     }
   });
 
+  it('records images on a target a release before recorded as a whole template, dropping that record', async () => {
+    // Prepare: m2-http carries the record an earlier release (release-0) left in the earlier format.
+    const shop = newShop();
+    await shop.cluster.patchDeployment(
+      { namespace, name: 'm2-http' },
+      {
+        type: 'merge',
+        document: {
+          metadata: {
+            annotations: {
+              [rolloutAnnotations.recordedTemplate]: JSON.stringify({ release: 'release-0', template: {} }),
+            },
+          },
+        },
+      },
+    );
+
+    // Act
+    const result = await invoke(shop, { id: 'release-1', params });
+
+    // Assess
+    expect(result.outcome).toBe('succeeded');
+    const annotations = shop.cluster.annotations('deployments', namespace, 'm2-http');
+    expect(annotations[rolloutAnnotations.recordedTemplate]).toBeUndefined();
+    expect(JSON.parse(annotations[rolloutAnnotations.recorded] ?? '{}')).toEqual({
+      release: 'release-1',
+      initContainers: {},
+      containers: { nginx: oldImage, 'php-fpm': oldImage },
+    });
+  });
+
   it('sends JSON patches of images and annotations only, never a pod template', async () => {
     // Prepare: every patch the rollout sends is kept.
     const shop = newShop();
