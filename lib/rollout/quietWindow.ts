@@ -369,7 +369,7 @@ export async function closeQuietWindowAtEnd(run: RolloutRun): Promise<void> {
 export function quietWindowReport(state: RolloutRun['state']): string {
   const notes = state.quietReport === undefined ? '' : `: ${state.quietReport}`;
   if (state.quiet === 'closed') {
-    return ` The migration ran in a quiet window (cron suspended, consumers paused at 0 and drained), both restored after it${notes}.`;
+    return ` The quiet window around the migration (cron suspended, consumers paused at 0 and drained) is closed, both restored${notes}.`;
   }
   if (state.quiet !== undefined) return ` The quiet window is still open${notes}.`;
   return state.quietReport === undefined ? '' : ` Quiet window${notes}.`;

@@ -275,6 +275,32 @@ describe('the quiet migration window', () => {
   });
 });
 
+describe('a quiet window when CodePipeline stops waiting', () => {
+  it('is closed when the job was stopped and abandoned during the drain', async () => {
+    // Prepare: a 3-minute cron Job keeps the window draining past this invocation's time; the
+    // execution is stopped meanwhile, so CodePipeline refuses the hand-over.
+    const shop = await liveShop({ timing: { jobRunMs: 180_000 } });
+    await cronRun(shop, 'm2-cron-2913', oldImage);
+    shop.results.createJob('a1', { userParameters: JSON.stringify(migrate) });
+    shop.results.abandon('a1');
+
+    // Act
+    const result = await invoke(shop, { id: 'a1', params: migrate, created: false }, budget(shop, 120_000));
+
+    // Assess
+    expect(result.outcome).toBe('abandoned');
+    expect(result.message).toContain('quiet window');
+    shop.cluster.settle();
+    expect(await shopState(shop)).toMatchObject({
+      cronSuspended: false,
+      cronRecord: undefined,
+      replicas: [1, 1],
+      paused: [undefined, undefined],
+      records: [undefined, undefined],
+    });
+  });
+});
+
 describe('a quiet window a crash left open', () => {
   /** The shop as an invocation of `release` left it when it died inside the window. */
   async function crashedInWindow(shop: Shop, release: string): Promise<void> {
