@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { messageOf } from '../../lib/common/messageOf.ts';
+import type { DemoLane } from './lane.ts';
 
 /** What `npm run demo -- …` was asked to do. */
 export interface DemoArgs {
@@ -16,7 +17,8 @@ export interface DemoArgs {
 
 export const demoUsage = `usage: npm run demo [-- options]
   --keep            leave the embedded environment running afterwards
-  --messages N      messages in the queue burst (default 10000)
+  --messages N      messages in the queue burst (default 10000; 1000 on real nodes, where the
+                    consumer pods themselves drain it at about 2 messages/s each)
   --photos N        product photographs to upload (default: all 17)
   --out DIR         where report.html, plots and function logs go (default out)
   --help            this text`;
@@ -45,12 +47,19 @@ const demoOptions = {
 } as const;
 
 /**
+ * The burst's default size per lane. Real consumer pods (consumers.yaml's wrapper: batches of 10,
+ * 5 s apart) take about 2 messages/s each, 10 pods at most: 1,000 messages drain in under two minutes
+ * where 10,000 would take a quarter of an hour.
+ */
+const defaultMessages: Readonly<Record<DemoLane, number>> = { kwok: 10_000, 'real-nodes': 1_000 };
+
+/**
  * Parses the demo's command line (`process.argv.slice(2)`) with `node:util` parseArgs, strict:
  * `--opt value` and `--opt=value` both work; unknown options, positionals and missing values are refused.
  *
  * @example parseDemoArgs(['--keep', '--messages', '500']) // { keep: true, messages: 500, … }
  */
-export function parseDemoArgs(argv: readonly string[]): DemoArgs {
+export function parseDemoArgs(argv: readonly string[], lane: DemoLane = 'kwok'): DemoArgs {
   let values: ReturnType<typeof parseArgs<{ options: typeof demoOptions }>>['values'];
   try {
     ({ values } = parseArgs({
@@ -67,7 +76,9 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   return {
     keep: values.keep === true,
     messages:
-      values.messages === undefined ? 10_000 : wholeNumber('--messages', values.messages, 10, 100_000),
+      values.messages === undefined
+        ? defaultMessages[lane]
+        : wholeNumber('--messages', values.messages, 10, 100_000),
     photos: values.photos === undefined ? undefined : wholeNumber('--photos', values.photos, 1, 100),
     outDir: values.out ?? 'out',
     help: values.help === true,

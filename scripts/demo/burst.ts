@@ -1,12 +1,15 @@
 /**
- * Demo step 4.3 (issue 8): a burst of messages on a consumer queue, a simulated consumer that
- * drains it at a rate proportional to the Ready pods, and consumerScaler — woken as in AWS by the
+ * Demo step 4.3 (issue 8): a burst of messages on a consumer queue, drained by the consumer
+ * Deployment's own pods on real nodes or, on KWOK (whose pods run nothing), by a simulated consumer
+ * at a rate proportional to the Ready pods, and consumerScaler — woken as in AWS by the
  * backlog alarm's state change and the backstop schedule — scaling the Deployment up and back to
  * zero. `runBurst` streams a live timeline through `progress` and returns it.
  *
  * Runs against whatever `source .local/env` points at (moto + the embedded cluster); the caller
  * owns the consumerScaler LambdaHost (created with `burstScalerEnv`).
  */
+
+import { randomUUID } from 'node:crypto';
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../lib/k8s/clusterClient.ts';
 import { connectCluster } from '../../lib/k8s/connection.ts';
@@ -17,6 +20,7 @@ import { updateScale } from '../../lib/k8s/scale.ts';
 import { targetAnnotations } from '../../lib/scaling/annotations.ts';
 import { queueNameOf } from '../../lib/scaling/target.ts';
 import { SimulatedConsumer } from './burst/consumer.ts';
+import type { BurstDeliveries, BurstDrain } from './burst/drain.ts';
 import { BurstSetupError } from './burst/errors.ts';
 import {
   alarmStateChangeEvent,
@@ -75,6 +79,10 @@ export interface BurstResult {
   readonly ratePerReadyPod: number;
   /** True when timeoutS ran out before the queue was drained and the Deployment back at zero. */
   readonly timedOut: boolean;
+  /** Who drained the queue (BurstDrain's description). */
+  readonly drainedBy: string;
+  /** The burst's messages as the consumers recorded them (consumer pods only). */
+  readonly deliveries?: BurstDeliveries;
   /** What the step changed or compressed for the demo, and anything that went wrong; for the report. */
   readonly notes: readonly string[];
 }
@@ -99,6 +107,14 @@ export interface BurstOptions {
   readonly processingMs?: number;
   /** Set the Deployment to 0 replicas first when it is not (default true; a new Deployment starts at 1). */
   readonly startFromZero?: boolean;
+  /** How long the consumer's pods may take to be gone after that scale to 0 (default 30 s; KWOK needs 1). */
+  readonly zeroTimeoutMs?: number;
+  /**
+   * Who takes the messages off the queue, for the burst's run id (it is in every message body):
+   * default the simulated consumer at `ratePerReadyPod` (KWOK pods run nothing); on real nodes the
+   * consumer pods themselves (burst/consumerPods.ts).
+   */
+  readonly drain?: (run: string, queue: BurstQueue) => BurstDrain;
 }
 
 /**
@@ -184,8 +200,15 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
       notes.push(line);
       options.progress(line);
     };
-    await prepare(options, settings, queue, cluster, note);
-    return await burst(options, settings, queue, cluster, notes, note);
+    const run = `burst-${randomUUID().slice(0, 8)}`;
+    const drain =
+      options.drain?.(run, queue) ??
+      new SimulatedConsumer(queue, {
+        ratePerReadyPod: settings.ratePerReadyPod,
+        processingMs: settings.processingMs,
+      });
+    await prepare(options, settings, queue, cluster, note, drain.description);
+    return await burst(options, settings, { queue, cluster, drain, run }, notes, note);
   } finally {
     queue.destroy();
   }
@@ -205,6 +228,7 @@ async function prepare(
   queue: BurstQueue,
   cluster: ClusterClient,
   note: (line: string) => void,
+  drainedBy: string,
 ): Promise<void> {
   const { namespace, deployment, queueUrl } = options;
   const ref: ObjectRef = { namespace, name: deployment };
@@ -248,10 +272,10 @@ async function prepare(
         `${deployment}: ${update.previousReplicas} → 0 replicas first, so the burst starts from a drained consumer`,
       );
     }
-    await waitForNoPods(cluster, ref, 30_000);
+    await waitForNoPods(cluster, ref, options.zeroTimeoutMs ?? 30_000);
   }
   note(
-    `${count(options.messages)} messages → ${queueNameOf(queueUrl)}; consumer ${settings.ratePerReadyPod} msg/s per Ready pod; ` +
+    `${count(options.messages)} messages → ${queueNameOf(queueUrl)}; drained by ${drainedBy}; ` +
       `consumerScaler woken by the backlog alarm (ALARM on visible ≥ 1) and the backstop schedule every ${settings.scheduleIntervalS} s`,
   );
 }
@@ -271,15 +295,15 @@ async function waitForNoPods(cluster: ClusterClient, ref: ObjectRef, timeoutMs: 
   }
 }
 
-/** The step itself: sender, simulated consumer and the once-a-second sampler, until zero or timeout. */
+/** The step itself: sender, the drain's ticks and the once-a-second sampler, until zero or timeout. */
 async function burst(
   options: BurstOptions,
   settings: Settings,
-  queue: BurstQueue,
-  cluster: ClusterClient,
+  parts: { queue: BurstQueue; cluster: ClusterClient; drain: BurstDrain; run: string },
   notes: string[],
   note: (line: string) => void,
 ): Promise<BurstResult> {
+  const { queue, cluster, drain: consumer, run } = parts;
   const { messages, namespace, deployment, queueUrl, scaler, progress } = options;
   const ref: ObjectRef = { namespace, name: deployment };
   const stop = new AbortController();
@@ -337,10 +361,6 @@ async function burst(
     void call.finally(() => pending.delete(call));
   };
 
-  const consumer = new SimulatedConsumer(queue, {
-    ratePerReadyPod: settings.ratePerReadyPod,
-    processingMs: settings.processingMs,
-  });
   // Every 250 ms: the Deployment's replicas, then the Ready pods' share of messages.
   const consumerLoop = async () => {
     for (let errors = 0; !stop.signal.aborted; await pause(250, stop.signal)) {
@@ -364,7 +384,10 @@ async function burst(
       for (let first = next; first < messages && !stop.signal.aborted; first = next) {
         next += 10;
         const ids = Array.from({ length: Math.min(10, messages - first) }, (_, i) => first + i + 1);
-        await queue.send(ids.map((id) => JSON.stringify({ product_ids: [id], attributes: { status: 1 } })));
+        // The run id lets consumers' own records be matched to this burst (ConsumerPods).
+        await queue.send(
+          ids.map((id) => JSON.stringify({ product_ids: [id], attributes: { status: 1 }, run })),
+        );
       }
     };
     await Promise.all([worker(), worker()]);
@@ -468,6 +491,11 @@ async function burst(
 
   const totalS = at();
   const timeline = summarizeBurst(samples, sendSeconds ?? totalS);
+  const deliveries = consumer.deliveries?.(messages);
+  if (deliveries !== undefined)
+    note(
+      `the consumers recorded ${count(deliveries.processed)} of ${count(messages)} messages processed (by ${deliveries.pods} pods), ${count(deliveries.redelivered)} redelivered, ${count(deliveries.missing)} missing`,
+    );
   if (timedOut) {
     note(
       `timed out after ${settings.timeoutS} s: ${
@@ -492,6 +520,8 @@ async function burst(
     scheduleIntervalS: settings.scheduleIntervalS,
     ratePerReadyPod: settings.ratePerReadyPod,
     timedOut,
+    drainedBy: consumer.description,
+    ...(deliveries === undefined ? {} : { deliveries }),
     notes,
   };
 }

@@ -5,6 +5,11 @@
  * (lambdaHost.ts): product photographs through imageVariants, a queue burst through consumerScaler,
  * a good and a broken release through rollout. Writes out/report.html and prints a summary table.
  *
+ * Two lanes (lane.ts): on KWOK nodes (the default) pods are status records; with M2_REAL_NODES=1 the
+ * example shop's web and consumer pods run on the real kubelet nodes, the consumer pods drain the
+ * burst themselves, and the storefront is under a bounded load (bench:traffic's generator) during
+ * every release, its requests/s and failed requests plotted beside the available replicas.
+ *
  * Idempotent: every run starts from a fresh example-shop namespace, purged queues and no variants of
  * its photographs. Stops what it started, unless --keep; an environment that already ran before the
  * demo (a developer's `npm run local:up`) is reused and left running.
@@ -21,15 +26,20 @@ import { ConflictError } from '../../lib/k8s/errors.ts';
 import { metricNames } from '../../lib/observability/metricNames.ts';
 import { down } from '../local/down.ts';
 import { k8sRunning } from '../local/k8s.ts';
+import { ensureShopSchema, shopRows } from '../local/mariadb.ts';
 import { localDir, runningPid } from '../local/proc.ts';
 import { up } from '../local/up.ts';
 import { buildEstimateSeconds, buildRemaining, DemoArgsError, demoUsage, parseDemoArgs } from './args.ts';
+import { ConsumerPods } from './burst/consumerPods.ts';
 import { burstScalerEnv, runBurst } from './burst.ts';
 import { MetricTally } from './emf.ts';
 import { functionSettings } from './functionEnv.ts';
 import { ensurePhotos, runImages } from './images.ts';
 import { type FunctionName, LambdaHost } from './lambdaHost.ts';
+import { type DemoLane, requestedLane } from './lane.ts';
 import { renderPlots } from './plots.ts';
+import { type ReleasePlan, releasesOf } from './releases.ts';
+import { storefrontLoad } from './releaseTraffic.ts';
 import {
   bytesText,
   type DemoData,
@@ -44,10 +54,12 @@ import { type ReleaseRun, rolloutTokenSecret, runRelease } from './rollouts.ts';
 import {
   adminApps,
   resetExampleShop,
+  resetRealShop,
   resetShopQueues,
   type ShopQueue,
   shopNamespace,
   webDeployment,
+  webServiceUrl,
 } from './shop.ts';
 import { runStorefront } from './storefront.ts';
 
@@ -56,6 +68,13 @@ const buildScript = join(repoRoot, 'scripts', 'local', 'build-k8s.sh');
 const k8sBinaries = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 /** The consumer Deployment the burst scales (the busiest queue of a Magento shop: attribute updates). */
 const burstDeployment = 'm2-consumer-product-updates';
+/**
+ * Storefront requests per second during each release on real nodes: bench:traffic's default, modest
+ * on 2 shared cores (php-fpm, nginx, the consumers and the generator share them).
+ */
+const storefrontRate = 20;
+/** Steady storefront load before each release's first job. */
+const storefrontBaselineMs = 5_000;
 
 interface Hosts {
   readonly imageVariants: LambdaHost;
@@ -65,7 +84,10 @@ interface Hosts {
 }
 
 interface DemoContext {
+  readonly lane: DemoLane;
   alreadyRunning: boolean;
+  /** m2-http's Service (real-node lane): where the storefront load goes. */
+  webUrl?: string;
   hosts?: Hosts;
   tallies: Record<FunctionName, MetricTally>;
   queues: ShopQueue[];
@@ -119,9 +141,11 @@ function versions(): Record<string, string> {
 }
 
 async function main(): Promise<number> {
+  // Before the environment starts: a reused environment with real nodes adds M2_REAL_NODES=1 (lane.ts).
+  const lane = requestedLane();
   let args: ReturnType<typeof parseDemoArgs>;
   try {
-    args = parseDemoArgs(process.argv.slice(2));
+    args = parseDemoArgs(process.argv.slice(2), lane);
   } catch (error) {
     if (error instanceof DemoArgsError) {
       console.error(error.message);
@@ -154,6 +178,7 @@ async function main(): Promise<number> {
   const taskOptions = { outputBar: 6, persistentOutput: true } as const;
 
   const ctx: DemoContext = {
+    lane,
     alreadyRunning: false,
     tallies: {
       imageVariants: new MetricTally(),
@@ -179,36 +204,42 @@ async function main(): Promise<number> {
       }
     };
 
-  const releaseTask = (
-    label: string,
-    imageTag: string,
-    extra: Record<string, unknown>,
-  ): ListrTask<DemoContext> => ({
-    title: `Rollout: ${label} (${imageTag})`,
+  const releaseTask = ({ label, imageTag, params, tailSeconds }: ReleasePlan): ListrTask<DemoContext> => ({
+    title: `Rollout: ${label} (${imageTag})${lane === 'real-nodes' ? `, storefront under ${storefrontRate} req/s` : ''}`,
     rendererOptions: taskOptions,
     task: timed(`rollout ${label}`, async (c, task) => {
       const hosts = c.hosts;
       if (hosts === undefined) throw new Error('the function hosts are not running');
-      const run = await runRelease(
-        label,
-        { namespace: shopNamespace, imageTag, timeoutSeconds: 300, ...extra },
-        {
-          host: hosts.rollout,
-          tally: c.tallies.rollout,
-          apps: adminApps(),
-          namespace: shopNamespace,
-          webDeployment,
-          codePipelineEndpoint: requiredEnv('AWS_ENDPOINT_URL_CODEPIPELINE'),
-          progress: (line) => {
-            task.output = line;
-          },
+      const job = { namespace: shopNamespace, imageTag, timeoutSeconds: 300, ...params };
+      const load =
+        c.webUrl === undefined
+          ? undefined
+          : storefrontLoad({
+              target: c.webUrl,
+              rate: storefrontRate,
+              baselineMs: storefrontBaselineMs,
+              tailMs: tailSeconds * 1000,
+              // Bounded even if the release overruns its own timeout: baseline + timeout + tail + 60 s.
+              maxMs: storefrontBaselineMs + (Number(job.timeoutSeconds) + tailSeconds + 60) * 1000,
+            });
+      const run = await runRelease(label, job, {
+        ...(load === undefined ? {} : { load }),
+        host: hosts.rollout,
+        tally: c.tallies.rollout,
+        apps: adminApps(),
+        namespace: shopNamespace,
+        webDeployment,
+        codePipelineEndpoint: requiredEnv('AWS_ENDPOINT_URL_CODEPIPELINE'),
+        progress: (line) => {
+          task.output = line;
         },
-      );
+      });
       c.releases.push(run);
       const failure = run.report?.body.failureDetails;
       task.title = `Rollout: ${label} (${imageTag}) — ${releaseLine(run)}`;
       if (failure !== undefined) task.output = `CodePipeline was told: ${failure.type}: ${failure.message}`;
       if (run.error !== undefined) throw new Error(`rollout function failed: ${run.error}`);
+      if (run.trafficError !== undefined) throw new Error(`the storefront load failed: ${run.trafficError}`);
     }),
   });
 
@@ -242,7 +273,7 @@ async function main(): Promise<number> {
         }),
       },
       {
-        title: 'Embedded AWS (moto) + EKS (kube-apiserver, KWOK nodes)',
+        title: `Embedded AWS (moto) + EKS (kube-apiserver, ${lane === 'real-nodes' ? 'KWOK and real nodes' : 'KWOK nodes'})`,
         rendererOptions: taskOptions,
         task: timed('environment up', async (c, task) => {
           // Either half already running means someone else's `local:up`: reuse it and leave it running.
@@ -275,14 +306,18 @@ async function main(): Promise<number> {
         }),
       },
       {
-        title: 'Example shop from k8s-manifests (namespace example-shop) and its SQS queues',
+        title: `Example shop from k8s-manifests (namespace example-shop${lane === 'real-nodes' ? ', local-real overlay on the real nodes' : ''}) and its SQS queues`,
         rendererOptions: taskOptions,
         task: timed('example shop', async (c, task) => {
-          await resetExampleShop((line) => {
+          const progress = (line: string) => {
             task.output = line;
-          });
+          };
+          if (c.lane === 'real-nodes') {
+            await resetRealShop(progress);
+            c.webUrl = await webServiceUrl();
+          } else await resetExampleShop(progress);
           c.queues = await resetShopQueues();
-          task.title = `Example shop applied (namespace ${shopNamespace}; m2-http at 3 replicas); ${c.queues.length} queues created and purged`;
+          task.title = `Example shop applied (namespace ${shopNamespace}; m2-http at 3 replicas${c.webUrl === undefined ? '' : ` on real nodes behind ${c.webUrl}`}); ${c.queues.length} queues created and purged`;
         }),
       },
       {
@@ -352,6 +387,7 @@ async function main(): Promise<number> {
           if (hosts === undefined) throw new Error('the function hosts are not running');
           const queue = c.queues.find((q) => q.deployment === burstDeployment);
           if (queue === undefined) throw new Error(`the example shop has no queue for ${burstDeployment}`);
+          const shopDb = c.lane === 'real-nodes' ? ensureShopSchema(shopNamespace) : undefined;
           const burst = () =>
             runBurst({
               messages: args.messages,
@@ -362,6 +398,14 @@ async function main(): Promise<number> {
               progress: (line) => {
                 task.output = line;
               },
+              ...(shopDb === undefined
+                ? {}
+                : {
+                    // The consumer pods drain the queue; a pod stopping at the scale to 0 finishes its batch.
+                    drain: (run: string) =>
+                      new ConsumerPods((sql) => shopRows(shopDb, sql), run, burstDeployment),
+                    zeroTimeoutMs: 180_000,
+                  }),
             });
           let result: Awaited<ReturnType<typeof runBurst>>;
           try {
@@ -376,14 +420,16 @@ async function main(): Promise<number> {
           }
           c.burst = { messages: args.messages, deployment: burstDeployment, result };
           const s = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(0)} s`);
-          task.title = `Queue burst: ${args.messages} messages — peak ${result.peakReplicas} replicas, drained at ${s(result.drainedAtS)}, back to zero at ${s(result.zeroAtS)}`;
+          const recorded =
+            result.deliveries === undefined
+              ? ''
+              : `; the pods recorded ${result.deliveries.processed} processed, ${result.deliveries.redelivered} redelivered, ${result.deliveries.missing} missing`;
+          task.title = `Queue burst: ${args.messages} messages — peak ${result.peakReplicas} replicas, drained at ${s(result.drainedAtS)}, back to zero at ${s(result.zeroAtS)}${recorded}`;
           if (result.timedOut) throw new Error('the burst timed out before the Deployment was back at zero');
         }),
       },
-      releaseTask('new image', '2.4.8', { migrate: 'auto' }),
-      // The broken release skips the migration gate: a crash-looping image would fail its migration
-      // Job first (and then nothing else changes); what this release shows is the web rollback.
-      releaseTask('broken image', '2.4.8-crashloop', { migrate: 'never', timeoutSeconds: 120 }),
+      // One task per release of releases.ts (a third release is one more entry there).
+      ...releasesOf(lane).map(releaseTask),
     ],
     listrOptions,
   );
@@ -415,6 +461,7 @@ async function main(): Promise<number> {
     startedAt: new Date(started),
     wallS: (Date.now() - started) / 1000,
     versions: ctx.versions,
+    lane,
     environment: ctx.environment,
     steps: ctx.steps,
     images: ctx.images,

@@ -1,6 +1,10 @@
 import type { TopLevelSpec } from 'vega-lite';
+import type { BurstDeliveries } from './burst/drain.ts';
 import type { BurstSample } from './burst.ts';
 import type { ImagesResult, VariantRow } from './images.ts';
+import { type DemoLane, laneText } from './lane.ts';
+import type { ReleaseTraffic } from './releaseTraffic.ts';
+import { rolloutPlotSpec } from './rolloutPlot.ts';
 import type { ReleaseRun } from './rollouts.ts';
 import type { StorefrontResult } from './storefront.ts';
 
@@ -17,6 +21,10 @@ export interface BurstFigures {
   readonly timedOut?: boolean;
   /** What the step changed or compressed for the demo (e.g. a shorter cooldown). */
   readonly notes?: readonly string[];
+  /** Who drained the queue: the simulated consumer or the consumer pods. */
+  readonly drainedBy?: string;
+  /** The burst's messages as the consumer pods recorded them (real nodes only). */
+  readonly deliveries?: BurstDeliveries | undefined;
 }
 
 export interface StepTiming {
@@ -30,6 +38,8 @@ export interface DemoData {
   readonly startedAt: Date;
   readonly wallS: number;
   readonly versions: Readonly<Record<string, string>>;
+  /** Where the shop ran: KWOK status records or real pods (see lane.ts). */
+  readonly lane: DemoLane;
   readonly environment: string;
   readonly steps: readonly StepTiming[];
   readonly images?: ImagesResult | undefined;
@@ -92,20 +102,60 @@ const median = (values: readonly number[]): number => {
       : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 };
 
-/** The one-line verdict of a release, e.g. "succeeded in 41 s, web never below 3/3". */
+/**
+ * The one-line verdict of a release, e.g. "succeeded in 41 s; web available min 3/3; storefront 0 of
+ * 2,400 requests failed (zero downtime)". Zero downtime is claimed only when capacity never dropped
+ * and, where the storefront was under load, no request failed.
+ */
 export function releaseLine(r: ReleaseRun): string {
   const verdict = r.verdict ?? r.outcome;
-  const capacity =
-    r.samples.length === 0
-      ? 'no availability samples'
-      : `web available min ${r.minAvailable}/${r.desired}${r.minAvailable >= r.desired ? ' (zero downtime)' : ' (CAPACITY DROPPED)'}`;
   const jobs = r.jobIds.length > 1 ? `, ${r.jobIds.length} jobs (continuations)` : '';
-  return `${verdict} in ${r.wallS.toFixed(0)} s${jobs}; ${capacity}`;
+  if (r.samples.length === 0) return `${verdict} in ${r.wallS.toFixed(0)} s${jobs}; no availability samples`;
+  const capacityHeld = r.minAvailable >= r.desired;
+  const capacity = `web available min ${r.minAvailable}/${r.desired}`;
+  const t = r.traffic?.summary;
+  const requests =
+    t === undefined
+      ? r.trafficError === undefined
+        ? ''
+        : '; storefront load failed to run'
+      : `; storefront ${count(t.failed)} of ${count(t.requests)} requests failed`;
+  const failedRequests = t !== undefined && t.failed > 0;
+  const judgement =
+    !capacityHeld && failedRequests
+      ? ' (CAPACITY DROPPED, REQUESTS FAILED)'
+      : !capacityHeld
+        ? ' (CAPACITY DROPPED)'
+        : failedRequests
+          ? ' (REQUESTS FAILED)'
+          : r.trafficError === undefined
+            ? ' (zero downtime)'
+            : '';
+  return `${verdict} in ${r.wallS.toFixed(0)} s${jobs}; ${capacity}${requests}${judgement}`;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** e.g. "20 req/s through http://10.96.0.17:80: 2,400 sent, 2,398 served, 2 failed (502 ×1, ECONNRESET ×1), p50 12 ms, p99 80 ms". */
+export function trafficLine(t: ReleaseTraffic): string {
+  const s = t.summary;
+  const failures = Object.entries(s.failures)
+    .map(([why, n]) => `${why} ×${n}`)
+    .join(', ');
+  const ms = (v: number | undefined) => (v === undefined ? '—' : `${v.toFixed(0)} ms`);
+  const neither = [
+    s.unfinished > 0 ? `${count(s.unfinished)} unfinished at the stop` : '',
+    s.discarded > 0 ? `${count(s.discarded)} written after Connection: close (not counted)` : '',
+  ].filter((p) => p !== '');
+  return `${t.rate} req/s through ${t.target}: ${count(s.requests)} sent, ${count(s.served)} served, ${count(s.failed)} failed${failures === '' ? '' : ` (${failures})`}${neither.length > 0 ? `, ${neither.join(', ')}` : ''}; p50 ${ms(s.p50Ms)}, p99 ${ms(s.p99Ms)}${t.endedBy === 'time limit' ? '; the load hit its time limit before the tail ended' : ''}`;
 }
 
 /** Rows of the summary table: [step, what happened]. */
 export function summaryRows(data: DemoData): [string, string][] {
-  const rows: [string, string][] = [['environment', data.environment]];
+  const rows: [string, string][] = [
+    ['lane', laneText(data.lane)],
+    ['environment', data.environment],
+  ];
   const images = data.images;
   if (images !== undefined) {
     const originalBytes = images.originals.reduce((s, o) => s + o.bytes, 0);
@@ -132,11 +182,14 @@ export function summaryRows(data: DemoData): [string, string][] {
     const b = data.burst.result;
     rows.push([
       'queue burst',
-      `${data.burst.messages} messages on ${data.burst.deployment}'s queue: first scale-up ${secs(b.firstScaleUpS)}, peak ${b.peakReplicas} replicas, drained ${secs(b.drainedAtS)}, back to zero ${secs(b.zeroAtS)}; ${scalerCallsText(b)}${b.timedOut ? ' — TIMED OUT' : ''}`,
+      `${data.burst.messages} messages on ${data.burst.deployment}'s queue: first scale-up ${secs(b.firstScaleUpS)}, peak ${b.peakReplicas} replicas, drained ${secs(b.drainedAtS)}, back to zero ${secs(b.zeroAtS)}; ${scalerCallsText(b)}${b.deliveries === undefined ? '' : `; the consumer pods recorded ${count(b.deliveries.processed)} processed, ${count(b.deliveries.redelivered)} redelivered, ${count(b.deliveries.missing)} missing`}${b.timedOut ? ' — TIMED OUT' : ''}`,
     ]);
   }
   for (const r of data.releases) {
     rows.push([`rollout ${r.label}`, `${r.imageTag}: ${releaseLine(r)}`]);
+    if (r.traffic !== undefined) rows.push(['  storefront load', trafficLine(r.traffic)]);
+    if (r.trafficError !== undefined)
+      rows.push(['  storefront load', `FAILED TO RUN: ${oneLine(r.trafficError, 300)}`]);
     const failure = r.report?.body.failureDetails;
     if (failure !== undefined)
       rows.push(['  CodePipeline was told', `${failure.type}: ${oneLine(failure.message, 400)}`]);
@@ -231,64 +284,7 @@ export function plotSpecs(data: DemoData): {
     resolve: { scale: { y: 'independent' } },
   };
 
-  const releaseName = (r: ReleaseRun) => `${r.label} (${r.imageTag}): ${r.verdict ?? r.outcome}`;
-  const releaseOrder = data.releases.map(releaseName);
-  const rolloutValues = data.releases.flatMap((r) =>
-    r.samples.flatMap((s) => {
-      const release = releaseName(r);
-      return [
-        { release, atS: s.atS, series: 'available', value: s.available },
-        { release, atS: s.atS, series: 'pods of the new template', value: s.updated },
-        { release, atS: s.atS, series: 'all pods (incl. surge)', value: s.total },
-      ];
-    }),
-  );
-  const desired = Math.max(0, ...data.releases.map((r) => r.desired));
-  const rollouts: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `Rollouts: m2-http replicas during each release (available never below the desired ${desired})`,
-    data: { values: rolloutValues },
-    facet: {
-      row: {
-        field: 'release',
-        type: 'nominal',
-        title: null,
-        sort: releaseOrder,
-        header: { labelOrient: 'top', labelAnchor: 'start', labelFontWeight: 'bold', labelFontSize: 12 },
-      },
-    },
-    spec: {
-      width: 640,
-      height: 150,
-      layer: [
-        {
-          mark: { type: 'line', interpolate: 'step-after' },
-          encoding: {
-            x: { field: 'atS', type: 'quantitative', title: 'seconds since the CodePipeline job' },
-            y: { field: 'value', type: 'quantitative', title: 'replicas', scale: { zero: true } },
-            color: {
-              field: 'series',
-              type: 'nominal',
-              title: null,
-              sort: ['available', 'pods of the new template', 'all pods (incl. surge)'],
-              legend: { orient: 'top', labelLimit: 300 },
-            },
-            strokeDash: {
-              field: 'series',
-              type: 'nominal',
-              legend: { orient: 'top', labelLimit: 300 },
-              sort: ['available', 'pods of the new template', 'all pods (incl. surge)'],
-            },
-          },
-        },
-        {
-          mark: { type: 'rule', strokeDash: [2, 2], color: 'gray' },
-          encoding: { y: { datum: desired } },
-        },
-      ],
-    },
-    resolve: { scale: { x: 'independent' } },
-  };
+  const rollouts = rolloutPlotSpec(data.releases);
 
   const sizeOrder = [
     ...new Map((data.images?.variants ?? []).map((v) => [v.preset, v.width * v.height])).entries(),
@@ -331,6 +327,32 @@ export interface ReportPlots {
   readonly queue: string;
   readonly rollouts: string;
   readonly images: string;
+}
+
+const storefrontBaselineText = 'a few seconds';
+
+/** The load's figures and its failed requests (the first 50), so each red point on the plot has its request. */
+function trafficHtml(t: ReleaseTraffic): string {
+  const shown = t.failedRequests.slice(0, 50);
+  const outcome = (r: ReleaseTraffic['failedRequests'][number]) =>
+    r.outcome.kind === 'response'
+      ? String(r.outcome.status)
+      : r.outcome.kind === 'error'
+        ? r.outcome.reason
+        : r.outcome.kind;
+  return `<p>Storefront load: ${escapeHtml(trafficLine(t))}.</p>${
+    shown.length === 0
+      ? ''
+      : `<p>Failed requests${t.failedRequests.length > shown.length ? ` (first ${shown.length} of ${t.failedRequests.length})` : ''}:</p>${table(
+          ['sent at (s)', 'path', 'outcome', 'after (ms)'],
+          shown.map((r) => [
+            (r.startMs / 1000).toFixed(2),
+            r.path,
+            outcome(r),
+            (r.endMs - r.startMs).toFixed(0),
+          ]),
+        )}`
+  }`;
 }
 
 /** out/report.html: one self-contained page (inline SVG plots, no external assets). */
@@ -413,7 +435,21 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
   if (data.burst !== undefined) {
     const b = data.burst.result;
     sections.push(
-      `<p>${data.burst.messages} messages on the queue of <code>${escapeHtml(data.burst.deployment)}</code>; a simulated consumer drains it at a rate proportional to the Ready pods while consumerScaler (as its own IAM role, through the EKS auth webhook) scales the Deployment.</p>`,
+      `<p>${data.burst.messages} messages on the queue of <code>${escapeHtml(data.burst.deployment)}</code>, drained by ${escapeHtml(b.drainedBy ?? 'a simulated consumer at a rate proportional to the Ready pods')}, while consumerScaler (as its own IAM role, through the EKS auth webhook) scales the Deployment.</p>`,
+      b.deliveries === undefined
+        ? ''
+        : `<p>What the consumer pods recorded (the stand-in's m2_consumed_message):</p>${table(
+            ['sent', 'processed', 'redelivered', 'missing', 'pods that processed'],
+            [
+              [
+                count(b.deliveries.sent),
+                count(b.deliveries.processed),
+                count(b.deliveries.redelivered),
+                count(b.deliveries.missing),
+                String(b.deliveries.pods),
+              ],
+            ],
+          )}`,
       table(
         [
           'first scale-up',
@@ -442,6 +478,11 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
   sections.push(plots.queue);
 
   sections.push('<h2>Rollouts → rollout</h2>');
+  sections.push(
+    data.lane === 'real-nodes'
+      ? `<p>The web pods are processes on the real nodes. During each release a bounded load generator (autocannon, bench:traffic's) sends storefront requests — home, category, product, PWA Studio's GraphQL GET — through the m2-http Service (kube-proxy), from ${storefrontBaselineText} before the first CodePipeline job to a tail after the verdict, and records every request. A failed request is a 4xx/5xx answer or none at all (timeout, refused, reset); it is plotted in red.</p>`
+      : '<p>KWOK lane: no container runs, so no storefront request can be served; capacity is what the Deployment status reports. Run the demo with <code>M2_REAL_NODES=1</code> (after <code>M2_REAL_NODES=1 npm run local:up</code>) for the same releases on real pods under storefront load.</p>',
+  );
   for (const r of data.releases) {
     const failure = r.report?.body.failureDetails;
     const summary = r.report?.body.executionDetails?.summary;
@@ -455,6 +496,10 @@ export function renderReportHtml(data: DemoData, plots: ReportPlots): string {
         ? ''
         : `<p>Failure report CodePipeline received (<code>${escapeHtml(failure.type)}</code>):</p><pre>${escapeHtml(failure.message)}</pre>`,
       r.error === undefined ? '' : `<p>Function error: <code>${escapeHtml(r.error)}</code></p>`,
+      r.traffic === undefined ? '' : trafficHtml(r.traffic),
+      r.trafficError === undefined
+        ? ''
+        : `<p>The storefront load failed to run: <code>${escapeHtml(r.trafficError)}</code></p>`,
     );
   }
   if (data.releases.length === 0) sections.push('<p>Not run.</p>');
@@ -473,6 +518,7 @@ th{background:#f4f4f4}pre{background:#f7f7f7;padding:.8em;white-space:pre-wrap}s
 </style></head><body>
 <h1>m2-eks-pipeline demo</h1>
 <p class="meta">${escapeHtml(data.startedAt.toISOString())} · ${data.wallS.toFixed(0)} s · ${escapeHtml(data.environment)}<br>${versions}</p>
+<p><strong>Lane:</strong> ${escapeHtml(laneText(data.lane))}</p>
 ${sections.join('\n')}
 </body></html>
 `;

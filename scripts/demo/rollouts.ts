@@ -10,9 +10,11 @@ import { metricNames } from '../../lib/observability/metricNames.ts';
 import type { MetricTally } from './emf.ts';
 import { codePipelineJobEvent } from './events.ts';
 import type { LambdaHost } from './lambdaHost.ts';
+import type { ReleaseLoad, ReleaseTraffic } from './releaseTraffic.ts';
 
 /** The web Deployment at one instant of a release. */
 export interface AvailabilitySample {
+  /** s since the release's first CodePipeline job (negative: the storefront load's baseline before it). */
   readonly atS: number;
   readonly available: number;
   readonly desired: number;
@@ -52,6 +54,10 @@ export interface ReleaseRun {
   /** What CodePipeline was told for the last job. */
   readonly report: RecordedJobResult | undefined;
   readonly error?: string;
+  /** The storefront load around the release (real-node lane only: on KWOK no pod serves). */
+  readonly traffic?: ReleaseTraffic;
+  /** Why there are no traffic figures although a load was asked for. */
+  readonly trafficError?: string;
 }
 
 export interface ReleaseOptions {
@@ -64,6 +70,8 @@ export interface ReleaseOptions {
   readonly codePipelineEndpoint: string;
   readonly progress: (line: string) => void;
   readonly sampleEveryMs?: number;
+  /** Storefront load started before the first job and stopped after the release (real-node lane). */
+  readonly load?: ReleaseLoad;
 }
 
 /** Creates the Lambda-invoke job in the CodePipeline stand-in (its `POST /_jobs`), as CodePipeline does. */
@@ -117,7 +125,8 @@ export async function recordedJobResult(
 
 /**
  * Samples the web Deployment every `everyMs` with the admin's credentials until stopped, and says
- * what it sees through `progress` once a second.
+ * what it sees through `progress` once a second. `atS` is counted from `started` (epoch ms) while
+ * sampling; `stop(originMs)` moves the samples onto the release's clock.
  */
 function sampleAvailability(options: ReleaseOptions, started: number) {
   const samples: AvailabilitySample[] = [];
@@ -151,10 +160,11 @@ function sampleAvailability(options: ReleaseOptions, started: number) {
     }
   })();
   return {
-    stop: async (): Promise<AvailabilitySample[]> => {
+    stop: async (originMs: number): Promise<AvailabilitySample[]> => {
       stopped = true;
       await loop;
-      return samples;
+      const shiftS = (started - originMs) / 1000;
+      return samples.map((s) => ({ ...s, atS: Math.round((s.atS + shiftS) * 1000) / 1000 }));
     },
   };
 }
@@ -162,22 +172,31 @@ function sampleAvailability(options: ReleaseOptions, started: number) {
 /**
  * Runs one release as CodePipeline's Lambda action would: invokes the rollout handler with a job
  * for `params`, and while the function hands over with a continuation token, invokes it again with
- * a new job carrying that token. Samples web availability throughout.
+ * a new job carrying that token. Samples web availability throughout, and with `options.load` also
+ * during the storefront load's baseline before the first job and its tail after the last.
  */
 export async function runRelease(
   label: string,
   params: { readonly namespace: string; readonly imageTag: string } & Record<string, unknown>,
   options: ReleaseOptions,
 ): Promise<ReleaseRun> {
+  const sampler = sampleAvailability(options, Date.now());
+  let trafficError: string | undefined;
+  if (options.load !== undefined) {
+    options.progress(`${label}: storefront load on, baseline before the first job`);
+    await options.load.start().catch((error: unknown) => {
+      trafficError = errorText(error);
+    });
+  }
   const started = Date.now();
   const since = options.tally.mark();
-  const sampler = sampleAvailability(options, started);
   const jobIds: string[] = [];
   let continuationToken: string | undefined;
   let outcome = 'not run';
   let error: string | undefined;
   let report: RecordedJobResult | undefined;
   let samples: AvailabilitySample[] = [];
+  let ended: { wallS: number; traffic: ReleaseTraffic | undefined } = { wallS: 0, traffic: undefined };
   try {
     for (let invocation = 1; invocation <= 20; invocation++) {
       const jobId = randomUUID();
@@ -201,8 +220,13 @@ export async function runRelease(
       if (outcome !== 'continued' || continuationToken === undefined) break;
     }
   } finally {
-    // The samples end when the release does.
-    samples = await sampler.stop();
+    const wallS = (Date.now() - started) / 1000;
+    // The samples end with the load's tail (old pods shut down after the rollout reported), or with
+    // the release when there is no load.
+    const traffic = await stopLoad(options, label, started, trafficError);
+    trafficError = traffic.error;
+    samples = await sampler.stop(started);
+    ended = { wallS, traffic: traffic.figures };
   }
   const durations = options.tally.values(metricNames.rollout.duration, since);
   const last = durations.at(-1);
@@ -214,11 +238,35 @@ export async function runRelease(
     outcome,
     verdict: last?.dimensions.outcome,
     rolloutMs: last?.value,
-    wallS: (Date.now() - started) / 1000,
+    wallS: ended.wallS,
     samples,
     desired,
     minAvailable: samples.length === 0 ? 0 : Math.min(...samples.map((s) => s.available)),
     report,
     ...(error === undefined ? {} : { error }),
+    ...(ended.traffic === undefined ? {} : { traffic: ended.traffic }),
+    ...(trafficError === undefined ? {} : { trafficError }),
   };
 }
+
+/** Ends the release's storefront load (after its tail); a load that failed is reported, not thrown. */
+async function stopLoad(
+  options: ReleaseOptions,
+  label: string,
+  originMs: number,
+  startError: string | undefined,
+): Promise<{ figures?: ReleaseTraffic; error?: string }> {
+  if (options.load === undefined) return {};
+  if (startError !== undefined) return { error: startError };
+  options.progress(`${label}: release done; storefront load on for its tail (old pods shutting down)`);
+  try {
+    return { figures: await options.load.stop(originMs) };
+  } catch (error) {
+    return { error: errorText(error) };
+  }
+}
+
+const errorText = (error: unknown): string =>
+  error instanceof Error
+    ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}`
+    : String(error);

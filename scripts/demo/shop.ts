@@ -1,14 +1,16 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { CreateQueueCommand, PurgeQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { AppsV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Deployment } from '@kubernetes/client-node';
 import { queueNameOf } from '../../lib/scaling/target.ts';
 import { exampleShopQueues } from '../local/example-shop.ts';
 
 const run = promisify(execFile);
-const manifests = join(import.meta.dirname, '..', '..', 'k8s-manifests');
+const repoRoot = join(import.meta.dirname, '..', '..');
+const manifests = join(repoRoot, 'k8s-manifests');
 
 /** The shop the demo works on: the example-shop overlay of k8s-manifests. */
 export const shopNamespace = 'example-shop';
@@ -60,22 +62,8 @@ export function adminApps(): AppsV1Api {
  * namespace makes every run start from exactly the overlay, like a first run.
  */
 export async function resetExampleShop(progress: (line: string) => void): Promise<void> {
-  await kubectl([
-    'apply',
-    '--server-side',
-    // Cluster-wide and applied by the tests too: the manifests of this checkout win.
-    '--force-conflicts',
-    `--field-manager=${fieldManager}`,
-    '-k',
-    join(manifests, 'platform'),
-  ]);
-  const existing = await kubectl(['get', 'namespace', shopNamespace, '--ignore-not-found', '-o', 'name']);
-  if (existing.trim() !== '') {
-    progress(
-      `deleting namespace ${shopNamespace} left by an earlier run, so the shop starts from the overlay`,
-    );
-    await kubectl(['delete', 'namespace', shopNamespace, '--wait=true', '--timeout=180s']);
-  }
+  await applyPlatform();
+  await deleteShopNamespace(progress);
   progress(`applying k8s-manifests/overlays/example-shop (namespace ${shopNamespace})`);
   await kubectl([
     'apply',
@@ -97,6 +85,78 @@ export async function resetExampleShop(progress: (line: string) => void): Promis
     },
     180_000,
   );
+}
+
+/**
+ * The example shop on the real nodes, from an empty namespace (see resetExampleShop for why): `npm run
+ * local:example-shop` with M2_REAL_NODES=1 does the rest as a developer runs it — the local-real
+ * overlay, Secret m2-secrets for a fresh MariaDB schema (the namespace is new), the migration Job of
+ * the overlay's release and the wait for m2-http. Run as a child process: its kubectl and migration
+ * waits are synchronous and it prints, and the demo's live view must keep drawing meanwhile.
+ */
+export async function resetRealShop(progress: (line: string) => void): Promise<void> {
+  await applyPlatform();
+  await deleteShopNamespace(progress);
+  progress(
+    'npm run local:example-shop (local-real overlay, MariaDB schema, migration Job, m2-http on real nodes)',
+  );
+  const child = spawn(
+    join(repoRoot, 'node_modules', '.bin', 'tsx'),
+    [join(repoRoot, 'scripts', 'local', 'example-shop.ts')],
+    {
+      env: { ...process.env, M2_REAL_NODES: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const tail: string[] = [];
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on('line', (line) => {
+      tail.push(line);
+      if (tail.length > 20) tail.shift();
+      progress(line);
+    });
+  await new Promise<void>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise()
+        : reject(new Error(`scripts/local/example-shop.ts exited with ${code}:\n${tail.join('\n')}`)),
+    );
+  });
+}
+
+/** The storefront's address inside the cluster network: m2-http's ClusterIP, reached through kube-proxy. */
+export async function webServiceUrl(): Promise<string> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const service = await kc
+    .makeApiClient(CoreV1Api)
+    .readNamespacedService({ namespace: shopNamespace, name: webDeployment });
+  const ip = service.spec?.clusterIP;
+  if (ip === undefined || ip === 'None')
+    throw new Error(`${shopNamespace}/${webDeployment} has no ClusterIP`);
+  return `http://${ip}:${service.spec?.ports?.[0]?.port ?? 80}`;
+}
+
+/** Platform RBAC: cluster-wide and applied by the tests too, so the manifests of this checkout win. */
+async function applyPlatform(): Promise<void> {
+  await kubectl([
+    'apply',
+    '--server-side',
+    // Cluster-wide and applied by the tests too: the manifests of this checkout win.
+    '--force-conflicts',
+    `--field-manager=${fieldManager}`,
+    '-k',
+    join(manifests, 'platform'),
+  ]);
+}
+
+async function deleteShopNamespace(progress: (line: string) => void): Promise<void> {
+  const existing = await kubectl(['get', 'namespace', shopNamespace, '--ignore-not-found', '-o', 'name']);
+  if (existing.trim() === '') return;
+  progress(`deleting namespace ${shopNamespace} left by an earlier run, so the shop starts from the overlay`);
+  // Real pods take their grace period (web: 35 s of shutdown, consumers: their batch).
+  await kubectl(['delete', 'namespace', shopNamespace, '--wait=true', '--timeout=300s']);
 }
 
 const settled = (d: V1Deployment): boolean =>

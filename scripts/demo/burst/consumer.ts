@@ -1,3 +1,4 @@
+import type { BurstDrain } from './drain.ts';
 import { consumeQuota } from './model.ts';
 import type { ConsumerQueue, ReceivedMessage } from './queue.ts';
 
@@ -17,7 +18,7 @@ export interface SimulatedConsumerOptions {
  * Magento consumer acknowledges a message once processed. Nothing runs in the pods themselves
  * (KWOK only plays their lifecycle), so the Deployment's Ready count is what drives the rate.
  */
-export class SimulatedConsumer {
+export class SimulatedConsumer implements BurstDrain {
   #consumed = 0;
   #carry = 0;
   #last: number | undefined;
@@ -29,6 +30,10 @@ export class SimulatedConsumer {
     private readonly options: SimulatedConsumerOptions,
   ) {
     this.#now = options.now ?? (() => performance.now());
+  }
+
+  get description(): string {
+    return `a simulated consumer, ${this.options.ratePerReadyPod} msg/s per Ready pod`;
   }
 
   /** Messages deleted so far. */

@@ -1,4 +1,5 @@
 import type { ImagesResult } from '../../../scripts/demo/images.ts';
+import type { ReleaseTraffic } from '../../../scripts/demo/releaseTraffic.ts';
 import type { DemoData } from '../../../scripts/demo/report.ts';
 import type { AvailabilitySample, ReleaseRun } from '../../../scripts/demo/rollouts.ts';
 
@@ -90,11 +91,47 @@ export function sampleReleases(): ReleaseRun[] {
   ];
 }
 
+/**
+ * Storefront load around a release on real nodes: 20 req/s from 2 s before the first job to 3 s after,
+ * two requests failing in second 1 (a 502 and a reset connection).
+ */
+export function sampleTraffic(): ReleaseTraffic {
+  const seconds = [-2, -1, 0, 1, 2].map((atS) => ({
+    atS,
+    sent: 20,
+    served: atS === 1 ? 18 : 20,
+    failed: atS === 1 ? 2 : 0,
+  }));
+  return {
+    target: 'http://10.96.0.17:80',
+    rate: 20,
+    endedBy: 'stopped',
+    summary: {
+      requests: 100,
+      served: 98,
+      failed: 2,
+      unfinished: 0,
+      discarded: 0,
+      failures: { '502': 1, ECONNRESET: 1 },
+      p50Ms: 12,
+      p99Ms: 80,
+      firstFailureMs: 1200,
+      lastFailureMs: 1300,
+    },
+    seconds,
+    failedRequests: [
+      { path: '/', startMs: 1200, endMs: 1210, outcome: { kind: 'response', status: 502 } },
+      { path: '/gear.html', startMs: 1250, endMs: 1300, outcome: { kind: 'error', reason: 'ECONNRESET' } },
+    ],
+  };
+}
+
 export function sampleDemoData(): DemoData {
   return {
     startedAt: new Date('2026-11-28T09:00:00Z'),
     wallS: 182,
     versions: { commit: 'abc1234', node: 'v20.20.2' },
+    lane: 'kwok',
     environment: 'embedded environment started in /tmp/demo-env (16.5 s), stopped afterwards',
     steps: [
       { step: 'environment up', seconds: 16.5 },

@@ -11,7 +11,19 @@ import {
   summaryRows,
   textTable,
 } from '../../../scripts/demo/report.ts';
-import { sampleDemoData, sampleImages, sampleReleases } from './demoData.ts';
+import { rolloutPlotSpec } from '../../../scripts/demo/rolloutPlot.ts';
+import { sampleDemoData, sampleImages, sampleReleases, sampleTraffic } from './demoData.ts';
+
+/** The sample run on real nodes: the good release under storefront load with two failed requests. */
+function realNodeData() {
+  const [good, broken] = sampleReleases();
+  if (good === undefined || broken === undefined) throw new Error('sample releases');
+  return {
+    ...sampleDemoData(),
+    lane: 'real-nodes' as const,
+    releases: [{ ...good, traffic: sampleTraffic() }, broken],
+  };
+}
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -60,6 +72,80 @@ describe('releaseLine', () => {
     // Assess
     expect(line).toBe('rolled-back in 3 s, 2 jobs (continuations); web available min 2/3 (CAPACITY DROPPED)');
   });
+
+  it('does not claim zero downtime when storefront requests failed although capacity held', () => {
+    // Prepare
+    const release = { ...(sampleReleases()[0] ?? expect.unreachable()), traffic: sampleTraffic() };
+
+    // Act
+    const line = releaseLine(release);
+
+    // Assess
+    expect(line).toBe(
+      'succeeded in 45 s; web available min 3/3; storefront 2 of 100 requests failed (REQUESTS FAILED)',
+    );
+  });
+
+  it('says zero downtime under load only when no request failed', () => {
+    // Prepare
+    const traffic = sampleTraffic();
+    const clean = { ...traffic, summary: { ...traffic.summary, served: 100, failed: 0, failures: {} } };
+    const release = { ...(sampleReleases()[0] ?? expect.unreachable()), traffic: clean };
+
+    // Act
+    const line = releaseLine(release);
+
+    // Assess
+    expect(line).toBe(
+      'succeeded in 45 s; web available min 3/3; storefront 0 of 100 requests failed (zero downtime)',
+    );
+  });
+
+  it('claims nothing when the load was asked for and failed to run', () => {
+    // Prepare
+    const release = {
+      ...(sampleReleases()[0] ?? expect.unreachable()),
+      trafficError: 'connect EHOSTUNREACH',
+    };
+
+    // Act
+    const line = releaseLine(release);
+
+    // Assess
+    expect(line).toBe('succeeded in 45 s; web available min 3/3; storefront load failed to run');
+  });
+});
+
+describe('rolloutPlotSpec', () => {
+  it('puts requests sent and failed per second under the replicas of a release that ran under load', () => {
+    // Act
+    const spec = rolloutPlotSpec(realNodeData().releases);
+
+    // Assess
+    const json = JSON.stringify(spec);
+    expect(json).toContain('new image (2.4.8): succeeded — storefront 100 requests, 2 failed');
+    expect(json).toContain('Rollouts: m2-http replicas and storefront requests during each release');
+    const values = [...json.matchAll(/\{"atS":(-?[\d.]+),"series":"failed requests\/s","value":(\d+)\}/g)];
+    expect(values.map((m) => [Number(m[1]), Number(m[2])])).toEqual([
+      [-2, 0],
+      [-1, 0],
+      [0, 0],
+      [1, 2],
+      [2, 0],
+    ]);
+    // The broken release had no load: its block has the replicas chart only.
+    expect(json.match(/"requests sent\/s","value"/g)).toHaveLength(5);
+  });
+
+  it('says there was no storefront load on KWOK', () => {
+    // Act
+    const spec = rolloutPlotSpec(sampleReleases());
+
+    // Assess
+    expect(spec.title).toBe(
+      'Rollouts: m2-http replicas during each release (desired 3; no storefront load on KWOK)',
+    );
+  });
 });
 
 describe('summaryRows and textTable', () => {
@@ -69,6 +155,7 @@ describe('summaryRows and textTable', () => {
 
     // Assess
     expect(rows.map(([step]) => step)).toEqual([
+      'lane',
       'environment',
       'images',
       'image formats',
@@ -94,7 +181,7 @@ describe('summaryRows and textTable', () => {
     const rows = summaryRows({ ...sampleDemoData(), images: undefined, releases: [] });
 
     // Assess
-    expect(rows.map(([step]) => step)).toEqual(['environment', 'queue burst', 'total wall time']);
+    expect(rows.map(([step]) => step)).toEqual(['lane', 'environment', 'queue burst', 'total wall time']);
   });
 
   it('aligns the second column and wraps long values under it', () => {
@@ -155,5 +242,28 @@ describe('renderReportHtml', () => {
     // The failure message is escaped, not interpreted.
     expect(html).toContain('CrashLoopBackOff &lt;container nginx&gt;');
     expect(html).not.toMatch(/<(script|link)\b|src="http/);
+    expect(html).toContain('<strong>Lane:</strong> KWOK nodes');
+  });
+
+  it('on real nodes, lists the failed storefront requests and plots them', async () => {
+    // Prepare
+    const data = realNodeData();
+    const dir = mkdtempSync(join(tmpdir(), 'm2-demo-report-'));
+    dirs.push(dir);
+    const plots = await renderPlots(data, dir);
+
+    // Act
+    const html = renderReportHtml(data, plots);
+
+    // Assess
+    expect(html).toContain('<strong>Lane:</strong> real nodes (M2_REAL_NODES=1)');
+    expect(html).toContain(
+      'Storefront load: 20 req/s through http://10.96.0.17:80: 100 sent, 98 served, 2 failed (502 ×1, ECONNRESET ×1); p50 12 ms, p99 80 ms.',
+    );
+    expect(html).toContain('<td>1.25</td><td>/gear.html</td><td>ECONNRESET</td><td>50</td>');
+    expect(plots.rollouts).toContain('failed requests/s');
+    expect(Object.fromEntries(summaryRows(data))['  storefront load']).toMatch(
+      /2 failed \(502 ×1, ECONNRESET ×1\)/,
+    );
   });
 });
