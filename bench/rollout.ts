@@ -37,6 +37,7 @@ import type { Log } from '../lib/observability/telemetry.ts';
 import { RolloutChangeFeed } from '../lib/rollout/changeFeed.ts';
 import { defaultRolloutSettings, runRollout } from '../lib/rollout/executor.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
+import { smokeAnnotations } from '../lib/rollout/smokeChecks.ts';
 import type { TokenKeySource } from '../lib/rollout/tokenKey.ts';
 import { up } from '../scripts/local/up.ts';
 import { benchArgsOrExit, rolloutBench } from './lib/args.ts';
@@ -99,7 +100,8 @@ async function kubectl(args: string[]): Promise<void> {
 function webDeployment(progressDeadlineSeconds: number): V1Deployment {
   const labels = { 'app.kubernetes.io/name': 'm2-http' };
   return {
-    metadata: { name: 'm2-http', labels },
+    // KWOK's pods serve nothing: no smoke check could pass here (they are measured on real nodes).
+    metadata: { name: 'm2-http', labels, annotations: { [smokeAnnotations.checks]: '[]' } },
     spec: {
       replicas: 3,
       progressDeadlineSeconds,

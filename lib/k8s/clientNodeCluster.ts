@@ -5,15 +5,18 @@ import {
   CoordinationV1Api,
   CoreV1Api,
   type CoreV1Event,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
   type KubeConfig,
   Observable,
   type ObservableMiddleware,
   PatchStrategy,
-  type RequestContext,
+  RequestContext,
   setHeaderOptions,
   type V1Job,
   type V1Lease,
   type V1Scale,
+  type V1Service,
   type V1Status,
   Watch,
 } from '@kubernetes/client-node';
@@ -26,6 +29,7 @@ import type {
   ListQuery,
   ObjectOf,
   Patch,
+  ProxiedResponse,
   WatchEvent,
   WatchHandle,
   WatchQuery,
@@ -218,6 +222,39 @@ export class ClientNodeCluster implements ClusterClient {
       { ...ref, body: patchBody(patch) },
       patchOptions(patch, options),
     );
+  }
+
+  createService(namespace: string, service: V1Service, options?: CallOptions) {
+    return this.#core.createNamespacedService({ namespace, body: service }, configuration(options));
+  }
+
+  async deleteService(ref: ObjectRef, options?: CallOptions): Promise<void> {
+    await this.#core.deleteNamespacedService(ref, configuration(options));
+  }
+
+  /**
+   * Sent by hand rather than through the generated connectGetNamespacedServiceProxyWithPath: that one
+   * URL-encodes the path's slashes, drops the query and throws away the body of a non-2xx answer,
+   * which is exactly what a smoke check must report. Authentication and TLS are the KubeConfig's.
+   */
+  async proxyServiceGet(
+    ref: ObjectRef,
+    port: string,
+    path: string,
+    options?: CallOptions,
+  ): Promise<ProxiedResponse> {
+    const server = this.#kubeConfig.getCurrentCluster()?.server ?? '';
+    const service = `${encodeURIComponent(ref.name)}:${encodeURIComponent(port)}`;
+    const url = `${server}/api/v1/namespaces/${encodeURIComponent(ref.namespace)}/services/${service}/proxy${path}`;
+    const request = new RequestContext(url, HttpMethod.GET);
+    if (options?.signal !== undefined) request.setSignal(options.signal);
+    await this.#kubeConfig.applySecurityAuthentication(request);
+    const response = await new IsomorphicFetchHttpLibrary().send(request).toPromise();
+    return {
+      status: response.httpStatusCode,
+      contentType: response.headers['content-type'],
+      body: await response.body.text(),
+    };
   }
 
   getLease(ref: ObjectRef, options?: CallOptions) {

@@ -8,6 +8,7 @@ import type {
   V1Pod,
   V1ReplicaSet,
   V1Scale,
+  V1Service,
   V1Status,
 } from '@kubernetes/client-node';
 import type { CallSettings } from './call.ts';
@@ -42,6 +43,16 @@ export type ListedResource = keyof ListedResources;
 export type ObjectOf<R extends ListedResource> = ListedResources[R];
 /** A page of a list: the objects and the list's resourceVersion and `continue` token. */
 export type ListOf<R extends ListedResource> = KubernetesListObject<ObjectOf<R>>;
+
+/**
+ * What came back through the apiserver's service proxy: the backend's answer, or the apiserver's own
+ * (a `Status` object) when it could not reach one or refused the request.
+ */
+export interface ProxiedResponse {
+  readonly status: number;
+  readonly contentType: string | undefined;
+  readonly body: string;
+}
 
 /** Which objects a list or watch selects. */
 export interface Selection {
@@ -109,6 +120,20 @@ export interface ClusterClient {
 
   createEvent(namespace: string, event: CoreV1Event, options?: CallOptions): Promise<CoreV1Event>;
   patchEvent(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<CoreV1Event>;
+
+  createService(namespace: string, service: V1Service, options?: CallOptions): Promise<V1Service>;
+  deleteService(ref: ObjectRef, options?: CallOptions): Promise<void>;
+  /**
+   * GET `path` (starting with `/`, query included) from port `port` (its name) of a Service through
+   * the apiserver's service proxy (`/api/v1/namespaces/<ns>/services/<name>:<port>/proxy<path>`).
+   * Resolves with whatever answered, any status; rejects only when no answer came (network, abort).
+   */
+  proxyServiceGet(
+    ref: ObjectRef,
+    port: string,
+    path: string,
+    options?: CallOptions,
+  ): Promise<ProxiedResponse>;
 
   getLease(ref: ObjectRef, options?: CallOptions): Promise<V1Lease>;
   createLease(namespace: string, lease: V1Lease, options?: CallOptions): Promise<V1Lease>;

@@ -39,6 +39,17 @@ export class PreflightError extends RolloutError {
   }
 }
 
+/** A web Deployment's smoke-check annotation is malformed; names the annotation. */
+export class SmokePlanError extends PreflightError {
+  readonly annotation: string;
+
+  constructor(target: string, annotation: string, detail: string, options?: ErrorOptions) {
+    super(`${target}: annotation ${annotation}: ${detail}`, options);
+    this.name = 'SmokePlanError';
+    this.annotation = annotation;
+  }
+}
+
 /** The migration Job failed; carries the tail of its pod's log when it could be read. */
 export class MigrationFailedError extends RolloutError {
   readonly job: string;
@@ -67,6 +78,24 @@ export class TargetFailedError extends RolloutError {
     this.target = target;
     this.pod = pod;
     this.reason = reason;
+  }
+}
+
+/**
+ * The new pods of a web Deployment are Ready but do not serve the shop: a smoke check through the
+ * Service that selects only them failed. Names the request, what came back and the body's first bytes.
+ */
+export class SmokeCheckFailedError extends TargetFailedError {
+  /** What was requested: `GET <path>`, as the shop would serve it. */
+  readonly request: string;
+  /** The backend's status, when one answered. */
+  readonly status: number | undefined;
+
+  constructor(target: string, request: string, status: number | undefined, reason: string) {
+    super(target, `smoke check ${request} ${reason}`);
+    this.name = 'SmokeCheckFailedError';
+    this.request = request;
+    this.status = status;
   }
 }
 

@@ -26,6 +26,8 @@ import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
 import { notRestoredReason, restoredImages, restorePlan } from './restorePlan.ts';
 import { clip, handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
+import { smokePlan } from './smokeChecks.ts';
+import { newPodsVerifier } from './smokeTest.ts';
 import {
   listConsumerDeployments,
   readTarget,
@@ -72,6 +74,8 @@ async function preflight(run: RolloutRun): Promise<'done'> {
   const { cluster } = run.ports;
   const web = params.targets.web.map((name): TargetRef => ({ kind: 'Deployment', name }));
   const webSnapshots = await Promise.all(web.map((ref) => readOrExplain(run, ref)));
+  // A malformed smoke-check annotation fails the release before anything is patched.
+  for (const s of webSnapshots) smokePlan(targetName(params.namespace, s.ref), s.annotations);
   const firstImage = webSnapshots[0]?.template.spec?.containers[0]?.image;
   const image =
     state.image ??
@@ -345,6 +349,8 @@ async function rollForward(
       maxRestarts: run.settings.maxRestarts,
       now,
       sleep,
+      // Ready is not "the shop works": the web tier's new pods must pass their smoke checks too.
+      ...(phase === 'web' ? { verify: newPodsVerifier(run) } : {}),
       check: (deployment) => {
         assertOurs(run, targetSnapshot(ref, deployment), image, repository);
         // The last observation is the completing one: its revision is the one to report.

@@ -22,6 +22,49 @@ export interface WaitSettings {
   readonly sleep: (ms: number) => Promise<void>;
   /** Called with the Deployment on every observation, e.g. to notice an external edit; may throw. */
   readonly check?: (deployment: V1Deployment) => void;
+  /**
+   * Verifies the new pods (the smoke checks) once one of them is Ready, and at the latest before the
+   * wait returns 'complete'; may throw. 'later' leaves it to a later observation (or invocation).
+   */
+  readonly verify?: (progress: RolloutProgress) => Promise<'verified' | 'later'>;
+}
+
+type Verdict = 'complete' | 'handed-over' | 'waiting';
+
+/** Whether an observation is one to verify the new pods at: one of them is Ready, or the rollout is complete. */
+const verifiable = (progress: RolloutProgress, verdict: Verdict): boolean =>
+  verdict === 'complete' ||
+  (progress.status.phase !== 'observing' && progress.newPods.some((p) => p.ready && !p.terminating));
+
+/** A wait's verification of the new pods: run once, on the first observation it is due at. */
+class Verification {
+  readonly #verify: WaitSettings['verify'];
+  #done: boolean;
+
+  constructor(verify: WaitSettings['verify']) {
+    this.#verify = verify;
+    this.#done = verify === undefined;
+  }
+
+  /** Runs the verification when it is due; true when it ran and passed just now. */
+  async ranOn(progress: RolloutProgress, verdict: Verdict): Promise<boolean> {
+    if (this.#done || this.#verify === undefined || !verifiable(progress, verdict)) return false;
+    this.#done = (await this.#verify(progress)) === 'verified';
+    return this.#done;
+  }
+
+  /** The wait's verdict, except that an unverified complete rollout is left to the next invocation. */
+  gate(verdict: Verdict): Verdict {
+    return verdict === 'complete' && !this.#done ? 'handed-over' : verdict;
+  }
+
+  /** The progress after a verification: from the feed's cache when there is one. */
+  async fresh(
+    feed: RolloutChangeFeed | undefined,
+    read: () => Promise<RolloutProgress>,
+  ): Promise<RolloutProgress> {
+    return feed?.progress() ?? (await read());
+  }
 }
 
 /** Why a new pod makes the rollout fail, if it does: a waiting reason that does not heal, or restarts. */
@@ -47,7 +90,7 @@ function rolloutVerdict(
   progress: RolloutProgress,
   settings: Pick<WaitSettings, 'deadlineAt' | 'handOverAt' | 'maxRestarts'>,
   now: number,
-): 'complete' | 'handed-over' | 'waiting' {
+): Verdict {
   // Until the controller has observed the latest template, the "new" pods are the previous
   // revision's: right after a rollback those are the failing pods being replaced, not a verdict.
   const newPods = progress.status.phase === 'observing' ? [] : progress.newPods;
@@ -112,13 +155,20 @@ export async function waitForDeploymentRollout(
   // Opened only when the first read is not final: a finished rollout costs no watch.
   let feed: RolloutChangeFeed | undefined;
   let seen = 0;
+  const verification = new Verification(settings.verify);
   try {
     let progress = await read();
     for (;;) {
       settings.check?.(progress.deployment);
       const now = settings.now();
       const verdict = rolloutVerdict(target, progress, settings, now);
-      if (verdict !== 'waiting') return verdict;
+      // The checks took a while: judge a fresh observation.
+      if (await verification.ranOn(progress, verdict)) {
+        progress = await verification.fresh(feed, read);
+        continue;
+      }
+      const gated = verification.gate(verdict);
+      if (gated !== 'waiting') return gated;
       let woke: 'opened' | 'changed' | 'timer' = 'opened';
       if (feed === undefined) feed = await RolloutChangeFeed.open(cluster, namespace, name);
       else {

@@ -13,6 +13,8 @@ export interface AccessCase {
   /** `resource[.group]` as kubectl spells it, e.g. `deployments.apps`, `leases.coordination.k8s.io`. */
   readonly resource: string;
   readonly subresource?: string;
+  /** The object's name, for rules limited by resourceNames (a service proxy's is `<service>:<port>`). */
+  readonly name?: string;
   /** A namespace, or `*` for a request across all namespaces. */
   readonly namespace: string;
   readonly allowed: boolean;
@@ -30,6 +32,17 @@ const c = (
   namespace: string,
   subresource?: string,
 ): AccessCase => ({ identity, allowed, verb, resource, namespace, ...(subresource ? { subresource } : {}) });
+
+/** A case about one named object. */
+const named = (
+  identity: Identity,
+  allowed: boolean,
+  verb: string,
+  resource: string,
+  namespace: string,
+  name: string,
+  subresource?: string,
+): AccessCase => ({ ...c(identity, allowed, verb, resource, namespace, subresource), name });
 
 const scaler = 'm2:consumer-scaler';
 const rollout = 'm2:rollout';
@@ -110,6 +123,18 @@ export const accessCases: readonly AccessCase[] = [
   c(rollout, false, 'create', 'rolebindings.rbac.authorization.k8s.io', ns),
   c(rollout, false, 'patch', 'services', ns),
   c(rollout, false, 'patch', 'ingresses.networking.k8s.io', ns),
+  // Smoke checks: its own Service (created — the admission policy limits which — and deleted) and
+  // GETs through the apiserver's proxy to it, nothing else of Services.
+  c(rollout, true, 'create', 'services', ns),
+  named(rollout, true, 'delete', 'services', ns, 'm2-http-smoke'),
+  named(rollout, true, 'get', 'services', ns, 'm2-http-smoke:http', 'proxy'),
+  named(rollout, false, 'delete', 'services', ns, 'm2-http'),
+  named(rollout, false, 'get', 'services', ns, 'm2-http:http', 'proxy'),
+  named(rollout, false, 'create', 'services', ns, 'm2-http-smoke:http', 'proxy'),
+  named(rollout, false, 'get', 'services', ns, 'm2-http-smoke'),
+  named(rollout, false, 'update', 'services', ns, 'm2-http-smoke'),
+  c(rollout, false, 'create', 'services', other),
+  c(rollout, false, 'get', 'pods', ns, 'proxy'),
 ];
 
 /** `resource[.group]` split into the API group and the resource name. */
@@ -122,4 +147,4 @@ export function splitResource(resource: string): { group: string; name: string }
 
 /** A readable name for a case in test titles. */
 export const describeCase = (a: AccessCase): string =>
-  `${a.identity} ${a.allowed ? 'may' : 'may not'} ${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''} in ${a.namespace === '*' ? 'all namespaces' : a.namespace}`;
+  `${a.identity} ${a.allowed ? 'may' : 'may not'} ${a.verb} ${a.resource}${a.subresource ? `/${a.subresource}` : ''}${a.name === undefined ? '' : ` ${a.name}`} in ${a.namespace === '*' ? 'all namespaces' : a.namespace}`;

@@ -9,6 +9,7 @@ import type {
   V1Pod,
   V1PodTemplateSpec,
   V1Scale,
+  V1Service,
 } from '@kubernetes/client-node';
 import type { CallSettings } from '../../../lib/k8s/call.ts';
 import type {
@@ -19,6 +20,7 @@ import type {
   ListQuery,
   ObjectOf,
   Patch,
+  ProxiedResponse,
   WatchEvent,
   WatchHandle,
   WatchQuery,
@@ -35,13 +37,14 @@ import {
   Kubelet,
   ReplicaSetController,
 } from './controllers.ts';
+import { type HttpBehaviour, HttpBehaviours, proxyStatus } from './http.ts';
 import { applyPatch, wire } from './patch.ts';
 import { type Collection, type Collections, createCollections, type Kind, type Kinds } from './store.ts';
 
 /** A request the fake apiserver received (for tests that count requests). */
 export interface FakeRequest {
-  readonly verb: 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch';
-  readonly resource: Kind | 'deployments/scale' | 'pods/log';
+  readonly verb: 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'delete';
+  readonly resource: Kind | 'deployments/scale' | 'pods/log' | 'services' | 'services/proxy';
   readonly namespace: string | undefined;
   readonly name: string | undefined;
 }
@@ -119,6 +122,12 @@ export class FakeCluster implements ClusterClient {
   readonly templateWrites: TemplateWrite[] = [];
   readonly #store: Collections;
   readonly #behaviours = new Behaviours();
+  readonly #http = new HttpBehaviours();
+  /** Services by `namespace/name`: only stored and proxied through (no watch, no ClusterIP routing). */
+  readonly #services = new Map<string, V1Service>();
+  /** Paths requested through the service proxy, in order (`namespace/service:port path`). */
+  readonly proxied: string[] = [];
+  #proxyTurn = 0;
   readonly #faults: { fault: Fault; left: number }[] = [];
   readonly #latencyMs: number;
   readonly #defaultWatchSeconds: number;
@@ -171,6 +180,17 @@ export class FakeCluster implements ClusterClient {
   setImageBehaviour(image: string, behaviour: ImageBehaviour, owner?: string): void {
     this.#behaviours.set(image, behaviour, owner);
     this.settle();
+  }
+
+  /** What web containers running `image` answer through the service proxy (default: the Magento stand-in's storefront). */
+  setHttpBehaviour(image: string, behaviour: HttpBehaviour): void {
+    this.#http.set(image, behaviour);
+  }
+
+  /** A stored Service (a copy), or undefined. */
+  service(namespace: string, name: string): V1Service | undefined {
+    const service = this.#services.get(`${namespace}/${name}`);
+    return service === undefined ? undefined : wire(service);
   }
 
   /** The next `times` requests matching the fault answer its status instead of being served. */
@@ -409,6 +429,58 @@ export class FakeCluster implements ClusterClient {
   /** The Events recorded about one object, as `kubectl describe` would list them. */
   events(namespace: string, involvedName: string): CoreV1Event[] {
     return this.#store.events.list({ namespace }).filter((e) => e.involvedObject.name === involvedName);
+  }
+
+  async createService(namespace: string, service: V1Service): Promise<V1Service> {
+    const name = service.metadata?.name ?? '';
+    this.#request('create', 'services', namespace, name);
+    if (this.#services.has(`${namespace}/${name}`)) {
+      throw apiError(409, 'AlreadyExists', `services "${name}" already exists`);
+    }
+    const stored: V1Service = {
+      ...wire(service),
+      metadata: this.#newMeta(
+        namespace,
+        name,
+        service.metadata?.labels ?? {},
+        service.metadata?.annotations ?? {},
+      ),
+    };
+    this.#services.set(`${namespace}/${name}`, stored);
+    return wire(stored);
+  }
+
+  async deleteService(ref: ObjectRef): Promise<void> {
+    this.#request('delete', 'services', ref.namespace, ref.name);
+    if (!this.#services.delete(`${ref.namespace}/${ref.name}`)) {
+      throw apiError(404, 'NotFound', `services "${ref.name}" not found`);
+    }
+  }
+
+  /**
+   * As the apiserver's proxy does: a Ready pod the Service selects answers (round robin), with the
+   * behaviour of its first container's image; without one, the apiserver's 503 Status.
+   */
+  async proxyServiceGet(ref: ObjectRef, port: string, path: string): Promise<ProxiedResponse> {
+    this.#request('get', 'services/proxy', ref.namespace, `${ref.name}:${port}`);
+    this.proxied.push(`${ref.namespace}/${ref.name}:${port} ${path}`);
+    const service = this.#services.get(`${ref.namespace}/${ref.name}`);
+    if (service === undefined) return proxyStatus(404, 'NotFound', `services "${ref.name}" not found`);
+    const selector = Object.entries(service.spec?.selector ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
+    const ready = this.#store.pods
+      .list({ namespace: ref.namespace, labelSelector: selector })
+      .filter(
+        (p) =>
+          p.metadata?.deletionTimestamp === undefined &&
+          (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+    const pod = ready[this.#proxyTurn++ % Math.max(1, ready.length)];
+    if (pod === undefined) {
+      return proxyStatus(503, 'ServiceUnavailable', `no endpoints available for service "${ref.name}"`);
+    }
+    return this.#http.of(pod.spec?.containers[0]?.image ?? '')(path);
   }
 
   async getLease(ref: ObjectRef): Promise<V1Lease> {

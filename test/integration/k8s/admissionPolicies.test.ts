@@ -6,7 +6,10 @@ import {
   type V1Container,
   type V1CronJob,
   type V1Deployment,
+  type V1ObjectMeta,
   type V1PodTemplateSpec,
+  type V1Service,
+  type V1ServiceSpec,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCronJob } from '../../../lib/k8s/cronJobs.ts';
@@ -14,9 +17,11 @@ import { jsonPatchDeployment, patchDeployment, readDeployment } from '../../../l
 import { ForbiddenError } from '../../../lib/k8s/errors.ts';
 import { createJob } from '../../../lib/k8s/jobs.ts';
 import { writeScale } from '../../../lib/k8s/scale.ts';
+import { createService, deleteService, getThroughServiceProxy } from '../../../lib/k8s/services.ts';
 import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
 import { migrationJob, migrationJobName } from '../../../lib/rollout/migration.ts';
 import { allRunning, containerImagesOf, recordValue } from '../../../lib/rollout/recordedImages.ts';
+import { smokeService, smokeServiceFor } from '../../../lib/rollout/smokeTest.ts';
 import { rolloutAnnotations, updateTarget } from '../../../lib/rollout/targets.ts';
 import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
 import { writeScalerState } from '../../../lib/scaling/stateWrite.ts';
@@ -365,6 +370,102 @@ describe('admission policies on the functions’ own identities', () => {
       );
       const still: V1Deployment = await readDeployment(admin, ref(consumer));
       expect(still.metadata?.name).toBe(consumer);
+    });
+  });
+  describe('m2-rollout and the smoke-check Service', () => {
+    const smoke = () => ref(smokeService.name);
+
+    it('admits the smoke Service, a GET through its proxy and its deletion', async () => {
+      // Prepare
+      const web = await readDeployment(admin, ref('m2-http'));
+
+      // Act
+      await createService(rollout, namespace, smokeServiceFor(web, 'abc123'));
+      const reached = await getThroughServiceProxy(rollout, smoke(), smokeService.port, '/').then(
+        () => 'answered',
+        (error: unknown) => error,
+      );
+      await deleteService(rollout, smoke());
+
+      // Assess: it selects no pod (and KWOK pods serve nothing), so the apiserver admitted the request
+      // and reached no backend (503); a refusal would have been a 403.
+      expect(reached).not.toBeInstanceOf(ForbiddenError);
+      expect(String(reached)).toMatch(/services\/proxy .*m2-http-smoke:http/);
+      expect(
+        kubectlJson<{ items: unknown[] }>([
+          'get',
+          'services',
+          '-n',
+          namespace,
+          '-l',
+          'app.kubernetes.io/name=m2-http-smoke',
+        ]).items,
+      ).toEqual([]);
+    });
+
+    it.each([
+      ['another name', { metadata: { name: 'm2-http-canary' } }],
+      ['a selector of every web pod', { spec: { selector: { 'app.kubernetes.io/name': 'm2-http' } } }],
+      ['type LoadBalancer', { spec: { type: 'LoadBalancer' } }],
+      ['an external IP', { spec: { externalIPs: ['192.0.2.10'] } }],
+      ['a finalizer', { metadata: { finalizers: ['example.com/keep'] } }],
+    ] as [string, { metadata?: V1ObjectMeta; spec?: V1ServiceSpec }][])(
+      'refuses a Service with %s, naming the policy',
+      async (_title, change) => {
+        // Prepare
+        const base = smokeServiceFor(await readDeployment(admin, ref('m2-http')), 'abc123');
+        const service: V1Service = {
+          ...base,
+          metadata: { ...base.metadata, ...change.metadata },
+          spec: { ...base.spec, ...change.spec },
+        };
+
+        // Act
+        const refused = await refusal(createService(rollout, namespace, service));
+
+        // Assess
+        expect(refused.message).toMatch(
+          /ValidatingAdmissionPolicy 'm2-rollout'.*only creates the Service m2-http-smoke, of type ClusterIP, selecting one ReplicaSet/,
+        );
+      },
+    );
+
+    it('refuses a GET through the proxy of another Service: by RBAC, and by the policy where RBAC were to allow it', async () => {
+      // Prepare
+      const viaShopService = () =>
+        getThroughServiceProxy(rollout, ref('m2-http'), 'http', '/').then(
+          () => 'answered',
+          (error: unknown) => String(error),
+        );
+      const byRbac = await viaShopService();
+      const name = 'test-m2-rollout-proxy';
+      await admin.rbac.createNamespacedRole({
+        namespace,
+        body: {
+          metadata: { name },
+          rules: [{ apiGroups: [''], resources: ['services/proxy'], verbs: ['get'] }],
+        },
+      });
+      await admin.rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'm2:rollout' }],
+        },
+      });
+
+      // Act
+      const byPolicy = await eventually('the widened RBAC in effect', async () => {
+        const text = await viaShopService();
+        return /cannot get resource/.test(text) ? undefined : text;
+      });
+
+      // Assess
+      expect(byRbac).toMatch(/cannot get resource \W*services\/proxy/);
+      expect(byPolicy).toMatch(
+        /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused CONNECT services\/proxy/,
+      );
     });
   });
 });

@@ -279,7 +279,7 @@ function canI(a: AccessCase, extra: string[], kubeconfig?: string): boolean {
     'auth',
     'can-i',
     a.verb,
-    a.resource,
+    a.name === undefined ? a.resource : `${a.resource}/${a.name}`,
     ...(a.subresource ? [`--subresource=${a.subresource}`] : []),
     ...(a.namespace === '*' ? ['--all-namespaces'] : ['-n', a.namespace]),
     ...extra,

@@ -16,6 +16,7 @@ import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../..
 import { s3ArtifactImageReader } from '../../../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../../../lib/rollout/jobResults.ts';
 import type { InputArtifact } from '../../../lib/rollout/pipelineJob.ts';
+import { smokeAnnotations } from '../../../lib/rollout/smokeChecks.ts';
 import { createSecretsManagerTokenKey, type TokenKeySource } from '../../../lib/rollout/tokenKey.ts';
 import { eventually } from '../../helpers/cluster.ts';
 import { embeddedEnv } from '../../helpers/embedded.ts';
@@ -53,6 +54,8 @@ export async function applyShop(namespace: string, blueGreen = '1'): Promise<voi
   for (const doc of docs) {
     if (doc.kind === 'Deployment' && doc.metadata?.name === 'm2-http' && doc.spec !== undefined) {
       doc.spec.minReadySeconds = 1;
+      // KWOK's pods serve nothing: the smoke checks are tested on real nodes (nodes/smokeChecks.test.ts).
+      doc.metadata.annotations = { ...doc.metadata.annotations, [smokeAnnotations.checks]: '[]' };
     }
     if (doc.kind === 'CronJob' && doc.metadata?.name === 'm2-migrate' && doc.metadata.annotations) {
       doc.metadata.annotations['m2-eks-pipeline.io/blue-green-enabled'] = blueGreen;
@@ -182,7 +185,7 @@ export async function invokeRollout(
     inputArtifact?: InputArtifact;
     created?: boolean;
   },
-  options: { remainingMs?: () => number; timeoutSeconds?: number } = {},
+  options: { remainingMs?: () => number; timeoutSeconds?: number; log?: Log } = {},
 ): Promise<RolloutResult> {
   const userParameters = typeof job.params === 'string' ? job.params : JSON.stringify(job.params);
   if (job.created !== false) {
@@ -203,7 +206,7 @@ export async function invokeRollout(
       cluster,
       results: jobResults(),
       tokenKey: await testTokenKey(),
-      log: quietLog,
+      log: options.log ?? quietLog,
       now: Date.now,
       sleep: (ms) => sleep(ms),
       remainingMs: options.remainingMs ?? (() => 15 * 60_000),

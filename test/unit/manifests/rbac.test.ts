@@ -12,10 +12,19 @@ const platform = () => render('platform').objects;
 const shopBindings = () =>
   shopOverlays.flatMap((o) => ofKind<V1RoleBinding>(render(o).objects, 'RoleBinding'));
 
-const ruleAllows = (rule: V1PolicyRule, group: string, resource: string, verb: string): boolean =>
+/** As RBAC matches: a rule with resourceNames only allows requests naming one of them. */
+const ruleAllows = (
+  rule: V1PolicyRule,
+  group: string,
+  resource: string,
+  verb: string,
+  name: string | undefined,
+): boolean =>
   (rule.apiGroups ?? []).includes(group) &&
   (rule.resources ?? []).includes(resource) &&
-  rule.verbs.includes(verb);
+  rule.verbs.includes(verb) &&
+  ((rule.resourceNames ?? []).length === 0 ||
+    (name !== undefined && (rule.resourceNames ?? []).includes(name)));
 
 const boundTo = (subjects: V1RoleBinding['subjects'], identity: string): boolean =>
   (subjects ?? []).some((s) => (s.kind === 'Group' || s.kind === 'User') && s.name === identity);
@@ -29,7 +38,7 @@ function evaluate(a: AccessCase): boolean {
   const { group, name } = splitResource(a.resource);
   const resource = a.subresource ? `${name}/${a.subresource}` : name;
   const grants = (roleName: string) =>
-    (roles.get(roleName)?.rules ?? []).some((r) => ruleAllows(r, group, resource, a.verb));
+    (roles.get(roleName)?.rules ?? []).some((r) => ruleAllows(r, group, resource, a.verb, a.name));
   const clusterWide = ofKind<V1ClusterRoleBinding>(platform(), 'ClusterRoleBinding').some(
     (b) => boundTo(b.subjects, a.identity) && grants(b.roleRef.name),
   );
