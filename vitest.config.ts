@@ -11,6 +11,8 @@ const k8sBin = execFileSync('bash', ['scripts/local/build-k8s.sh', '--print-bin-
 const env = { PATH: `${k8sBin}${delimiter}${process.env.PATH ?? ''}` };
 // Real kubelet nodes (scripts/local/nodes.ts) are opt-in: their tests run only with M2_REAL_NODES=1.
 const realNodes = process.env.M2_REAL_NODES === '1';
+// Real KEDA (scripts/local/keda.ts) is opt-in too: its tests run only with M2_KEDA=1.
+const keda = process.env.M2_KEDA === '1';
 
 export default defineConfig({
   test: {
@@ -33,7 +35,11 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...(realNodes ? [] : ['test/integration/nodes/**'])],
+          exclude: [
+            ...configDefaults.exclude,
+            ...(realNodes ? [] : ['test/integration/nodes/**']),
+            ...(keda ? [] : ['test/integration/scaling/keda*.test.ts']),
+          ],
           env,
           // Starts the embedded environment (moto, Kubernetes) unless it already runs.
           globalSetup: ['test/helpers/global-setup.ts'],
