@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { messageOf } from '../lib/common/messageOf.ts';
 import { defaultCallSettings } from '../lib/k8s/call.ts';
 import { ClientNodeCluster } from '../lib/k8s/clientNodeCluster.ts';
 import { adminKubeconfig } from '../scripts/local/k8s.ts';
@@ -58,6 +59,11 @@ import {
 // Before anything starts: `--help` and a bad command line end here.
 const { runs, rate, only } = benchArgsOrExit(trafficBench);
 const chosen = only === 0 ? scenarios : scenarios.slice(only - 1, only);
+/** The consumer scenarios first: the newest ones, so a problem in them shows early in a long run. */
+const executionOrder = [
+  ...chosen.filter((s) => s.tier === 'consumers'),
+  ...chosen.filter((s) => s.tier === 'web'),
+];
 const resultsDir = join(import.meta.dirname, 'results');
 /** Steady load before the change, so every timeline starts with a baseline. */
 const baselineMs = 5_000;
@@ -113,6 +119,11 @@ async function runOnce(
   try {
     await sleep(baselineMs);
     verdict = await scenario.run(stage);
+  } catch (error) {
+    // One broken run is a result to report, not the end of a bench that has run for half an hour;
+    // a restore that fails after it does end the bench.
+    console.error(`${scenario.name} #${run} failed:`, error);
+    verdict = { verdict: `error: ${messageOf(error)}`, verdictMs: load.elapsedMs() - baselineMs };
   } finally {
     load.stop();
   }
@@ -230,7 +241,7 @@ async function main(): Promise<void> {
     );
     const results: RunResult[] = [];
     mkdirSync(resultsDir, { recursive: true });
-    for (const scenario of chosen) {
+    for (const scenario of executionOrder) {
       for (let run = 1; run <= runs; run++) {
         results.push(await runOnce(cluster, namespace, consumers, target, scenario, run));
         // A long bench that fails later keeps what it measured so far.

@@ -83,6 +83,7 @@ const restoreConsumers = async (stage: Stage): Promise<void> => {
  */
 export const consumersScaledDown: Scenario = {
   name: 'consumers scaled down mid-batch',
+  tier: 'consumers',
   claim: 'protected',
   maxLoadSeconds: 330,
   async run(stage) {
@@ -114,6 +115,7 @@ export const consumersScaledDown: Scenario = {
  */
 export const consumerKilled: Scenario = {
   name: 'consumer pod killed past its grace period',
+  tier: 'consumers',
   claim: 'recorded',
   maxLoadSeconds: 330,
   async run(stage) {

@@ -59,6 +59,8 @@ export interface ScenarioVerdict {
 
 export interface Scenario {
   readonly name: string;
+  /** What it disturbs: the web tier under load, or the consumers (the load still runs). */
+  readonly tier: 'web' | 'consumers';
   /** What the design claims: 0 failed requests (`protected`), or a known gap being recorded. */
   readonly claim: 'protected' | 'recorded';
   /** The load's time limit; the scenario stops the load earlier. */
@@ -120,6 +122,7 @@ function release(
 ): Scenario {
   return {
     name,
+    tier: 'web',
     claim: options.claim,
     maxLoadSeconds: 320,
     async run(stage) {
@@ -165,6 +168,7 @@ async function replaced(stage: Stage, gone: string, timeoutMs = 180_000): Promis
 
 const webPodDeleted: Scenario = {
   name: 'web pod deleted',
+  tier: 'web',
   claim: 'protected',
   maxLoadSeconds: 120,
   async run(stage) {
@@ -185,6 +189,7 @@ const uncordon = (node: string) => kubectlAsync(['uncordon', node]);
 
 const nodeDrained: Scenario = {
   name: 'real node drained (PDB)',
+  tier: 'web',
   claim: 'protected',
   maxLoadSeconds: 240,
   async run(stage) {
