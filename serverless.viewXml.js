@@ -31,6 +31,17 @@ export async function patterns({ resolveVariable }) {
   return viewXmlFiles(resolveVariable);
 }
 
+/**
+ * The service-level package.patterns: the same files, but only for `sls invoke local`. serverless-esbuild
+ * 1.57 copies function-level patterns into `.esbuild/.build/__only_<function>/`, while invoke local runs
+ * the handler in `.esbuild/.build` itself, where MAGENTO_VIEW_XML would name nothing (ENOENT at cold
+ * start). For package and deploy this stays empty, so the other two functions never carry the theme.
+ */
+export async function invokeLocalPatterns({ resolveVariable }) {
+  const command = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+  return command[0] === 'invoke' && command[1] === 'local' ? viewXmlFiles(resolveVariable) : [];
+}
+
 /** MAGENTO_VIEW_XML: the same paths, now inside the package (Lambda starts the function in its root). */
 export async function environment({ resolveVariable }) {
   return (await viewXmlFiles(resolveVariable)).join(',');
