@@ -1,0 +1,175 @@
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deployWebTier, webDeployment } from '../../../bench/lib/traffic/shopWeb.ts';
+import type { Log } from '../../../lib/observability/telemetry.ts';
+import { smokeService } from '../../../lib/rollout/smokeTest.ts';
+import { releaseImage } from '../../../scripts/local/images/releases.ts';
+import { ensureShopSchema } from '../../../scripts/local/mariadb.ts';
+import {
+  adminCluster,
+  deleteNamespace,
+  roleArns,
+  roleCluster,
+  type TestCluster,
+  testNamespace,
+} from '../../helpers/cluster.ts';
+import { manifestsDir } from '../../helpers/manifests.ts';
+import { kubectl } from '../manifests/cluster.ts';
+import { imagesOf, invokeRollout, newJobId, recordedResult } from '../rollout/rolloutFixture.ts';
+
+/** Log lines of one rollout, with the wall-clock time each was written. */
+interface Line {
+  readonly at: number;
+  readonly message: string;
+  readonly fields: Record<string, unknown>;
+}
+
+function recordingLog(lines: Line[]): Log {
+  const add = (message: string, fields: Record<string, unknown> = {}) =>
+    lines.push({ at: Date.now(), message, fields });
+  return { debug: () => {}, info: add, warn: add, error: add };
+}
+
+/**
+ * When a pod of `image` was first seen Ready (polled every 200 ms while the rollout runs), so the
+ * time to the smoke checks' verdict can be printed; nothing is asserted on it.
+ */
+function firstReady(
+  admin: TestCluster,
+  namespace: string,
+  image: string,
+): { stop: () => Promise<number | undefined> } {
+  let seen: number | undefined;
+  let running = true;
+  const loop = (async () => {
+    while (running && seen === undefined) {
+      const pods = await admin.core.listNamespacedPod({ namespace });
+      const ready = pods.items.some(
+        (p) =>
+          p.spec?.containers.some((c) => c.image === image) &&
+          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      if (ready) seen = Date.now();
+      else await sleep(200);
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
+  let admin: TestCluster;
+  let rollout: TestCluster;
+  let namespace: string;
+  const params = (tag: '2.4.8' | '2.4.8-storefront-500') => ({
+    namespace,
+    image: releaseImage(tag),
+    migrate: 'never',
+    targets: { web: [webDeployment], consumers: [], cron: [] },
+  });
+
+  beforeAll(async () => {
+    admin = await adminCluster();
+    // The platform (ClusterRole m2:rollout, its admission policies) as the manifests say now.
+    kubectl([
+      'apply',
+      '--server-side',
+      '--force-conflicts',
+      '--field-manager=m2-smoke-test',
+      '-k',
+      join(manifestsDir, 'platform'),
+    ]);
+    namespace = await testNamespace(admin, 'smoke');
+    const db = ensureShopSchema(`m2_test_${namespace}`, { fresh: true });
+    // The shop's web tier (overlay local-real) on 2.4.7-p3, its schema already at 2.4.8 (blue/green).
+    await deployWebTier(admin, namespace, {
+      tag: '2.4.7-p3',
+      replicas: 2,
+      db,
+      upgrades: ['2.4.7-p3', '2.4.8'],
+    });
+    await admin.rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: 'm2-rollout' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'm2:rollout' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'm2:rollout' }],
+      },
+    });
+    rollout = await roleCluster(roleArns.rollout);
+  });
+
+  afterAll(async () => {
+    await deleteNamespace(admin, namespace);
+  });
+
+  it('passes a good release (2.4.8) after the default checks, and removes its Service', async () => {
+    // Prepare
+    const lines: Line[] = [];
+    const id = newJobId();
+
+    // Act
+    const result = await invokeRollout(
+      rollout,
+      { id, params: params('2.4.8') },
+      { log: recordingLog(lines) },
+    );
+
+    // Assess
+    expect(result.outcome).toBe('succeeded');
+    expect(imagesOf(namespace, 'deployment', webDeployment)).toEqual([
+      releaseImage('2.4.8'),
+      releaseImage('2.4.8'),
+    ]);
+    const passed = lines.find((l) => l.message === 'smoke checks passed');
+    expect(passed?.fields).toMatchObject({ checks: 2, source: 'default' });
+    // Home, its stylesheet and GraphQL, plus a retry when the new Service had no endpoint yet.
+    expect(passed?.fields.requests).toBeGreaterThanOrEqual(3);
+    const services = await admin.core.listNamespacedService({ namespace });
+    expect(services.items.map((s) => s.metadata?.name)).not.toContain(smokeService.name);
+    console.info(
+      `smoke checks on a good release: ${String(passed?.fields.ms)} ms for ${String(passed?.fields.requests)} requests`,
+    );
+  });
+
+  it('rolls back a release whose pages answer 500 while its pods are Ready, and says which request failed', async () => {
+    // Prepare
+    const lines: Line[] = [];
+    const id = newJobId();
+    const ready = firstReady(admin, namespace, releaseImage('2.4.8-storefront-500'));
+
+    // Act
+    const result = await invokeRollout(
+      rollout,
+      { id, params: params('2.4.8-storefront-500') },
+      { log: recordingLog(lines) },
+    );
+    const readyAt = await ready.stop();
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure?.kind).toBe('SmokeCheckFailedError');
+    expect(result.failure?.reason).toMatch(
+      /^smoke check GET \/ answered 500 \(expected 200\); body starts "<!doctype html><html><head><title>There has been an error processing your request/,
+    );
+    expect(imagesOf(namespace, 'deployment', webDeployment)).toEqual([
+      releaseImage('2.4.8'),
+      releaseImage('2.4.8'),
+    ]);
+    const reported = await recordedResult(id);
+    expect(reported?.operation).toBe('PutJobFailureResult');
+    expect(reported?.body.failureDetails?.message).toMatch(
+      /deployment\/m2-http: smoke check GET \/ answered 500 .*Rolled back to the recorded images: [^ ]+\/deployment\/m2-http\.$/s,
+    );
+    const failedAt = lines.find((l) => l.message === 'smoke check failed')?.at;
+    console.info(
+      `storefront-500: verdict ${readyAt === undefined || failedAt === undefined ? '?' : failedAt - readyAt} ms after the first new pod was seen Ready`,
+    );
+  });
+});
