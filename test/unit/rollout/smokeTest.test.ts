@@ -3,8 +3,10 @@ import { smokeAnnotations } from '../../../lib/rollout/smokeChecks.ts';
 import { smokeService } from '../../../lib/rollout/smokeTest.ts';
 import {
   allImages,
+  budget,
   failureOf,
   invoke,
+  lastToken,
   namespace,
   newImage,
   newShop,
@@ -190,5 +192,24 @@ describe('smoke checks of the new web pods', () => {
     // Assess
     expect(result.outcome).toBe('succeeded');
     expect(shop.cluster.service(namespace, smokeService.name)).toBeUndefined();
+  });
+  it('leaves the checks to the next invocation when this one cannot give them their budget, and never succeeds unchecked', async () => {
+    // Prepare: 100 s of Lambda time, 60 s of it the reply margin — less than the checks' 60 s budget.
+    const shop = newShop();
+
+    // Act
+    const first = await invoke(shop, { id: 'release-short' }, budget(shop, 100_000));
+    const checkedFirst = [...shop.cluster.proxied];
+    const second = await invoke(shop, {
+      id: 'continuation-of-short',
+      continuationToken: lastToken(shop)?.raw ?? '',
+    });
+
+    // Assess
+    expect(first.outcome).toBe('continued');
+    expect(first.state?.phase).toBe('web');
+    expect(checkedFirst).toEqual([]);
+    expect(second.outcome).toBe('succeeded');
+    expect(shop.cluster.proxied).toEqual([`${through} /`, `${through} ${asset}`, `${through} ${graphql}`]);
   });
 });
