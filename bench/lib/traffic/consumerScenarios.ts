@@ -15,23 +15,10 @@ function runTag(what: string): string {
   return `${what}-${Date.now().toString(36)}-${runs}`;
 }
 
-/** The messages' account now. */
-async function account(
-  consumers: ShopConsumers,
-  run: string,
-  sent: readonly string[],
-): Promise<MessageAccount> {
-  return accountMessages({
-    sent,
-    recorded: consumers.recorded(run),
-    logged: consumers.logged(),
-    queued: await consumers.queued(),
-  });
-}
-
 /**
  * Polls until every message sent is processed and logged as deleted, and the queue is empty; on the
- * deadline, the account as it stands (its `pending` and `lost` say what is missing).
+ * deadline, the account as it stands (its `pending` and `lost` say what is missing). The account and
+ * the check read one snapshot of the logs: a line arriving between two reads would count as missing.
  */
 async function settled(
   consumers: ShopConsumers,
@@ -40,9 +27,15 @@ async function settled(
 ): Promise<{ account: MessageAccount; complete: boolean }> {
   const deadline = Date.now() + accountDeadlineMs;
   for (;;) {
-    const now = await account(consumers, run, sent);
-    const logged = new Set(consumers.logged().map((m) => m.id));
-    const complete = now.processed === now.sent && now.pending === 0 && sent.every((id) => logged.has(id));
+    const logged = consumers.logged();
+    const now = accountMessages({
+      sent,
+      recorded: consumers.recorded(run),
+      logged,
+      queued: await consumers.queued(),
+    });
+    const loggedIds = new Set(logged.map((m) => m.id));
+    const complete = now.processed === now.sent && now.pending === 0 && sent.every((id) => loggedIds.has(id));
     if (complete || Date.now() > deadline) return { account: now, complete };
     await sleep(1_000);
   }
