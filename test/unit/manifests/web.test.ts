@@ -129,6 +129,19 @@ describe('m2-http shutdown', () => {
     expect(container('nginx').lifecycle?.preStop?.exec?.command?.join(' ')).toMatch(/-s quit/);
   });
 
+  it('ends every keep-alive connection cleanly before nginx quits', () => {
+    // Prepare
+    const conf = configMapData(objects(), 'm2-nginx')['nginx.conf'] ?? '';
+    const keepaliveTime = /^\s*keepalive_time\s+(\d+)s;/m.exec(conf)?.[1];
+
+    // Act
+    const nginxSleep = preStopSleep(container('nginx'));
+
+    // Assess: a connection still open at `nginx -s quit` is closed under its next request.
+    expect(keepaliveTime).toBeDefined();
+    expect(Number(keepaliveTime)).toBeLessThanOrEqual(nginxSleep / 2);
+  });
+
   it('sizes the grace period for the preStop delay plus the slowest request', () => {
     // Prepare
     const requestTimeout = phpFpmSeconds('request_terminate_timeout');
