@@ -14,7 +14,8 @@ const boolVar = (fallback: boolean) =>
 const schema = z.object({
   SCALER_TARGET_SELECTOR: z.string().min(1).default(targetSelector),
   SCALER_INTERVAL_SECONDS: intVar(10, 1, 60),
-  SCALER_MAX_RUN_SECONDS: intVar(50, 0, 900),
+  /** No pass or idle read starts later than this into an invocation (the schedule runs every 60 s). */
+  SCALER_MAX_RUN_SECONDS: intVar(58, 0, 900),
   SCALER_PASS_BUDGET_SECONDS: intVar(10, 1, 60),
   SCALER_SCALE_DOWN_WINDOW_SECONDS: intVar(defaultPolicySettings.scaleDownWindowSeconds, 0, 3600),
   SCALER_CONFIRM_READS: intVar(defaultPolicySettings.confirmReads, 1, 10),
@@ -30,8 +31,17 @@ const schema = z.object({
   SCALER_ZERO_SETTLE_SECONDS: intVar(defaultPolicySettings.zeroSettleSeconds, 0, 3600),
   /** Read NumberOfMessagesSent from CloudWatch for the arrival-rate floor. */
   SCALER_ARRIVAL_METRICS: boolVar(true),
-  /** Keep polling for the whole run when idle (reaction within one interval; ~50 s of Lambda per minute). */
-  SCALER_POLL_WHEN_IDLE: boolVar(false),
+  /**
+   * Seconds between the idle watch's depth reads while every target is settled; 0 = stop at the
+   * first settled pass (a burst on an idle shop then waits for the next schedule).
+   */
+  SCALER_IDLE_POLL_SECONDS: intVar(3, 0, 60),
+  /** Replaced by SCALER_IDLE_POLL_SECONDS: refused, so a deployment that set it learns what it now gets. */
+  SCALER_POLL_WHEN_IDLE: z
+    .undefined({
+      message: 'replaced by SCALER_IDLE_POLL_SECONDS (seconds between idle depth reads, default 3; 0 = off)',
+    })
+    .optional(),
 });
 
 export interface ConsumerScalerConfig {
@@ -58,7 +68,7 @@ export function loadConsumerScalerConfig(
       intervalMs: e.SCALER_INTERVAL_SECONDS * 1000,
       passBudgetMs: e.SCALER_PASS_BUDGET_SECONDS * 1000,
       maxRunMs: e.SCALER_MAX_RUN_SECONDS * 1000,
-      pollWhenIdle: e.SCALER_POLL_WHEN_IDLE,
+      idlePollMs: e.SCALER_IDLE_POLL_SECONDS * 1000,
       policy: Object.freeze({
         includeDelayed: e.SCALER_INCLUDE_DELAYED,
         scaleDownWindowSeconds: e.SCALER_SCALE_DOWN_WINDOW_SECONDS,

@@ -1,3 +1,4 @@
+import { mayContinue, pauseAfterPass, watchForWork } from './idleWatch.ts';
 import type { PolicySettings } from './policy.ts';
 import { type PassDeps, type PassResult, reconcilePass } from './reconcilePass.ts';
 
@@ -6,16 +7,19 @@ export interface RunSettings {
   readonly policy: PolicySettings;
   /** Pause between passes while something is active. */
   readonly intervalMs: number;
-  /** Stop when less than this is left of the invocation after the next pause (a pass must fit). */
+  /** A full pass must fit between its start and the Lambda timeout. */
   readonly passBudgetMs: number;
-  /** Never run longer than this, whatever the Lambda timeout (keeps schedule invocations from piling up). */
+  /**
+   * No pass or idle read starts later than this into the invocation: the next minute's schedule
+   * takes over, and a run never piles onto the next one by more than a pass.
+   */
   readonly maxRunMs: number;
   /**
-   * Keep reconciling every `intervalMs` for the whole run even when everything is idle, so a
-   * burst on an idle queue is seen within one interval instead of at the next schedule (costs
-   * about 50 s of Lambda time per minute).
+   * While everything is settled, read the queues' depths every this many ms (GetQueueAttributes
+   * only) and reconcile at once when one shows work, so a burst on an idle shop is seen within
+   * seconds instead of at the next schedule. 0 = stop at the first settled pass.
    */
-  readonly pollWhenIdle: boolean;
+  readonly idlePollMs: number;
 }
 
 export interface RunDeps extends PassDeps {
@@ -26,6 +30,7 @@ export interface RunDeps extends PassDeps {
   readonly pass?: typeof reconcilePass;
 }
 
+/** `idle`: the run ended with every target settled; `time`: it ended while some target was active. */
 type StopReason = 'idle' | 'time';
 
 /** What one invocation did, summed over its passes. */
@@ -42,34 +47,56 @@ export interface RunResult {
   }[];
   /** Targets that failed in the last pass. */
   readonly failures: PassResult['failures'];
+  /** Rounds of idle depth reads between passes. */
+  readonly idleReads: number;
 }
 
 /**
- * Reconciles every target, then again every `intervalMs` while some target is active and time
- * remains, so a burst is followed within seconds rather than at the next minute's schedule.
- * Stops early when everything is settled (no backlog anywhere, nothing waiting for confirmation),
- * unless `pollWhenIdle`.
+ * Reconciles every target, then again every `intervalMs` while some target is active, and while
+ * all are settled watches their queues every `idlePollMs` (depth reads only) and reconciles as
+ * soon as one shows work — until the invocation's minute is used up (`maxRunMs`), when the next
+ * schedule takes over.
  */
 export async function runScaler(settings: RunSettings, deps: RunDeps): Promise<RunResult> {
   const started = deps.now();
   const changes: RunResult['changes'][number][] = [];
+  const clock = () => ({ elapsedMs: deps.now() - started, remainingMs: deps.remainingMs() });
+  let idleReads = 0;
+  let afterWake = false;
   for (let passes = 1; ; passes++) {
     const last = await (deps.pass ?? reconcilePass)(settings.selector, settings.policy, deps);
+    let changed = false;
     for (const o of last.outcomes) {
-      if (o.from !== o.to)
-        changes.push({ namespace: o.namespace, deployment: o.deployment, from: o.from, to: o.to });
+      if (o.from === o.to) continue;
+      changed = true;
+      changes.push({ namespace: o.namespace, deployment: o.deployment, from: o.from, to: o.to });
     }
-    const done = (stoppedBecause: StopReason): RunResult => ({
+    const done = (): RunResult => ({
       passes,
-      stoppedBecause,
+      stoppedBecause: last.active ? 'time' : 'idle',
       last,
       changes,
       failures: last.failures,
+      idleReads,
     });
-    if (!last.active && !settings.pollWhenIdle) return done('idle');
-    const elapsed = deps.now() - started;
-    const left = Math.min(deps.remainingMs(), settings.maxRunMs - elapsed);
-    if (left < settings.intervalMs + settings.passBudgetMs) return done('time');
-    await deps.sleep(settings.intervalMs);
+    if (last.active) {
+      const pause = pauseAfterPass(
+        { active: true, changed, afterWake },
+        settings.intervalMs,
+        settings.policy.readSpacingSeconds * 1000,
+      );
+      afterWake = false;
+      if (!mayContinue(clock(), pause, settings)) return done();
+      await deps.sleep(pause);
+      continue;
+    }
+    const watch = await watchForWork(
+      last.queueUrls,
+      { ...settings, includeDelayed: settings.policy.includeDelayed, startedAt: started },
+      deps,
+    );
+    idleReads += watch.rounds;
+    if (!watch.woke) return done();
+    afterWake = true;
   }
 }

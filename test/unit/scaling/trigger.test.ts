@@ -46,7 +46,8 @@ describe('loadConsumerScalerConfig', () => {
     expect(config.run).toMatchObject({
       selector: 'scaling.m2-eks-pipeline.io/enabled=true',
       intervalMs: 10_000,
-      maxRunMs: 50_000,
+      maxRunMs: 58_000,
+      idlePollMs: 3000,
       policy: { confirmReads: 2, scaleDownWindowSeconds: 180, readSpacingSeconds: 5, includeDelayed: false },
     });
     expect(config.run.policy.maxSurge).toBeUndefined();
@@ -57,10 +58,23 @@ describe('loadConsumerScalerConfig', () => {
     ['SCALER_CONFIRM_READS', { SCALER_CONFIRM_READS: '0' }],
     ['SCALER_INCLUDE_DELAYED', { SCALER_INCLUDE_DELAYED: 'yes' }],
     ['SCALER_READ_SPACING_SECONDS', { SCALER_READ_SPACING_SECONDS: '10', SCALER_INTERVAL_SECONDS: '10' }],
+    ['SCALER_IDLE_POLL_SECONDS', { SCALER_IDLE_POLL_SECONDS: '2.5' }],
+    ['SCALER_IDLE_POLL_SECONDS', { SCALER_IDLE_POLL_SECONDS: '61' }],
+    ['SCALER_POLL_WHEN_IDLE', { SCALER_POLL_WHEN_IDLE: 'true' }],
   ])('fails naming %s when it is malformed', (name, env) => {
     expect(() => loadConsumerScalerConfig(env)).toThrow(name);
     expect(() => loadConsumerScalerConfig(env)).toThrow(
       expect.objectContaining({ variables: expect.arrayContaining([name]) }),
+    );
+  });
+
+  it('turns the idle watch off with SCALER_IDLE_POLL_SECONDS=0', () => {
+    expect(loadConsumerScalerConfig({ SCALER_IDLE_POLL_SECONDS: '0' }).run.idlePollMs).toBe(0);
+  });
+
+  it('names the replacement when the retired SCALER_POLL_WHEN_IDLE is set', () => {
+    expect(() => loadConsumerScalerConfig({ SCALER_POLL_WHEN_IDLE: 'false' })).toThrow(
+      'replaced by SCALER_IDLE_POLL_SECONDS',
     );
   });
 });
