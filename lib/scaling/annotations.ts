@@ -17,6 +17,8 @@ export const targetAnnotations = {
   maxReplicas: `${prefix}/max-replicas`,
   cooldownSeconds: `${prefix}/cooldown-seconds`,
   secondsPerMessage: `${prefix}/seconds-per-message`,
+  /** The wait SLO: seconds a message may wait at most (sized with seconds-per-message). */
+  maxWaitSeconds: `${prefix}/max-wait-seconds`,
   paused: `${prefix}/paused`,
   /** Replicas to hold at least once the queue has been unreadable `fallback-after-reads` times in a row. */
   fallbackReplicas: `${prefix}/fallback-replicas`,

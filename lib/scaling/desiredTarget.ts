@@ -1,5 +1,6 @@
 import type { PolicySettings, QueueReading } from './policy.ts';
 import type { ScalingBounds } from './target.ts';
+import { waitSloReplicas } from './waitSlo.ts';
 
 /** The replicas one reading asks for, term by term, so a decision can say which term drove it. */
 export interface TargetEstimate {
@@ -13,6 +14,10 @@ export interface TargetEstimate {
   readonly byArrivals: number;
   /** 1 while a message is in flight: never stop a consumer mid-message. */
   readonly byInFlight: number;
+  /** Pods to drain backlog and arrivals within the `max-wait-seconds` SLO; 0 without one. */
+  readonly bySlo: number;
+  /** Seconds the SLO left to drain the backlog in; undefined without an SLO. */
+  readonly sloHorizonSeconds?: number;
   /** The largest term, before min/max. */
   readonly raw: number;
   /** `raw` clamped to [minReplicas, maxReplicas]. */
@@ -40,7 +45,7 @@ export function arrivalFloor(
 
 /**
  * The target of one reading: clamp(max(ceil(backlog × share / messagesPerPod), arrival floor of
- * arrivals × share, 1 if anything is in flight), min, max). Every Deployment of a shared queue keeps
+ * arrivals × share, 1 if anything is in flight, the `max-wait-seconds` SLO's pods), min, max). Every Deployment of a shared queue keeps
  * a pod for messages in flight: SQS cannot say which Deployment holds them.
  *
  * @example desiredTarget({ visible: 45, inFlight: 0, delayed: 0 }, bounds, defaultPolicySettings).target // 3 at 20 per pod
@@ -61,16 +66,31 @@ export function desiredTarget(
     settings.floorUtilization,
   );
   const byInFlight = reading.inFlight > 0 ? 1 : 0;
-  const raw = Math.max(byBacklog, byArrivals, byInFlight);
+  const slo = sloTerm(reading, backlog * share, bounds);
+  const raw = Math.max(byBacklog, byArrivals, byInFlight, slo?.replicas ?? 0);
   return {
     backlog,
     share,
     byBacklog,
     byArrivals,
     byInFlight,
+    bySlo: slo?.replicas ?? 0,
+    ...(slo === undefined ? {} : { sloHorizonSeconds: slo.horizonSeconds }),
     raw,
     target: clamp(raw, bounds.minReplicas, bounds.maxReplicas),
   };
+}
+
+/** The `max-wait-seconds` term, when the Deployment declares the SLO and a processing time. */
+function sloTerm(reading: QueueReading, sharedBacklog: number, bounds: ScalingBounds) {
+  if (bounds.maxWaitSeconds === undefined || bounds.secondsPerMessage === undefined) return undefined;
+  return waitSloReplicas({
+    backlog: sharedBacklog,
+    arrivalsPerSecond: (reading.arrivalsPerSecond ?? 0) * (reading.share ?? 1),
+    secondsPerMessage: bounds.secondsPerMessage,
+    maxWaitSeconds: bounds.maxWaitSeconds,
+    oldestAgeSeconds: reading.oldestAgeSeconds ?? 0,
+  });
 }
 
 /** How the target came about, for the decision's reason (a Deployment annotation people read). */
@@ -87,6 +107,9 @@ export function explainTarget(
   let text = `backlog ${backlog} (${parts.join(', ')})${shared} / ${bounds.messagesPerPod} per pod → ${byBacklog}`;
   if (byArrivals > 0) {
     text += `; arrivals ${round((reading.arrivalsPerSecond ?? 0) * share)}/s × ${bounds.secondsPerMessage} s → floor ${byArrivals}`;
+  }
+  if (estimate.sloHorizonSeconds !== undefined && estimate.bySlo > 0) {
+    text += `; max wait ${bounds.maxWaitSeconds} s (oldest ${Math.round(reading.oldestAgeSeconds ?? 0)} s): drain in ${Math.round(estimate.sloHorizonSeconds)} s → ${estimate.bySlo}`;
   }
   if (reading.inFlight > 0 && byBacklog === 0) text += '; in flight → at least 1';
   if (target !== raw) text += `; clamped to ${target} (min ${bounds.minReplicas}, max ${bounds.maxReplicas})`;

@@ -15,6 +15,11 @@ export interface QueueReading {
   /** NumberOfMessagesSent per second over the latest CloudWatch minute; undefined when unknown. */
   readonly arrivalsPerSecond?: number;
   /**
+   * How long the oldest message has waited, in seconds (CloudWatch ApproximateAgeOfOldestMessage,
+   * carried forward to now: waitSlo.ts oldestAgeNow); undefined when unknown.
+   */
+  readonly oldestAgeSeconds?: number;
+  /**
    * The fraction of the queue's backlog and arrivals the Deployment decided on sizes itself to, when
    * several Deployments consume the queue (backlogShare.ts); undefined = 1, the whole queue.
    */

@@ -2,11 +2,13 @@ import {
   type CloudWatchClient,
   GetMetricDataCommand,
   type MetricDataQuery,
+  type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, type QueueAttributeName, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Log } from '../observability/telemetry.ts';
 import { QueueReadError, type QueueReadFailure } from './errors.ts';
 import { queueNameOf } from './target.ts';
+import type { OldestMessageAge } from './waitSlo.ts';
 
 /** SQS approximate counts of one queue. */
 export interface QueueDepth {
@@ -15,16 +17,25 @@ export interface QueueDepth {
   readonly delayed: number;
 }
 
+/** What CloudWatch's latest published minute says about one queue; a field is absent without a datapoint. */
+export interface QueueMetrics {
+  /** NumberOfMessagesSent (Sum) of the latest minute, per second. */
+  readonly arrivalsPerSecond?: number;
+  /** ApproximateAgeOfOldestMessage (Maximum) of the latest minute, and when that minute ended. */
+  readonly oldestMessageAge?: OldestMessageAge;
+}
+
 /** The two signal calls the scaler makes; the reconcile loop only sees this. */
 export interface QueueSignals {
   /** GetQueueAttributes; throws QueueReadError naming the failure. */
   readDepth(queueUrl: string): Promise<QueueDepth>;
   /**
-   * Messages sent per second over the latest CloudWatch minute, per queue URL. Queues without a
-   * datapoint are absent; a failing CloudWatch yields an empty map (the floor is an optimisation,
-   * not a safety property, so its absence never blocks a decision).
+   * The latest CloudWatch minute of each queue (arrival rate, age of the oldest message), per queue
+   * URL. Queues without a datapoint are absent; a failing CloudWatch yields an empty map (the
+   * arrival floor and the wait SLO are sized on these, but their absence never blocks a decision:
+   * the backlog term still applies).
    */
-  readArrivals(queueUrls: readonly string[]): Promise<ReadonlyMap<string, number>>;
+  readQueueMetrics(queueUrls: readonly string[]): Promise<ReadonlyMap<string, QueueMetrics>>;
 }
 
 const depthAttributes: QueueAttributeName[] = [
@@ -38,11 +49,23 @@ export interface SqsQueueSignalsOptions {
   readonly cloudWatch?: CloudWatchClient;
   readonly log: Log;
   /** CloudWatch resolves SQS metrics per minute: one GetMetricData per this many ms is enough. */
-  readonly arrivalsCacheMs?: number;
+  readonly metricsCacheMs?: number;
   readonly now?: () => number;
 }
 
-/** {@link QueueSignals} over SQS GetQueueAttributes and CloudWatch GetMetricData (AWS/SQS NumberOfMessagesSent). */
+/** The CloudWatch metrics read per queue, each a query of one GetMetricData call. */
+const metricQueries = [
+  { prefix: 'a', metricName: 'NumberOfMessagesSent', stat: 'Sum' },
+  { prefix: 'o', metricName: 'ApproximateAgeOfOldestMessage', stat: 'Maximum' },
+] as const;
+/** GetMetricData takes at most 500 queries per call. */
+const queuesPerCall = Math.floor(500 / metricQueries.length);
+const periodSeconds = 60;
+
+/**
+ * {@link QueueSignals} over SQS GetQueueAttributes and CloudWatch GetMetricData (AWS/SQS
+ * NumberOfMessagesSent and ApproximateAgeOfOldestMessage).
+ */
 export class SqsQueueSignals implements QueueSignals {
   readonly #sqs: SQSClient;
   readonly #cloudWatch: CloudWatchClient | undefined;
@@ -50,14 +73,14 @@ export class SqsQueueSignals implements QueueSignals {
   readonly #cacheMs: number;
   readonly #now: () => number;
   #cache:
-    | { readonly key: string; readonly at: number; readonly value: ReadonlyMap<string, number> }
+    | { readonly key: string; readonly at: number; readonly value: ReadonlyMap<string, QueueMetrics> }
     | undefined;
 
   constructor(options: SqsQueueSignalsOptions) {
     this.#sqs = options.sqs;
     this.#cloudWatch = options.cloudWatch;
     this.#log = options.log;
-    this.#cacheMs = options.arrivalsCacheMs ?? 60_000;
+    this.#cacheMs = options.metricsCacheMs ?? 60_000;
     this.#now = options.now ?? Date.now;
   }
 
@@ -87,38 +110,39 @@ export class SqsQueueSignals implements QueueSignals {
     };
   }
 
-  async readArrivals(queueUrls: readonly string[]): Promise<ReadonlyMap<string, number>> {
+  async readQueueMetrics(queueUrls: readonly string[]): Promise<ReadonlyMap<string, QueueMetrics>> {
     if (this.#cloudWatch === undefined || queueUrls.length === 0) return new Map();
     const key = [...queueUrls].sort().join(' ');
     const now = this.#now();
     if (this.#cache?.key === key && now - this.#cache.at < this.#cacheMs) return this.#cache.value;
-    const value = await this.#fetchArrivals(this.#cloudWatch, queueUrls, now);
+    const value = await this.#fetchMetrics(this.#cloudWatch, queueUrls, now);
     this.#cache = { key, at: now, value };
     return value;
   }
 
-  async #fetchArrivals(
+  async #fetchMetrics(
     cw: CloudWatchClient,
     queueUrls: readonly string[],
     now: number,
-  ): Promise<Map<string, number>> {
-    const arrivals = new Map<string, number>();
-    // GetMetricData takes at most 500 queries per call.
-    for (let start = 0; start < queueUrls.length; start += 500) {
-      const chunk = queueUrls.slice(start, start + 500);
-      const queries: MetricDataQuery[] = chunk.map((url, i) => ({
-        Id: `q${start + i}`,
-        MetricStat: {
-          Metric: {
-            Namespace: 'AWS/SQS',
-            MetricName: 'NumberOfMessagesSent',
-            Dimensions: [{ Name: 'QueueName', Value: queueNameOf(url) }],
+  ): Promise<Map<string, QueueMetrics>> {
+    const metrics = new Map<string, QueueMetrics>();
+    for (let start = 0; start < queueUrls.length; start += queuesPerCall) {
+      const chunk = queueUrls.slice(start, start + queuesPerCall);
+      const queries: MetricDataQuery[] = chunk.flatMap((url, i) =>
+        metricQueries.map(({ prefix, metricName, stat }) => ({
+          Id: `${prefix}${start + i}`,
+          MetricStat: {
+            Metric: {
+              Namespace: 'AWS/SQS',
+              MetricName: metricName,
+              Dimensions: [{ Name: 'QueueName', Value: queueNameOf(url) }],
+            },
+            Period: periodSeconds,
+            Stat: stat,
           },
-          Period: 60,
-          Stat: 'Sum',
-        },
-        ReturnData: true,
-      }));
+          ReturnData: true,
+        })),
+      );
       try {
         const out = await cw.send(
           new GetMetricDataCommand({
@@ -130,21 +154,37 @@ export class SqsQueueSignals implements QueueSignals {
           }),
         );
         for (const result of out.MetricDataResults ?? []) {
-          const index = Number(result.Id?.slice(1));
-          const url = queueUrls[index];
-          const latest = result.Values?.[0];
-          if (url !== undefined && latest !== undefined && Number.isFinite(latest) && latest >= 0) {
-            arrivals.set(url, latest / 60);
-          }
+          addDatapoint(metrics, queueUrls, result);
         }
       } catch (error) {
-        this.#log.warn('arrival rates unavailable', {
+        this.#log.warn('queue metrics unavailable', {
           queues: chunk.length,
           error: error instanceof Error ? error.name : String(error),
         });
       }
     }
-    return arrivals;
+    return metrics;
+  }
+}
+
+/** Files the latest datapoint of one query under its queue (the query id names metric and queue). */
+function addDatapoint(
+  metrics: Map<string, QueueMetrics>,
+  queueUrls: readonly string[],
+  result: MetricDataResult,
+): void {
+  const prefix = result.Id?.[0];
+  const url = queueUrls[Number(result.Id?.slice(1))];
+  const latest = result.Values?.[0];
+  if (url === undefined || latest === undefined || !Number.isFinite(latest) || latest < 0) return;
+  const known = metrics.get(url) ?? {};
+  if (prefix === 'a') metrics.set(url, { ...known, arrivalsPerSecond: latest / periodSeconds });
+  const minuteStart = result.Timestamps?.[0]?.getTime();
+  if (prefix === 'o' && minuteStart !== undefined) {
+    metrics.set(url, {
+      ...known,
+      oldestMessageAge: { seconds: latest, at: minuteStart + periodSeconds * 1000 },
+    });
   }
 }
 

@@ -6,9 +6,10 @@ import { backlogShares } from './backlogShare.ts';
 import { discoverTargets } from './discovery.ts';
 import { HeldByRolloutError, QueueReadError, type QueueReadFailure } from './errors.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
-import type { QueueDepth, QueueSignals } from './queueSignals.ts';
+import type { QueueDepth, QueueMetrics, QueueSignals } from './queueSignals.ts';
 import { reconcileTarget, type TargetOutcome, type TargetReconcileDeps } from './reconcileTarget.ts';
 import type { ScalingTarget } from './target.ts';
+import { oldestAgeNow } from './waitSlo.ts';
 
 export interface PassDeps extends TargetReconcileDeps {
   readonly signals: QueueSignals;
@@ -27,17 +28,15 @@ export interface PassResult {
   readonly failures: readonly TargetFailure[];
   /** Some target has work or an unconfirmed change: read again soon. */
   readonly active: boolean;
-  /** The queues the targets consume, each once (what the idle watch reads between passes). */
-  readonly queueUrls: readonly string[];
 }
 
 /** Targets reconciled at once; a cluster has a handful of shops × a few consumers. */
 const concurrency = 8;
 
 /**
- * One reconcile of every target: discover, read each queue once (depth from SQS, arrival rates
- * from CloudWatch in one batched call), split a queue's backlog among the Deployments consuming it,
- * then read–decide–write each Deployment. A queue that
+ * One reconcile of every target: discover, read each queue once (depth from SQS, arrival rates and
+ * the age of the oldest message from CloudWatch in one batched call), split a queue's backlog among
+ * the Deployments consuming it, then read–decide–write each Deployment. A queue that
  * cannot be read holds its targets (fail-static, or their fallback floor), is counted as
  * `QueueReadErrors{reason}` and told on each held Deployment as an Event;
  * a target whose write fails is reported and does not stop the others.
@@ -49,8 +48,8 @@ export async function reconcilePass(
 ): Promise<PassResult> {
   const targets = await discoverTargets(deps.cluster, selector, deps);
   const queueUrls = [...new Set(targets.map((t) => t.queueUrl))];
-  const [arrivals, depths] = await Promise.all([
-    deps.signals.readArrivals(queueUrls),
+  const [metrics, depths] = await Promise.all([
+    deps.signals.readQueueMetrics(queueUrls),
     Promise.all(queueUrls.map(async (url) => [url, await readDepthOrFailure(url, deps)] as const)),
   ]);
   const depthByUrl = new Map<string, QueueDepth | undefined>();
@@ -65,16 +64,9 @@ export async function reconcilePass(
   const failures: TargetFailure[] = [];
   await forEachLimited(targets, concurrency, async (target) => {
     const depth = depthByUrl.get(target.queueUrl);
-    const rate = arrivals.get(target.queueUrl);
     const share = shares.get(target) ?? 1;
-    const reading: QueueReading | undefined =
-      depth === undefined
-        ? undefined
-        : {
-            ...depth,
-            ...(rate === undefined ? {} : { arrivalsPerSecond: rate }),
-            ...(share === 1 ? {} : { share }),
-          };
+    const reading =
+      depth === undefined ? undefined : readingOf(depth, metrics.get(target.queueUrl), share, deps.now());
     // Targets run concurrently: each gets its own correlation fields instead of keys on the shared logger.
     const log = withFields(deps.log, {
       namespace: target.namespace,
@@ -96,7 +88,23 @@ export async function reconcilePass(
     outcomes,
     failures,
     active: outcomes.some((o) => o.decision.active),
-    queueUrls,
+  };
+}
+
+/** One target's reading: the queue's depth, its CloudWatch minute and the target's share of it. */
+function readingOf(
+  depth: QueueDepth,
+  metrics: QueueMetrics | undefined,
+  share: number,
+  now: number,
+): QueueReading {
+  const rate = metrics?.arrivalsPerSecond;
+  const age = metrics?.oldestMessageAge;
+  return {
+    ...depth,
+    ...(rate === undefined ? {} : { arrivalsPerSecond: rate }),
+    ...(age === undefined ? {} : { oldestAgeSeconds: oldestAgeNow(age, now, depth.visible) }),
+    ...(share === 1 ? {} : { share }),
   };
 }
 

@@ -45,6 +45,6 @@ export function gateScaleUp(input: ScaleUpInput): ScaleUpVerdict {
   return { kind: 'up', replicas, surgeLimited: replicas < estimate.target };
 }
 
-/** At most one pod's share of backlog, no arrival floor and nothing in flight. */
+/** At most one pod's share of backlog (and of the wait SLO's pods), no arrival floor and nothing in flight. */
 const isSmallStart = (estimate: TargetEstimate): boolean =>
-  estimate.byBacklog <= 1 && estimate.byArrivals === 0 && estimate.byInFlight === 0;
+  estimate.byBacklog <= 1 && estimate.bySlo <= 1 && estimate.byArrivals === 0 && estimate.byInFlight === 0;

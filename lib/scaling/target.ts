@@ -13,6 +13,11 @@ export interface ScalingBounds {
   readonly cooldownSeconds: number;
   /** Typical processing time of one message, for the arrival-rate (Little's law) floor. */
   readonly secondsPerMessage?: number;
+  /**
+   * The wait SLO: no message should wait longer than this many seconds (needs secondsPerMessage,
+   * the throughput it sizes with).
+   */
+  readonly maxWaitSeconds?: number;
   /** Undefined: an unreadable queue holds the current replicas, however long it stays unreadable. */
   readonly fallback?: Fallback;
 }
@@ -33,6 +38,7 @@ const annotationLimits = Object.freeze({
   maxReplicas: 1000,
   cooldownSeconds: 86_400,
   fallbackAfterReads: 100,
+  maxWaitSeconds: 86_400,
 });
 
 /** A consumer Deployment the scaler manages, parsed from its labels and annotations. */
@@ -190,13 +196,38 @@ function boundsOf(annotations: Annotations): Checked<ScalingBounds> {
   if (!secondsPerMessage.ok) return secondsPerMessage;
   const fallback = fallbackOf(annotations, minReplicas, maxReplicas);
   if (!fallback.ok) return fallback;
+  const maxWaitSeconds = maxWaitSecondsOf(annotations, secondsPerMessage.value);
+  if (!maxWaitSeconds.ok) return maxWaitSeconds;
   return ok(
     Object.freeze({
       ...ints.value,
       ...(secondsPerMessage.value === undefined ? {} : { secondsPerMessage: secondsPerMessage.value }),
+      ...(maxWaitSeconds.value === undefined ? {} : { maxWaitSeconds: maxWaitSeconds.value }),
       ...(fallback.value === undefined ? {} : { fallback: fallback.value }),
     }),
   );
+}
+
+/**
+ * The optional wait SLO: whole seconds up to a day, above seconds-per-message (an SLO shorter than
+ * one message cannot be met by any number of pods), and only with it — the SLO sizes by throughput.
+ */
+function maxWaitSecondsOf(
+  annotations: Annotations,
+  secondsPerMessage: number | undefined,
+): Checked<number | undefined> {
+  const key = targetAnnotations.maxWaitSeconds;
+  const raw = annotations[key];
+  if (raw === undefined) return ok(undefined);
+  const seconds = Number(raw);
+  if (!wholeNumber.test(raw) || seconds < 1 || seconds > annotationLimits.maxWaitSeconds) {
+    return refuse(key, `must be a whole number from 1 to ${annotationLimits.maxWaitSeconds}, not "${raw}"`);
+  }
+  if (secondsPerMessage === undefined) return refuse(key, `needs ${targetAnnotations.secondsPerMessage}`);
+  if (seconds <= secondsPerMessage) {
+    return refuse(key, `(${seconds}) must exceed seconds-per-message (${secondsPerMessage})`);
+  }
+  return ok(seconds);
 }
 
 /** The upper bounds of {@link annotationLimits}. */

@@ -28,7 +28,7 @@ const signals = (depths: Record<string, QueueDepth> = {}): QueueSignals => ({
     if (depth === undefined) throw new QueueReadError(url, 'denied');
     return depth;
   },
-  readArrivals: async () => new Map(),
+  readQueueMetrics: async () => new Map(),
 });
 
 function newHandler(

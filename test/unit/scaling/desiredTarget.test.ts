@@ -106,6 +106,28 @@ describe('desiredTarget', () => {
       false,
       { byInFlight: 1, target: 1 },
     ],
+    [
+      'takes the wait SLO when it is the largest term',
+      read(300, 0, { arrivalsPerSecond: 1, oldestAgeSeconds: 240 }),
+      { messagesPerPod: 100, secondsPerMessage: 2, maxWaitSeconds: 300 },
+      false,
+      // 2 s × (300 / 60 s + 1/s) = 12 → max 10; backlog alone 3, floor 3.
+      { byBacklog: 3, byArrivals: 3, bySlo: 12, sloHorizonSeconds: 60, raw: 12, target: 10 },
+    ],
+    [
+      'sizes the wait SLO to its share of a shared queue',
+      read(600, 0, { share: 0.5 }),
+      { messagesPerPod: 1000, secondsPerMessage: 1, maxWaitSeconds: 60 },
+      false,
+      { byBacklog: 1, bySlo: 5, target: 5 },
+    ],
+    [
+      'has no SLO term without max-wait-seconds',
+      read(600, 0, { oldestAgeSeconds: 1000 }),
+      { messagesPerPod: 1000, secondsPerMessage: 1 },
+      false,
+      { bySlo: 0, target: 1 },
+    ],
   ])('%s', (_name, reading, overrides, includeDelayed, expected) => {
     // Act
     const estimate = desiredTarget(
@@ -155,6 +177,13 @@ describe('explainTarget', () => {
       {},
       false,
       'backlog 100 (visible 100, in flight 0) × share 0.5 / 20 per pod → 3',
+    ],
+    [
+      'names the wait SLO',
+      read(300, 0, { oldestAgeSeconds: 240.4 }),
+      { messagesPerPod: 100, secondsPerMessage: 2, maxWaitSeconds: 300 },
+      false,
+      'backlog 300 (visible 300, in flight 0) / 100 per pod → 3; max wait 300 s (oldest 240 s): drain in 60 s → 11; clamped to 10 (min 0, max 10)',
     ],
   ])('%s', (_name, reading, overrides, includeDelayed, text) => {
     const b = { ...bounds, ...overrides };

@@ -42,7 +42,7 @@ function consumerWithBacklog(annotations: Record<string, string>) {
     now,
     signals: {
       readDepth: async () => ({ visible: 500, inFlight: 0, delayed: 0 }),
-      readArrivals: async () => new Map<string, number>(),
+      readQueueMetrics: async () => new Map(),
     },
   };
   const replicas = async () => (await cluster.getDeployment({ namespace, name })).spec?.replicas;

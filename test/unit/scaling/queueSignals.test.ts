@@ -38,35 +38,70 @@ describe('SqsQueueSignals', () => {
   it('maps the latest datapoint of each queue to messages per second, by query id', async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
-        { Id: 'q1', Values: [120, 60], Timestamps: [new Date(120_000), new Date(60_000)] },
-        { Id: 'q0', Values: [], Timestamps: [] },
+        { Id: 'a1', Values: [120, 60], Timestamps: [new Date(120_000), new Date(60_000)] },
+        { Id: 'a0', Values: [], Timestamps: [] },
       ],
     });
-    const arrivals = await signals().source.readArrivals([queueA, queueB]);
-    expect([...arrivals]).toEqual([[queueB, 2]]);
-    const query = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries?.[1];
+    const metrics = await signals().source.readQueueMetrics([queueA, queueB]);
+    expect([...metrics]).toEqual([[queueB, { arrivalsPerSecond: 2 }]]);
+    const queries = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries ?? [];
+    const query = queries.find((q) => q.Id === 'a1');
     expect(query?.MetricStat?.Metric?.Dimensions).toEqual([{ Name: 'QueueName', Value: 'shop-b-media' }]);
+    expect(query?.MetricStat?.Metric?.MetricName).toBe('NumberOfMessagesSent');
+  });
+
+  it('reads the age of the oldest message as its minute maximum, stamped with the end of that minute', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({
+      MetricDataResults: [
+        { Id: 'o0', Values: [95, 35], Timestamps: [new Date(180_000), new Date(120_000)] },
+        { Id: 'a0', Values: [30], Timestamps: [new Date(180_000)] },
+      ],
+    });
+    const metrics = await signals().source.readQueueMetrics([queueA]);
+    expect(metrics.get(queueA)).toEqual({
+      arrivalsPerSecond: 0.5,
+      oldestMessageAge: { seconds: 95, at: 240_000 },
+    });
+    const queries = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries ?? [];
+    expect(queries.find((q) => q.Id === 'o0')?.MetricStat).toMatchObject({
+      Metric: { MetricName: 'ApproximateAgeOfOldestMessage' },
+      Stat: 'Maximum',
+      Period: 60,
+    });
+  });
+
+  it('asks at most 500 queries per GetMetricData call', async () => {
+    cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    const urls = Array.from(
+      { length: 251 },
+      (_, i) => `https://sqs.us-east-1.amazonaws.com/123456789012/shop-q${i}`,
+    );
+    await signals().source.readQueueMetrics(urls);
+    const sizes = cloudWatch
+      .commandCalls(GetMetricDataCommand)
+      .map((call) => call.args[0].input.MetricDataQueries?.length);
+    expect(sizes).toEqual([500, 2]);
   });
 
   it('reads CloudWatch once a minute, not on every pass', async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     let now = 0;
     const { source } = signals(() => now);
-    await source.readArrivals([queueA]);
+    await source.readQueueMetrics([queueA]);
     now = 30_000;
-    await source.readArrivals([queueA]);
+    await source.readQueueMetrics([queueA]);
     now = 61_000;
-    await source.readArrivals([queueA]);
+    await source.readQueueMetrics([queueA]);
     expect(cloudWatch.commandCalls(GetMetricDataCommand)).toHaveLength(2);
   });
 
-  it('degrades to no arrival rates when CloudWatch fails', async () => {
+  it('degrades to no queue metrics when CloudWatch fails', async () => {
     cloudWatch.on(GetMetricDataCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
     const { source, telemetry } = signals();
-    await expect(source.readArrivals([queueA])).resolves.toEqual(new Map());
+    await expect(source.readQueueMetrics([queueA])).resolves.toEqual(new Map());
     expect(telemetry.lines).toContainEqual({
       level: 'warn',
-      message: 'arrival rates unavailable',
+      message: 'queue metrics unavailable',
       fields: { queues: 1, error: 'AccessDenied' },
     });
   });

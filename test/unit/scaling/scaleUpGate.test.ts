@@ -8,6 +8,7 @@ const estimate = (target: number, terms: Partial<TargetEstimate> = {}): TargetEs
   byBacklog: target,
   byArrivals: 0,
   byInFlight: 0,
+  bySlo: 0,
   raw: target,
   target,
   ...terms,

@@ -38,6 +38,11 @@ describe('parseScalingTarget', () => {
     });
   });
 
+  it('reads the wait SLO', () => {
+    const parsed = parseScalingTarget(deployment({ ...good, [a.maxWaitSeconds]: '300' }));
+    expect(parsed.kind === 'target' && parsed.target.bounds.maxWaitSeconds).toBe(300);
+  });
+
   it('accepts a moto queue URL and no seconds-per-message', () => {
     const parsed = parseScalingTarget(
       deployment({
@@ -126,6 +131,19 @@ describe('parseScalingTarget', () => {
       'fallback-after-reads is beyond the limit',
       { ...good, [a.fallbackReplicas]: '2', [a.fallbackAfterReads]: '101' },
       a.fallbackAfterReads,
+    ],
+    ['max-wait-seconds is not a whole number', { ...good, [a.maxWaitSeconds]: '2m' }, a.maxWaitSeconds],
+    ['max-wait-seconds is zero', { ...good, [a.maxWaitSeconds]: '0' }, a.maxWaitSeconds],
+    ['max-wait-seconds exceeds a day', { ...good, [a.maxWaitSeconds]: '86401' }, a.maxWaitSeconds],
+    [
+      'max-wait-seconds comes without seconds-per-message',
+      { ...without(a.secondsPerMessage), [a.maxWaitSeconds]: '300' },
+      a.maxWaitSeconds,
+    ],
+    [
+      'max-wait-seconds is no longer than one message takes',
+      { ...good, [a.maxWaitSeconds]: '5' },
+      a.maxWaitSeconds,
     ],
   ])('rejects the target when %s, naming the annotation', (_name, annotations, key) => {
     const parsed = parseScalingTarget(deployment(annotations));
