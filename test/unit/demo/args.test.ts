@@ -15,13 +15,13 @@ describe('parseDemoArgs', () => {
     expect(args).toEqual({ keep: false, messages: 10_000, photos: undefined, outDir: 'out', help: false });
   });
 
-  it('defaults to a burst of 1,000 on real nodes, where consumer pods drain it themselves', () => {
+  it('defaults to a burst of 500 on real nodes, where consumer pods drain it themselves', () => {
     // Act
     const byDefault = parseDemoArgs([], 'real-nodes');
     const asked = parseDemoArgs(['--messages', '300'], 'real-nodes');
 
     // Assess
-    expect([byDefault.messages, asked.messages]).toEqual([1_000, 300]);
+    expect([byDefault.messages, asked.messages]).toEqual([500, 300]);
   });
 
   it.each([
