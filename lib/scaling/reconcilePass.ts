@@ -28,6 +28,8 @@ export interface PassResult {
   readonly failures: readonly TargetFailure[];
   /** Some target has work or an unconfirmed change: read again soon. */
   readonly active: boolean;
+  /** The queues the targets consume, each once (what the idle watch reads between passes). */
+  readonly queueUrls: readonly string[];
 }
 
 /** Targets reconciled at once; a cluster has a handful of shops × a few consumers. */
@@ -88,6 +90,7 @@ export async function reconcilePass(
     outcomes,
     failures,
     active: outcomes.some((o) => o.decision.active),
+    queueUrls,
   };
 }
 
