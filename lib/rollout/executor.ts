@@ -509,14 +509,25 @@ async function replyToError(run: RolloutRun, error: unknown): Promise<RolloutRes
     });
   }
   await closeQuietWindowAtEnd(run);
-  const restored = run.state.rolledBack;
-  const left = run.state.patched.filter((t) => !restored.some((r) => r.kind === t.kind && r.name === t.name));
+  const { namespace } = run.params;
+  const { rolledBack, notRolledBack } = run.state;
+  const settled = [...rolledBack, ...notRolledBack.map((n) => n.ref)];
+  const left = run.state.patched.filter((t) => !settled.some((r) => r.kind === t.kind && r.name === t.name));
+  // A target the rollback gave up on may be partly restored: its reason says which containers.
+  const outcome = [
+    ...(left.length === 0
+      ? []
+      : [`Left on the new image, not rolled back: ${left.map((t) => targetName(namespace, t)).join(', ')}.`]),
+    ...(notRolledBack.length === 0
+      ? []
+      : [
+          `NOT rolled back: ${notRolledBack.map((n) => `${targetName(namespace, n.ref)} (${n.reason})`).join('; ')}.`,
+        ]),
+  ];
   const message =
-    `rollout ${run.state.release} of ${run.state.image ?? 'the new image'} to ${run.params.namespace} stopped in phase ` +
+    `rollout ${run.state.release} of ${run.state.image ?? 'the new image'} to ${namespace} stopped in phase ` +
     `${run.state.phase}: ${messageOf(error)}. ` +
-    (left.length === 0
-      ? 'No target is left on the new image.'
-      : `Left on the new image, not rolled back: ${left.map((t) => targetName(run.params.namespace, t)).join(', ')}.`) +
+    (outcome.length === 0 ? 'No target is left on the new image.' : outcome.join(' ')) +
     quietWindowReport(run.state);
   run.replied = true;
   const reported = await run.ports.results.fail(run.job.id, 'JobFailed', message);

@@ -89,6 +89,35 @@ describe('the rollout writes only images, so others’ edits survive it', () => 
     );
   });
 
+  it('names the containers it restored and the one it left when the Lease fails after the rollback', async () => {
+    // Prepare: as above, and once the rollback has written web, the Lease cannot be read any more.
+    const shop = newShop();
+    shop.cluster.setImageBehaviour(newImage, { run: 'never-ready' }, 'm2-http');
+    const webPatched = () => webContainers(shop)[0]?.image === newImage;
+    expect((await invoke(shop, { id: 'release-1', params }, until(webPatched))).outcome).toBe('continued');
+    await editWeb(shop, [{ name: 'nginx', image: hotfix }]);
+    const rolledBackWeb = (p: Patch) =>
+      p.type === 'json' && p.operations.some((o) => o.value === 'release-1-rolled-back');
+    const failingLease = withPatchHook(shop.cluster, (p) => {
+      if (rolledBackWeb(p)) shop.cluster.fail({ verb: 'get', resource: 'leases', status: 503, times: 100 });
+    });
+
+    // Act
+    const result = await invoke(
+      { cluster: failingLease, results: shop.results },
+      { id: 'continuation-1', params, continuationToken: lastToken(shop)?.raw ?? '' },
+    );
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(failureOf(shop, 'continuation-1')).toMatch(/stopped in phase failure: get leases.*503/);
+    expect(failureOf(shop, 'continuation-1')).toContain(
+      'NOT rolled back: shop-a/deployment/m2-http (container nginx not restored: edited by someone else ' +
+        `(image now ${hotfix}); container php-fpm restored).`,
+    );
+    expect(failureOf(shop, 'continuation-1')).not.toMatch(/Left on the new image/);
+  });
+
   it('rolls back a release recorded as whole templates before images were recorded', async () => {
     // Prepare: release-1 patched web and the consumers; then its records are rewritten as the earlier
     // code left them (recorded-template: the whole pod template before the release).
@@ -149,7 +178,7 @@ describe('the rollout writes only images, so others’ edits survive it', () => 
     // Prepare: every patch the rollout sends is kept.
     const shop = newShop();
     const patches: Patch[] = [];
-    const recording = recordingPatches(shop.cluster, patches);
+    const recording = withPatchHook(shop.cluster, (p) => patches.push(p));
     shop.cluster.setImageBehaviour(newImage, { run: 'never-ready' }, 'm2-consumer-media');
 
     // Act: a release that patches web and both consumers, then rolls them back.
@@ -201,19 +230,19 @@ async function asRecordedBefore(cluster: FakeCluster, name: string): Promise<voi
   );
 }
 
-/** The cluster, with every Deployment and CronJob patch also appended to `patches`. */
-function recordingPatches(cluster: FakeCluster, patches: Patch[]): FakeCluster {
+/** The cluster, calling `onPatch` with every Deployment and CronJob patch before it is applied. */
+function withPatchHook(cluster: FakeCluster, onPatch: (patch: Patch) => void): FakeCluster {
   return new Proxy(cluster, {
     get(target, property) {
       if (property === 'patchDeployment') {
         return (ref: ObjectRef, patch: Patch) => {
-          patches.push(patch);
+          onPatch(patch);
           return target.patchDeployment(ref, patch);
         };
       }
       if (property === 'patchCronJob') {
         return (ref: ObjectRef, patch: Patch) => {
-          patches.push(patch);
+          onPatch(patch);
           return target.patchCronJob(ref, patch);
         };
       }
