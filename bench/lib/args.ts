@@ -68,7 +68,7 @@ export const scalerBench: BenchCommand<'seeds'> = {
   script: 'bench:scaler',
   summary: "consumerScaler's policy vs KEDA + HPA vs a static maximum on traces T1-T5, in simulated time",
   options: {
-    seeds: { description: 'random seeds per trace and scaler (1 … N)', default: 5, min: 1, max: 50 },
+    seeds: { description: 'random seeds per trace and scaler (1 … N)', default: 100, min: 1, max: 1000 },
   },
 };
 

@@ -15,6 +15,17 @@ export const platform = {
   maxCountLagSeconds: 20,
   /** CloudWatch SQS metrics: 1-minute datapoints, readable this long after the minute ends. */
   metricDelaySeconds: 120,
+  /**
+   * EventBridge schedule (or alarm rule) → handler running: the rule's delivery plus Lambda's async
+   * invoke of a warm container, 0.2–1 s (assumed); one invocation in 20 also pays a cold start of
+   * 1.5 s (assumed: init with the Kubernetes client and the EKS token at 256 MB).
+   */
+  invokeLatency: (random: Random): number => 0.2 + random() * 0.8 + (random() < 0.05 ? 1.5 : 0),
+  /**
+   * One reconcile pass until spec.replicas is written: discovery LIST, GetQueueAttributes, the
+   * Deployment's GET and the PUT of its Scale, each a round trip within the region: 0.3–1.2 s.
+   */
+  passLatency: (random: Random): number => 0.3 + random() * 0.9,
 } as const;
 
 interface Message {
@@ -155,6 +166,7 @@ export function simulate(trace: Trace, scaler: Scaler, random: Random): RunMetri
   }
 
   let t = 0;
+  let lagAt: { t: number; steps: number } | undefined;
   const view: ScalerView = {
     get replicas() {
       return replicas;
@@ -167,7 +179,10 @@ export function simulate(trace: Trace, scaler: Scaler, random: Random): RunMetri
       replicas = n;
     },
     readCounts() {
-      const lagSteps = Math.floor((random() * platform.maxCountLagSeconds) / dt);
+      // Reads within one step (the idle watch's read and the pass it wakes, milliseconds apart)
+      // see the same lag; reads in different steps draw their own.
+      if (lagAt?.t !== t) lagAt = { t, steps: Math.floor((random() * platform.maxCountLagSeconds) / dt) };
+      const lagSteps = lagAt.steps;
       return history[Math.max(0, history.length - 1 - lagSteps)] ?? { visible: 0, inFlight: 0 };
     },
     arrivalsPerSecond() {

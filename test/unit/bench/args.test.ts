@@ -30,7 +30,7 @@ describe('parseBenchArgs', () => {
     [serveBench, [], {}, { rounds: 2 }],
     [serveBench, ['--rounds', '1'], { BENCH_ROUNDS: '9' }, { rounds: 1 }],
     [scalerBench, ['--seeds', '2'], {}, { seeds: 2 }],
-    [scalerBench, [], { BENCH_ROUNDS: '9' }, { seeds: 5 }],
+    [scalerBench, [], { BENCH_ROUNDS: '9' }, { seeds: 100 }],
     [rolloutBench, [], {}, { rounds: 3 }],
   ] as const)('reads %#: %j with %j', (command, argv, env, values) => {
     // Act
