@@ -167,6 +167,13 @@ async function runCheck(
       });
       throw failed;
     }
+    // Which kind of miss, not the body: a retry is routine (a new Service's endpoints take a moment).
+    ports.log.debug('smoke check retried', {
+      target,
+      path: check.path,
+      attempt: tries,
+      ...(outcome.kind === 'answered' ? { status: outcome.response.status } : { miss: outcome.kind }),
+    });
     await ports.sleep(pause);
   }
 }
