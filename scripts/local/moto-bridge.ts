@@ -20,10 +20,12 @@ export async function upMotoBridge(): Promise<Record<string, string>> {
     });
   }
   try {
+    // moto's dashboard page took 5–7 s to answer at load 17 (test runs beside builds): a try must outlast
+    // that, or a healthy relay is reported unreachable.
     await waitFor(
       `moto on ${podAwsEndpoint}`,
-      async () => (await fetch(`${podAwsEndpoint}/moto-api/`, { signal: AbortSignal.timeout(2000) })).ok,
-      20_000,
+      async () => (await fetch(`${podAwsEndpoint}/moto-api/`, { signal: AbortSignal.timeout(15_000) })).ok,
+      60_000,
     );
   } catch (error) {
     throw new Error(`moto is not reachable on the pod bridge; see ${logFile(name)}`, { cause: error });
