@@ -178,6 +178,10 @@ export class ClientNodeCluster implements ClusterClient {
     };
   }
 
+  getNamespace(name: string, options?: CallOptions) {
+    return this.#core.readNamespace({ name }, configuration(options));
+  }
+
   getDeployment(ref: ObjectRef, options?: CallOptions) {
     return this.#apps.readNamespacedDeployment(ref, configuration(options));
   }

@@ -5,6 +5,7 @@ import type {
   V1Deployment,
   V1Job,
   V1Lease,
+  V1Namespace,
   V1Pod,
   V1ReplicaSet,
   V1Scale,
@@ -106,6 +107,9 @@ export interface ClusterClient {
     onEvent: (event: WatchEvent<ObjectOf<R>>) => void,
     onDone: (error?: unknown) => void,
   ): Promise<WatchHandle>;
+
+  /** A shop's namespace, for its annotations (the consumer pod budget). */
+  getNamespace(name: string, options?: CallOptions): Promise<V1Namespace>;
 
   getDeployment(ref: ObjectRef, options?: CallOptions): Promise<V1Deployment>;
   patchDeployment(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1Deployment>;

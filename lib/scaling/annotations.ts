@@ -19,10 +19,18 @@ export const targetAnnotations = {
   secondsPerMessage: `${prefix}/seconds-per-message`,
   /** The wait SLO: seconds a message may wait at most (sized with seconds-per-message). */
   maxWaitSeconds: `${prefix}/max-wait-seconds`,
+  /** Share of the namespace's consumer pod budget: higher is served first (default 0). */
+  priority: `${prefix}/priority`,
   paused: `${prefix}/paused`,
   /** Replicas to hold at least once the queue has been unreadable `fallback-after-reads` times in a row. */
   fallbackReplicas: `${prefix}/fallback-replicas`,
   fallbackAfterReads: `${prefix}/fallback-after-reads`,
+} as const;
+
+/** Declared on a shop's namespace. */
+export const namespaceAnnotations = {
+  /** Consumer pods the shop's scaling targets may run together, divided by their priority. */
+  consumerPodBudget: `${prefix}/consumer-pod-budget`,
 } as const;
 
 /**

@@ -17,7 +17,8 @@ type ScalerEventReason =
   | 'ScaledDown'
   | 'QueueUnreadable'
   | 'AnnotationInvalid'
-  | 'PausedByRollout';
+  | 'PausedByRollout'
+  | 'HeldByBudget';
 
 export interface ScalerEvent {
   readonly type: 'Normal' | 'Warning';

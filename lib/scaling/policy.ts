@@ -133,7 +133,9 @@ export type DecisionRule =
   | 'zero-unconfirmed'
   | 'zero-settling'
   | 'zero-cooling-down'
-  | 'zero-idle';
+  | 'zero-idle'
+  /** Held below its target by the namespace's consumer pod budget (podBudget.ts). */
+  | 'budget';
 
 /** What to do with one target, why, and what to remember. */
 export interface Decision {

@@ -5,9 +5,11 @@ import { targetAnnotations } from './annotations.ts';
 import { backlogShares } from './backlogShare.ts';
 import { discoverTargets } from './discovery.ts';
 import { HeldByRolloutError, QueueReadError, type QueueReadFailure } from './errors.ts';
+import type { BudgetCap } from './podBudget.ts';
 import type { PolicySettings, QueueReading } from './policy.ts';
 import type { QueueDepth, QueueMetrics, QueueSignals } from './queueSignals.ts';
 import { reconcileTarget, type TargetOutcome, type TargetReconcileDeps } from './reconcileTarget.ts';
+import { budgetCaps } from './shopBudget.ts';
 import type { ScalingTarget } from './target.ts';
 import { oldestAgeNow } from './waitSlo.ts';
 
@@ -62,13 +64,19 @@ export async function reconcilePass(
   }
   const shares = shareOfEachTarget(targets, depthByUrl, settings);
 
+  const readingFor = (target: ScalingTarget): QueueReading | undefined => {
+    const depth = depthByUrl.get(target.queueUrl);
+    const share = shares.get(target) ?? 1;
+    return depth === undefined
+      ? undefined
+      : readingOf(depth, metrics.get(target.queueUrl), share, deps.now());
+  };
+  const caps = await budgetCaps(targets, readingFor, settings, deps);
+
   const outcomes: TargetOutcome[] = [];
   const failures: TargetFailure[] = [];
   await forEachLimited(targets, concurrency, async (target) => {
-    const depth = depthByUrl.get(target.queueUrl);
-    const share = shares.get(target) ?? 1;
-    const reading =
-      depth === undefined ? undefined : readingOf(depth, metrics.get(target.queueUrl), share, deps.now());
+    const reading = readingFor(target);
     // Targets run concurrently: each gets its own correlation fields instead of keys on the shared logger.
     const log = withFields(deps.log, {
       namespace: target.namespace,
@@ -76,7 +84,10 @@ export async function reconcilePass(
       queue: target.queueUrl,
     });
     try {
-      const outcome = await reconcileUnlessHeld(target, reading, settings, { ...deps, log });
+      const outcome = await reconcileUnlessHeld(target, reading, settings, caps.get(target), {
+        ...deps,
+        log,
+      });
       if (outcome === undefined) return;
       outcomes.push(outcome);
       const failure = failureByUrl.get(target.queueUrl);
@@ -116,10 +127,11 @@ async function reconcileUnlessHeld(
   target: ScalingTarget,
   reading: QueueReading | undefined,
   settings: PolicySettings,
+  cap: BudgetCap | undefined,
   deps: TargetReconcileDeps,
 ): Promise<TargetOutcome | undefined> {
   try {
-    return await reconcileTarget(target, reading, settings, deps);
+    return await reconcileTarget(target, reading, settings, deps, undefined, cap);
   } catch (error) {
     if (!(error instanceof HeldByRolloutError)) throw error;
     deps.log.info('scaling target held by a rollout', { release: error.release });

@@ -8,6 +8,7 @@ import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { pausedByRolloutAnnotation } from './annotations.ts';
 import { HeldByRolloutError, TooManyConflictsError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
+import { type BudgetCap, budgetNote, capByBudget } from './podBudget.ts';
 import {
   type Decision,
   decideReplicas,
@@ -53,6 +54,7 @@ export async function reconcileTarget(
   settings: PolicySettings,
   deps: TargetReconcileDeps,
   maxConflicts = 8,
+  cap?: BudgetCap,
 ): Promise<TargetOutcome> {
   const ref = { namespace: target.namespace, name: target.name };
   let initial: number | undefined;
@@ -65,7 +67,7 @@ export async function reconcileTarget(
     // Reported as the change this reconcile made, even when a retry finds its own write done.
     initial ??= current;
     try {
-      const decision = await decideAndWrite(target, deployment, current, reading, settings, deps);
+      const decision = await decideAndWrite(target, deployment, current, { reading, settings, cap }, deps);
       return {
         namespace: target.namespace,
         deployment: target.name,
@@ -80,20 +82,50 @@ export async function reconcileTarget(
   }
 }
 
+/** What one round decides from, besides the Deployment. */
+interface DecisionInputs {
+  readonly reading: QueueReading | undefined;
+  readonly settings: PolicySettings;
+  /** The namespace budget's grant, when it is below what the target wanted. */
+  readonly cap: BudgetCap | undefined;
+}
+
+/**
+ * The decision for a Deployment as read, without writing anything: what the policy wants for it
+ * (the budget's division needs every consumer's want before any is written).
+ */
+export async function previewReplicas(
+  target: ScalingTarget,
+  reading: QueueReading | undefined,
+  settings: PolicySettings,
+  deps: TargetReconcileDeps,
+): Promise<number> {
+  const deployment = await readDeployment(deps.cluster, { namespace: target.namespace, name: target.name });
+  const current = deployment.spec?.replicas ?? 1;
+  const stored = readState(deployment.metadata?.annotations);
+  return decideReplicas({
+    bounds: target.bounds,
+    settings,
+    current,
+    reading,
+    state: stored.kind === 'ok' ? stored.state : initialState,
+    now: deps.now(),
+  }).replicas;
+}
+
 /** One read–decide–write round on the Deployment as read; a lost race throws ConflictError. */
 async function decideAndWrite(
   target: ScalingTarget,
   deployment: V1Deployment,
   current: number,
-  reading: QueueReading | undefined,
-  settings: PolicySettings,
+  { reading, settings, cap }: DecisionInputs,
   deps: TargetReconcileDeps,
 ): Promise<Decision> {
   const ref = { namespace: target.namespace, name: target.name };
   const stored = storedState(target, deployment, deps.log);
   const previous = stored.kind === 'ok' ? stored.state : undefined;
   const now = deps.now();
-  const decision = decideReplicas({
+  const wanted = decideReplicas({
     bounds: target.bounds,
     settings,
     current,
@@ -101,6 +133,16 @@ async function decideAndWrite(
     state: previous ?? initialState,
     now,
   });
+  const decision =
+    cap === undefined
+      ? wanted
+      : capByBudget(wanted, {
+          current,
+          deployment: target.name,
+          cap,
+          lastScaleAt: previous?.lastScaleAt,
+          now,
+        });
   if (decision.replicas !== current) {
     await writeScale(deps.cluster, ref, decision.replicas, deployment.metadata?.resourceVersion ?? '');
     await recordScale(target, current, decision, deps);
@@ -112,6 +154,9 @@ async function decideAndWrite(
       stored.kind === 'absent' ? undefined : stored.raw,
       stateAnnotationsFor(decision, current, now),
     );
+  }
+  if (decision.rule === 'budget' && cap !== undefined) {
+    await tellBudget(target, { ...cap, wanted: wanted.replicas }, deps);
   }
   recordTargetGauges(target, decision.replicas, deployment.status?.readyReplicas ?? 0, reading, deps.metrics);
   return decision;
@@ -153,6 +198,27 @@ async function recordScale(
       reason: up ? 'ScaledUp' : 'ScaledDown',
       message: `scaled ${up ? 'up' : 'down'} from ${from} to ${decision.replicas}: ${decision.reason}`,
     },
+    deps.log,
+  );
+}
+
+/**
+ * A Deployment held below its want by the namespace's budget: a Normal Event `HeldByBudget` on every
+ * pass it is held (the recorder folds repeats into one Event's count), so `kubectl describe` says why
+ * a consumer with a backlog runs fewer pods than its max.
+ */
+async function tellBudget(target: ScalingTarget, cap: BudgetCap, deps: TargetReconcileDeps): Promise<void> {
+  deps.log.info('scaling target held by the namespace budget', {
+    namespace: target.namespace,
+    deployment: target.name,
+    budget: cap.budget,
+    granted: cap.granted,
+    wanted: cap.wanted,
+  });
+  await deps.events.record(
+    deps.cluster,
+    target,
+    { type: 'Normal', reason: 'HeldByBudget', message: budgetNote(cap, target.name) },
     deps.log,
   );
 }

@@ -39,6 +39,7 @@ const annotationLimits = Object.freeze({
   cooldownSeconds: 86_400,
   fallbackAfterReads: 100,
   maxWaitSeconds: 86_400,
+  priority: 1000,
 });
 
 /** A consumer Deployment the scaler manages, parsed from its labels and annotations. */
@@ -47,6 +48,8 @@ export interface ScalingTarget extends ObjectRef {
   readonly uid?: string;
   readonly queueUrl: string;
   readonly bounds: ScalingBounds;
+  /** Its rank for the namespace's consumer pod budget: higher is served first; undefined = 0. */
+  readonly priority?: number;
 }
 
 /** The result of reading one labelled Deployment; `uid` is the Deployment's, for its Events. */
@@ -125,9 +128,17 @@ export function parseScalingTarget(deployment: V1Deployment): TargetParse {
   if (!queueUrl.ok) return invalid(queueUrl);
   const bounds = boundsOf(annotations);
   if (!bounds.ok) return invalid(bounds);
+  const priority = priorityOf(annotations);
+  if (!priority.ok) return invalid(priority);
   return {
     kind: 'target',
-    target: { ...ref, ...(uid === undefined ? {} : { uid }), queueUrl: queueUrl.value, bounds: bounds.value },
+    target: {
+      ...ref,
+      ...(uid === undefined ? {} : { uid }),
+      queueUrl: queueUrl.value,
+      bounds: bounds.value,
+      ...(priority.value === undefined ? {} : { priority: priority.value }),
+    },
   };
 }
 
@@ -137,6 +148,18 @@ function pausedOf(annotations: Annotations): Checked<boolean> {
     return refuse(targetAnnotations.paused, `must be "true" or "false", not "${paused}"`);
   }
   return ok(paused === 'true');
+}
+
+function priorityOf(annotations: Annotations): Checked<number | undefined> {
+  const raw = annotations[targetAnnotations.priority];
+  if (raw === undefined) return ok(undefined);
+  if (!wholeNumber.test(raw) || Number(raw) > annotationLimits.priority) {
+    return refuse(
+      targetAnnotations.priority,
+      `must be a whole number from 0 to ${annotationLimits.priority}, not "${raw}"`,
+    );
+  }
+  return ok(Number(raw));
 }
 
 function queueUrlOf(annotations: Annotations): Checked<string> {

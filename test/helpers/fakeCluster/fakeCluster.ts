@@ -5,6 +5,7 @@ import type {
   V1DeploymentSpec,
   V1Job,
   V1Lease,
+  V1Namespace,
   V1ObjectMeta,
   V1Pod,
   V1PodTemplateSpec,
@@ -44,7 +45,13 @@ import { type Collection, type Collections, createCollections, type Kind, type K
 /** A request the fake apiserver received (for tests that count requests). */
 export interface FakeRequest {
   readonly verb: 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'delete';
-  readonly resource: Kind | 'deployments/scale' | 'pods/log' | 'services' | 'services/proxy';
+  readonly resource:
+    | Kind
+    | 'namespaces'
+    | 'deployments/scale'
+    | 'pods/log'
+    | 'services'
+    | 'services/proxy';
   readonly namespace: string | undefined;
   readonly name: string | undefined;
 }
@@ -125,6 +132,8 @@ export class FakeCluster implements ClusterClient {
   readonly #http = new HttpBehaviours();
   /** Services by `namespace/name`: only stored and proxied through (no watch, no ClusterIP routing). */
   readonly #services = new Map<string, V1Service>();
+  /** Annotations of namespaces by name; every namespace exists, as every object's namespace does. */
+  readonly #namespaces = new Map<string, Record<string, string>>();
   /** Paths requested through the service proxy, in order (`namespace/service:port path`). */
   readonly proxied: string[] = [];
   #proxyTurn = 0;
@@ -259,6 +268,11 @@ export class FakeCluster implements ClusterClient {
     });
   }
 
+  /** Sets a namespace's annotations (every namespace exists, without any until then). */
+  annotateNamespace(name: string, annotations: Record<string, string>): void {
+    this.#namespaces.set(name, { ...annotations });
+  }
+
   /** Seeds a Lease. */
   addLease(
     namespace: string,
@@ -352,6 +366,16 @@ export class FakeCluster implements ClusterClient {
       onEvent,
       onDone,
     );
+  }
+
+  async getNamespace(name: string): Promise<V1Namespace> {
+    this.#request('get', 'namespaces', undefined, name);
+    const annotations = this.#namespaces.get(name);
+    return {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, ...(annotations === undefined ? {} : { annotations: { ...annotations } }) },
+    };
   }
 
   async getDeployment(ref: ObjectRef): Promise<V1Deployment> {

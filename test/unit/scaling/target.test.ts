@@ -38,6 +38,11 @@ describe('parseScalingTarget', () => {
     });
   });
 
+  it('reads the budget priority', () => {
+    const parsed = parseScalingTarget(deployment({ ...good, [a.priority]: '10' }));
+    expect(parsed.kind === 'target' && parsed.target.priority).toBe(10);
+  });
+
   it('reads the wait SLO', () => {
     const parsed = parseScalingTarget(deployment({ ...good, [a.maxWaitSeconds]: '300' }));
     expect(parsed.kind === 'target' && parsed.target.bounds.maxWaitSeconds).toBe(300);
@@ -132,6 +137,8 @@ describe('parseScalingTarget', () => {
       { ...good, [a.fallbackReplicas]: '2', [a.fallbackAfterReads]: '101' },
       a.fallbackAfterReads,
     ],
+    ['priority is negative', { ...good, [a.priority]: '-1' }, a.priority],
+    ['priority is beyond the limit', { ...good, [a.priority]: '1001' }, a.priority],
     ['max-wait-seconds is not a whole number', { ...good, [a.maxWaitSeconds]: '2m' }, a.maxWaitSeconds],
     ['max-wait-seconds is zero', { ...good, [a.maxWaitSeconds]: '0' }, a.maxWaitSeconds],
     ['max-wait-seconds exceeds a day', { ...good, [a.maxWaitSeconds]: '86401' }, a.maxWaitSeconds],
