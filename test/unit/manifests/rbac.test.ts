@@ -84,7 +84,7 @@ describe('RBAC hygiene', () => {
     expect(rules().filter((r) => r.verbs.includes(verb))).toEqual([]);
   });
 
-  it('grants cluster-wide only read access to Deployments, and only to the scaler', () => {
+  it('grants cluster-wide only reads of Deployments and namespaces (the pod budget), and only to the scaler', () => {
     // Act
     const bindings = ofKind<V1ClusterRoleBinding>(platform(), 'ClusterRoleBinding');
     const granted = bindings.flatMap((b) => clusterRoles().get(b.roleRef.name)?.rules ?? []);
@@ -93,8 +93,10 @@ describe('RBAC hygiene', () => {
     expect(bindings.flatMap((b) => (b.subjects ?? []).map((s) => `${s.kind}:${s.name}`))).toEqual([
       'Group:m2:consumer-scaler',
     ]);
-    expect(granted.flatMap((r) => r.resources)).toEqual(['deployments']);
-    expect(granted.flatMap((r) => r.verbs).sort()).toEqual(['get', 'list']);
+    const grants = granted.flatMap((r) =>
+      (r.resources ?? []).flatMap((resource) => r.verbs.map((verb) => `${verb} ${resource}`)),
+    );
+    expect(grants.sort()).toEqual(['get deployments', 'get namespaces', 'list deployments']);
   });
 
   it.each(shopOverlays)('%s binds both function identities to existing ClusterRoles', (overlay) => {
