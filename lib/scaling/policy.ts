@@ -19,6 +19,8 @@ export interface QueueReading {
    * carried forward to now: waitSlo.ts oldestAgeNow); undefined when unknown.
    */
   readonly oldestAgeSeconds?: number;
+  /** NumberOfMessagesDeleted per second over the latest CloudWatch minute (learnedThroughput.ts). */
+  readonly deletedPerSecond?: number;
   /**
    * The fraction of the queue's backlog and arrivals the Deployment decided on sizes itself to, when
    * several Deployments consume the queue (backlogShare.ts); undefined = 1, the whole queue.

@@ -23,6 +23,8 @@ export interface QueueMetrics {
   readonly arrivalsPerSecond?: number;
   /** ApproximateAgeOfOldestMessage (Maximum) of the latest minute, and when that minute ended. */
   readonly oldestMessageAge?: OldestMessageAge;
+  /** NumberOfMessagesDeleted (Sum) of the latest minute, per second: what the consumers finished. */
+  readonly deletedPerSecond?: number;
 }
 
 /** The two signal calls the scaler makes; the reconcile loop only sees this. */
@@ -57,6 +59,7 @@ export interface SqsQueueSignalsOptions {
 const metricQueries = [
   { prefix: 'a', metricName: 'NumberOfMessagesSent', stat: 'Sum' },
   { prefix: 'o', metricName: 'ApproximateAgeOfOldestMessage', stat: 'Maximum' },
+  { prefix: 'd', metricName: 'NumberOfMessagesDeleted', stat: 'Sum' },
 ] as const;
 /** GetMetricData takes at most 500 queries per call. */
 const queuesPerCall = Math.floor(500 / metricQueries.length);
@@ -64,7 +67,7 @@ const periodSeconds = 60;
 
 /**
  * {@link QueueSignals} over SQS GetQueueAttributes and CloudWatch GetMetricData (AWS/SQS
- * NumberOfMessagesSent and ApproximateAgeOfOldestMessage).
+ * NumberOfMessagesSent, ApproximateAgeOfOldestMessage and NumberOfMessagesDeleted).
  */
 export class SqsQueueSignals implements QueueSignals {
   readonly #sqs: SQSClient;
@@ -179,6 +182,7 @@ function addDatapoint(
   if (url === undefined || latest === undefined || !Number.isFinite(latest) || latest < 0) return;
   const known = metrics.get(url) ?? {};
   if (prefix === 'a') metrics.set(url, { ...known, arrivalsPerSecond: latest / periodSeconds });
+  if (prefix === 'd') metrics.set(url, { ...known, deletedPerSecond: latest / periodSeconds });
   const minuteStart = result.Timestamps?.[0]?.getTime();
   if (prefix === 'o' && minuteStart !== undefined) {
     metrics.set(url, {

@@ -114,9 +114,11 @@ function readingOf(
 ): QueueReading {
   const rate = metrics?.arrivalsPerSecond;
   const age = metrics?.oldestMessageAge;
+  const deleted = metrics?.deletedPerSecond;
   return {
     ...depth,
     ...(rate === undefined ? {} : { arrivalsPerSecond: rate }),
+    ...(deleted === undefined ? {} : { deletedPerSecond: deleted }),
     ...(age === undefined ? {} : { oldestAgeSeconds: oldestAgeNow(age, now, depth.visible) }),
     ...(share === 1 ? {} : { share }),
   };

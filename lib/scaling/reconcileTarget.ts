@@ -8,6 +8,7 @@ import type { Log, MetricSink } from '../observability/telemetry.ts';
 import { pausedByRolloutAnnotation } from './annotations.ts';
 import { HeldByRolloutError, TooManyConflictsError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
+import { secondsPerMessageFrom, type ThroughputEstimate } from './learnedThroughput.ts';
 import { type BudgetCap, budgetNote, capByBudget } from './podBudget.ts';
 import {
   type Decision,
@@ -15,10 +16,11 @@ import {
   initialState,
   type PolicySettings,
   type QueueReading,
+  type ScalerState,
 } from './policy.ts';
 import { readState, type StateRead, stateAnnotationsFor, stateChanged } from './state.ts';
 import { writeScalerState } from './stateWrite.ts';
-import type { ScalingTarget } from './target.ts';
+import type { ScalingBounds, ScalingTarget } from './target.ts';
 
 export interface TargetReconcileDeps {
   readonly cluster: ClusterClient;
@@ -103,13 +105,15 @@ export async function previewReplicas(
   const deployment = await readDeployment(deps.cluster, { namespace: target.namespace, name: target.name });
   const current = deployment.spec?.replicas ?? 1;
   const stored = readState(deployment.metadata?.annotations);
+  const state = stored.kind === 'ok' ? stored.state : initialState;
+  const now = deps.now();
   return decideReplicas({
-    bounds: target.bounds,
+    bounds: sizingBounds(target, deployment, reading, state, now).bounds,
     settings,
     current,
     reading,
-    state: stored.kind === 'ok' ? stored.state : initialState,
-    now: deps.now(),
+    state,
+    now,
   }).replicas;
 }
 
@@ -125,8 +129,18 @@ async function decideAndWrite(
   const stored = storedState(target, deployment, deps.log);
   const previous = stored.kind === 'ok' ? stored.state : undefined;
   const now = deps.now();
+  const sizing = sizingBounds(target, deployment, reading, previous ?? initialState, now);
+  if (sizing.throughput?.kind === 'learned') {
+    deps.log.info('learned throughput differs from declared seconds-per-message', {
+      namespace: target.namespace,
+      deployment: target.name,
+      declared: sizing.throughput.declared,
+      observed: Math.round(sizing.throughput.observed * 1000) / 1000,
+      used: sizing.throughput.secondsPerMessage,
+    });
+  }
   const wanted = decideReplicas({
-    bounds: target.bounds,
+    bounds: sizing.bounds,
     settings,
     current,
     reading,
@@ -160,6 +174,34 @@ async function decideAndWrite(
   }
   recordTargetGauges(target, decision.replicas, deployment.status?.readyReplicas ?? 0, reading, deps.metrics);
   return decision;
+}
+
+/**
+ * The bounds to decide with: the declared ones, with `seconds-per-message` replaced by what the
+ * pods' own deletes show when the two disagree strongly (learnedThroughput.ts).
+ */
+function sizingBounds(
+  target: ScalingTarget,
+  deployment: V1Deployment,
+  reading: QueueReading | undefined,
+  state: ScalerState,
+  now: number,
+): { readonly bounds: ScalingBounds; readonly throughput?: ThroughputEstimate } {
+  const declared = target.bounds.secondsPerMessage;
+  if (declared === undefined || reading === undefined) return { bounds: target.bounds };
+  const throughput = secondsPerMessageFrom({
+    declaredSecondsPerMessage: declared,
+    deletedPerSecond: reading.deletedPerSecond,
+    readyPods: deployment.status?.readyReplicas ?? 0,
+    visible: reading.visible,
+    share: reading.share ?? 1,
+    lastScaleAt: state.lastScaleAt,
+    now,
+  });
+  return {
+    bounds: { ...target.bounds, secondsPerMessage: throughput.secondsPerMessage },
+    throughput,
+  };
 }
 
 /** The scaler's state as the Deployment carries it; a malformed one is logged and then ignored. */

@@ -50,16 +50,18 @@ describe('SqsQueueSignals', () => {
     expect(query?.MetricStat?.Metric?.MetricName).toBe('NumberOfMessagesSent');
   });
 
-  it('reads the age of the oldest message as its minute maximum, stamped with the end of that minute', async () => {
+  it('reads the age of the oldest message as its minute maximum, stamped with the end of that minute, and the deletes', async () => {
     cloudWatch.on(GetMetricDataCommand).resolves({
       MetricDataResults: [
         { Id: 'o0', Values: [95, 35], Timestamps: [new Date(180_000), new Date(120_000)] },
         { Id: 'a0', Values: [30], Timestamps: [new Date(180_000)] },
+        { Id: 'd0', Values: [90], Timestamps: [new Date(180_000)] },
       ],
     });
     const metrics = await signals().source.readQueueMetrics([queueA]);
     expect(metrics.get(queueA)).toEqual({
       arrivalsPerSecond: 0.5,
+      deletedPerSecond: 1.5,
       oldestMessageAge: { seconds: 95, at: 240_000 },
     });
     const queries = cloudWatch.commandCalls(GetMetricDataCommand)[0]?.args[0].input.MetricDataQueries ?? [];
@@ -80,7 +82,8 @@ describe('SqsQueueSignals', () => {
     const sizes = cloudWatch
       .commandCalls(GetMetricDataCommand)
       .map((call) => call.args[0].input.MetricDataQueries?.length);
-    expect(sizes).toEqual([500, 2]);
+    // Three metrics per queue: 166 queues (498 queries), then the other 85.
+    expect(sizes).toEqual([498, 255]);
   });
 
   it('reads CloudWatch once a minute, not on every pass', async () => {
