@@ -567,17 +567,17 @@ describe('sls package', () => {
     expect(env.MAGENTO_VIEW_XML).toBe('');
   });
 
-  it("bounds the age of consumerScaler's events on every trigger: a stale minute is dropped, not retried", () => {
-    // Lambda's asynchronous queue (both triggers invoke asynchronously).
+  it("bounds the age of consumerScaler's scheduled events: a stale minute is dropped, not retried", () => {
+    // Lambda's asynchronous queue (the schedule invokes asynchronously).
     expect(template.Resources.ConsumerScalerLambdaEvConf?.Properties).toMatchObject({
       MaximumEventAgeInSeconds: 60,
       MaximumRetryAttempts: 0,
     });
-    // EventBridge's own delivery retries, on the schedule's target and the alarm rule's.
+    // EventBridge's own delivery retries, on the schedule's target (its only rule).
     const scalerRules = resourcesOfType('AWS::Events::Rule').filter(([, rule]) =>
       JSON.stringify(rule.Properties.Targets).includes('ConsumerScalerLambdaFunction'),
     );
-    expect(scalerRules).toHaveLength(2);
+    expect(scalerRules).toHaveLength(1);
     for (const [id, rule] of scalerRules) {
       const targets = rule.Properties.Targets as { Arn: unknown; RetryPolicy?: unknown }[];
       expect(targets, id).toEqual([
@@ -646,7 +646,7 @@ describe('sls package', () => {
     expect(fn.Timeout).toBe(900);
   });
 
-  it('wakes consumerScaler every minute and when the shop-queue backlog alarm goes to ALARM', () => {
+  it('wakes consumerScaler every minute, by the schedule alone', () => {
     const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
     const targetsScaler = (r: { Properties: Record<string, unknown> }): boolean =>
       JSON.stringify(r.Properties.Targets).includes('ConsumerScalerLambdaFunction');
@@ -654,18 +654,10 @@ describe('sls package', () => {
     expect(scalerRules.map((r) => r.Properties.ScheduleExpression).filter(Boolean)).toEqual([
       'rate(1 minute)',
     ]);
-    const alarmRule = scalerRules.find((r) => r.Properties.EventPattern !== undefined);
-    expect(alarmRule?.Properties.EventPattern).toEqual({
-      source: ['aws.cloudwatch'],
-      'detail-type': ['CloudWatch Alarm State Change'],
-      detail: { alarmName: ['m2-eks-pipeline-citest-shop-queue-backlog'], state: { value: ['ALARM'] } },
-    });
-    const alarm = template.Resources.ShopQueueBacklogAlarm?.Properties as {
-      AlarmName: string;
-      Metrics: unknown;
-    };
-    expect(alarm.AlarmName).toBe('m2-eks-pipeline-citest-shop-queue-backlog');
-    expect(JSON.stringify(alarm.Metrics)).toContain('ApproximateNumberOfMessagesVisible');
+    // The schedule is the only trigger (each invocation watches the queues for its minute): the backlog
+    // alarm's rule is gone with the alarm, whose SQS metrics could not wake the scaler sooner than ≈ 3 min.
+    expect(scalerRules.filter((r) => r.Properties.EventPattern !== undefined)).toEqual([]);
+    expect(template.Resources.ShopQueueBacklogAlarm).toBeUndefined();
   });
 
   it.each(functionKeys)("keeps the role of %s away from every other function's resources", (key) => {
@@ -735,20 +727,12 @@ describe('sls package', () => {
     }
   });
 
-  it("sends every alarm but the scaler's backlog wake-up to the alert topic", () => {
+  it('sends every alarm to the alert topic', () => {
     const alarms = resourcesOfType('AWS::CloudWatch::Alarm');
-    const operatorAlarms = alarms.filter(([id]) => id !== 'ShopQueueBacklogAlarm');
-    expect(operatorAlarms.length).toBeGreaterThan(0);
-    for (const [id, alarm] of operatorAlarms) {
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const [id, alarm] of alarms) {
       expect(alarm.Properties.AlarmActions, id).toEqual([{ Ref: 'AlertTopic' }]);
     }
-    // The wake-up is normal work, and it must not count the dead letters that have alarms of their own.
-    const backlog = template.Resources.ShopQueueBacklogAlarm?.Properties as {
-      AlarmActions?: unknown;
-      Metrics: unknown;
-    };
-    expect(backlog.AlarmActions).toBeUndefined();
-    expect(JSON.stringify(backlog.Metrics)).toContain("QueueName != 'example-shop-export-processor-dlq'");
     expect(template.Resources.AlertTopic?.Type).toBe('AWS::SNS::Topic');
     expect(template.Resources.AlertEmailSubscription?.Condition).toBe('SubscribeAlertEmail');
     expect(template.Parameters?.AlertEmailAddress?.Default).toBe('');

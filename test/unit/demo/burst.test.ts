@@ -216,15 +216,11 @@ describe('alarmStateChangeEvent', () => {
     expect(parseScalerTrigger(event)).toEqual({ kind: 'alarm', alarmName: backlogAlarmName, state: 'ALARM' });
   });
 
-  it('names the alarm the EventBridge rule of serverless.yml matches', () => {
-    // Prepare
+  it('names the alarm of the sample event', () => {
+    // serverless.yml no longer deploys this alarm (each invocation's idle watch replaced it; README
+    // consumerScaler → Triggers); the demo still emulates it, as an alarm an operator could wire.
     const sample = sampleEvent('cloudwatch-alarm.json') as { detail: { alarmName: string } };
-    const serverlessYml = readFileSync(join(import.meta.dirname, '..', '..', '..', 'serverless.yml'), 'utf8');
-
-    // Assess
     expect(backlogAlarmName).toBe(sample.detail.alarmName);
-    expect(serverlessYml).toMatch(/\$\{self:service\}-\$\{sls:stage\}-shop-queue-backlog/);
-    expect(serverlessYml).toMatch(/^service: m2-eks-pipeline$/m);
   });
 
   it('writes the times and the reason as CloudWatch does', () => {
