@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { decideReplicas, defaultPolicySettings, initialState } from '../../../lib/scaling/policy.ts';
-import type { QueueDepth } from '../../../lib/scaling/queueSignals.ts';
+import type { QueueDepth, QueueSignals } from '../../../lib/scaling/queueSignals.ts';
 import type { PassResult } from '../../../lib/scaling/reconcilePass.ts';
 import { type RunSettings, runScaler } from '../../../lib/scaling/runScaler.ts';
 import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
@@ -57,10 +57,9 @@ function harness(
   const passTimes: number[] = [];
   const telemetry = recordingTelemetry();
   const remainingMs = options.remainingMs ?? 70_000;
-  // The passes are stubbed: only the idle watch reads depths; CloudWatch is never asked (either name).
-  const signals = {
+  // The passes are stubbed: only the idle watch reads depths; CloudWatch is never asked.
+  const signals: QueueSignals = {
     readDepth: async () => (options.depthAt ?? (() => empty))(now / 1000),
-    readArrivals: async () => new Map(),
     readQueueMetrics: async () => new Map(),
   };
   const run = runScaler(
