@@ -76,6 +76,9 @@ export class LaneObserver {
   #peak = 0;
   #zeroWhileInFlight = 0;
   #last: number | undefined;
+  #backlog = 0;
+  #backlogReadAt = 0;
+  #backlogRead: Promise<void> | undefined;
 
   readonly consumers: PodConsumers;
   readonly #k8s: { apps: AppsV1Api; core: CoreV1Api };
@@ -98,15 +101,19 @@ export class LaneObserver {
   async observe(): Promise<boolean> {
     const now = Date.now();
     const { namespace, name } = this.#lane;
-    const [deployment, pods, attributes] = await Promise.all([
+    // The queue is read on its own, at most every 5 s and never awaited here: a loaded moto must
+    // not delay seeing replicas or starting the consumers of new pods.
+    if (this.#backlogRead === undefined && now - this.#backlogReadAt >= 5000) {
+      this.#backlogReadAt = now;
+      this.#backlogRead = this.#readBacklog()
+        .catch(() => undefined)
+        .finally(() => {
+          this.#backlogRead = undefined;
+        });
+    }
+    const [deployment, pods] = await Promise.all([
       this.#k8s.apps.readNamespacedDeployment({ namespace, name }),
       this.#k8s.core.listNamespacedPod({ namespace, labelSelector: `app=${name}` }),
-      this.#sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: this.#lane.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      ),
     ]);
     const replicas = deployment.spec?.replicas ?? 0;
     this.consumers.sync(
@@ -130,15 +137,19 @@ export class LaneObserver {
     }
     const drained = this.consumers.deleted >= this.#lane.messages;
     if (drained && replicas === 0) this.#zeroAgainAt ??= now;
-    const a = attributes.Attributes ?? {};
-    this.samples.push({
-      t,
-      replicas,
-      pods: this.consumers.alive,
-      backlog:
-        Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
-    });
+    this.samples.push({ t, replicas, pods: this.consumers.alive, backlog: this.#backlog });
     return drained && replicas === 0 && this.consumers.alive === 0;
+  }
+
+  async #readBacklog(): Promise<void> {
+    const { Attributes: a = {} } = await this.#sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.#lane.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    this.#backlog =
+      Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0);
   }
 
   figures(end: number): LaneFigures {
