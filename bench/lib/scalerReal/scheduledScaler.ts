@@ -26,19 +26,17 @@ const benchLog: Log = {
 };
 
 /**
- * consumerScaler as deployed, in this process: the EventBridge schedule invokes it once a minute (the
- * phase relative to the burst is `phaseMs`), each invocation is the handler's runScaler with the
- * function's default configuration (reconcile every 10 s while active, at most 50 s), overlapping
- * invocations allowed as with reserved concurrency 2. The depth alarm is left out: SQS publishes its
- * metric once a minute and late, so it cannot fire within the first 3 minutes of a burst (issue 16).
- * Returns a function that stops scheduling and waits for the running invocations.
+ * consumerScaler as deployed, in this process: the EventBridge schedule invokes it once a minute from
+ * now on; each invocation is the handler's runScaler with the function's default configuration
+ * (`loadConsumerScalerConfig`: today its idle watch and reconcile cadence), overlapping invocations
+ * allowed as with reserved concurrency 2. No alarm wake-up (issue 16 removed it). Returns a function
+ * that stops scheduling and waits for the running invocations.
  */
 export function scheduleConsumerScaler(options: {
   readonly selector: string;
   readonly cluster: ClusterClient;
   readonly sqs: SQSClient;
   readonly cloudWatch: CloudWatchClient;
-  readonly phaseMs: number;
 }): () => Promise<void> {
   const config = loadConsumerScalerConfig({ SCALER_TARGET_SELECTOR: options.selector });
   const signals = new SqsQueueSignals({ sqs: options.sqs, cloudWatch: options.cloudWatch, log: benchLog });
@@ -61,14 +59,10 @@ export function scheduleConsumerScaler(options: {
       .finally(() => running.delete(run));
     running.add(run);
   };
-  let timer: NodeJS.Timeout | undefined;
-  const first = setTimeout(() => {
-    invoke();
-    timer = setInterval(invoke, 60_000);
-  }, options.phaseMs);
+  invoke();
+  const timer = setInterval(invoke, 60_000);
   return async () => {
-    clearTimeout(first);
-    if (timer !== undefined) clearInterval(timer);
+    clearInterval(timer);
     await Promise.all(running);
   };
 }
