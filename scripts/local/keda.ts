@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminGet, adminKubeconfig, k8sPorts } from './k8s.ts';
 import { podBridge } from './nodes.ts';
@@ -86,9 +86,18 @@ function writeCredentials(): void {
     'IP:127.0.0.1',
   ]);
   mkdirSync(certDir, { recursive: true });
-  copyFileSync(pki.ca.cert, join(certDir, 'ca.crt'));
-  copyFileSync(serving.cert, join(certDir, 'tls.crt'));
-  copyFileSync(serving.key, join(certDir, 'tls.key'));
+  // Only when changed, and by rename: both processes watch these files, and a later local:up (a test
+  // run's global setup) rewriting them in place made the metrics server read a half-written file.
+  for (const [from, name] of [
+    [pki.ca.cert, 'ca.crt'],
+    [serving.cert, 'tls.crt'],
+    [serving.key, 'tls.key'],
+  ] as const) {
+    const to = join(certDir, name);
+    if (existsSync(to) && readFileSync(to).equals(readFileSync(from))) continue;
+    copyFileSync(from, `${to}.tmp`);
+    renameSync(`${to}.tmp`, to);
+  }
   // Both processes act as KEDA's ServiceAccount, so KEDA's RBAC applies unchanged.
   const client = clientCert(pki, join(kedaDir, 'pki'), 'keda-operator-client', {
     cn: serviceAccountUser,
