@@ -52,7 +52,8 @@ async function follow(): Promise<void> {
       console.log(new Date().toISOString(), 'apiserver ready: accepting connections');
     });
   } else {
-    server.close(() => undefined);
+    // No callback: 'close' comes only once every open connection ended, so each one would stay listening.
+    server.close();
     listening = false;
     switching = false;
     console.log(new Date().toISOString(), 'apiserver not ready: refusing connections');
