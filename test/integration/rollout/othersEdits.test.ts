@@ -102,28 +102,6 @@ describe('others’ edits during a rollout, on the embedded stack, as m2:rollout
     expect(JSON.stringify(edited)).toContain('PHP_MEMORY_LIMIT');
   });
 
-  it('leaves a container an operator set to a hotfix and names it, restoring the other', async () => {
-    // Prepare
-    const namespace = await newShop();
-    const jobId = newJobId();
-    // A long deadline: the edit, not the deadline, must end the wait.
-    const running = waitingRelease(namespace, jobId, 300);
-
-    // Act
-    kubectl(['set', 'image', 'deployment/m2-http', `nginx=${hotfix}`, '-n', namespace]);
-    const result = await running;
-
-    // Assess
-    expect(result.outcome).toBe('failed');
-    const message = (await recordedResult(jobId))?.body.failureDetails?.message ?? '';
-    expect(message).toMatch(/m2-http was changed by someone else during the rollout/);
-    expect(message).toContain(
-      `NOT rolled back: ${namespace}/deployment/m2-http (container nginx not restored: edited by someone else ` +
-        `(image now ${hotfix}); container php-fpm restored).`,
-    );
-    expect(imagesOf(namespace, 'deployment', 'm2-http')).toEqual([hotfix, initialImage]);
-  }, 300_000);
-
   it('is refused by the apiserver (422) when a tested image changed since the read, then decides again', async () => {
     // Prepare: the first decision is made on a read that an operator's `kubectl set image` then makes stale.
     const namespace = await newShop();
