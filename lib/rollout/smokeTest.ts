@@ -50,7 +50,7 @@ export function smokeServiceFor(deployment: V1Deployment, templateHash: string):
 }
 
 /** What the checks need from the rollout: the cluster, a log and the clock. */
-export interface SmokePorts {
+interface SmokePorts {
   readonly cluster: ClusterClient;
   readonly log: Log;
   readonly now: () => number;
@@ -58,7 +58,7 @@ export interface SmokePorts {
 }
 
 /** What a passed verification cost. */
-export interface SmokeOutcome {
+interface SmokeOutcome {
   readonly checks: number;
   readonly requests: number;
   readonly ms: number;
@@ -186,7 +186,7 @@ async function runCheck(
  *
  * @example await runSmokeChecks(ports, 'shop-a', deployment, progress.newTemplateHash, smokePlan(target, annotations))
  */
-export async function runSmokeChecks(
+async function runSmokeChecks(
   ports: SmokePorts,
   namespace: string,
   deployment: V1Deployment,

@@ -20,7 +20,7 @@ import type { LoggedMessage, RecordedMessage } from './messageLedger.ts';
 import { queuePrefixOf, renderLocalReal, type ShopCluster } from './shopWeb.ts';
 
 /** The consumer the bench drives: product_action_attribute.update, batches of --max-messages 10. */
-export const consumerDeployment = 'm2-consumer-product-updates';
+const consumerDeployment = 'm2-consumer-product-updates';
 const consumerName = 'product_action_attribute.update';
 const consumerSelector = `app.kubernetes.io/name=${consumerDeployment},app.kubernetes.io/component=consumer`;
 /** The label consumerScaler discovers targets by: off here, so no scaler running on the cluster moves this copy. */

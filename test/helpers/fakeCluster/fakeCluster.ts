@@ -45,13 +45,7 @@ import { type Collection, type Collections, createCollections, type Kind, type K
 /** A request the fake apiserver received (for tests that count requests). */
 export interface FakeRequest {
   readonly verb: 'list' | 'watch' | 'get' | 'create' | 'update' | 'patch' | 'delete';
-  readonly resource:
-    | Kind
-    | 'namespaces'
-    | 'deployments/scale'
-    | 'pods/log'
-    | 'services'
-    | 'services/proxy';
+  readonly resource: Kind | 'namespaces' | 'deployments/scale' | 'pods/log' | 'services' | 'services/proxy';
   readonly namespace: string | undefined;
   readonly name: string | undefined;
 }
