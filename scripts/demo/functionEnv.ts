@@ -33,7 +33,26 @@ interface ServerlessDoc {
 
 // CloudFormation short forms appear in serverless.yml (roles, resources); the demo reads none of
 // their values, so they parse to plain placeholders.
-const cfnTags = ['Sub', 'GetAtt', 'Ref', 'Select', 'Split', 'Equals', 'Not', 'Join', 'If'].flatMap((name) =>
+// Every intrinsic's short form, so a new one in serverless.yml does not print YAML warnings in the demo.
+const cfnTags = [
+  'And',
+  'Base64',
+  'Cidr',
+  'Condition',
+  'Equals',
+  'FindInMap',
+  'GetAtt',
+  'GetAZs',
+  'If',
+  'ImportValue',
+  'Join',
+  'Not',
+  'Or',
+  'Ref',
+  'Select',
+  'Split',
+  'Sub',
+].flatMap((name) =>
   (['scalar', 'seq', 'map'] as const).map((collection) => ({
     tag: `!${name}`,
     collection: collection === 'scalar' ? undefined : collection,
