@@ -1,5 +1,4 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { ForbiddenError } from '../../../lib/k8s/errors.ts';
@@ -27,6 +26,7 @@ import {
   grantScaler,
   replicasOf,
   runSelector,
+  scalerEvents,
   sendMessages,
   sqs,
   testClock,
@@ -70,23 +70,6 @@ const passDeps = (
   events,
   now,
 });
-
-/** The scaler's Events about one Deployment (the deployment controller's own are left out), as the admin lists them. */
-async function eventsOf(name: string): Promise<CoreV1Event[]> {
-  const list = JSON.parse(
-    kubectl([
-      'get',
-      'events',
-      '-n',
-      namespace,
-      '--field-selector',
-      `involvedObject.name=${name}`,
-      '-o',
-      'json',
-    ]),
-  ) as { items: CoreV1Event[] };
-  return list.items.filter((e) => e.source?.component === 'm2-consumer-scaler');
-}
 
 describe('consumerScaler on bad input', () => {
   it('tells a malformed annotation and an unknown queue on their Deployments and still scales the good one', async () => {
@@ -133,7 +116,7 @@ describe('consumerScaler on bad input', () => {
       }),
     });
     // Events on each Deployment, the kind kubectl describe lists.
-    expect(await eventsOf('bad-range')).toEqual([
+    expect(scalerEvents(namespace, 'bad-range')).toEqual([
       expect.objectContaining({
         type: 'Warning',
         reason: 'AnnotationInvalid',
@@ -141,7 +124,7 @@ describe('consumerScaler on bad input', () => {
         involvedObject: expect.objectContaining({ kind: 'Deployment', name: 'bad-range' }),
       }),
     ]);
-    expect(await eventsOf('bad-queue')).toEqual([
+    expect(scalerEvents(namespace, 'bad-queue')).toEqual([
       expect.objectContaining({
         type: 'Warning',
         reason: 'QueueUnreadable',
@@ -150,7 +133,7 @@ describe('consumerScaler on bad input', () => {
         ),
       }),
     ]);
-    expect(await eventsOf('good')).toEqual([
+    expect(scalerEvents(namespace, 'good')).toEqual([
       expect.objectContaining({
         type: 'Normal',
         reason: 'ScaledUp',
@@ -191,7 +174,7 @@ describe('consumerScaler on bad input', () => {
     expect(await pass()).toBe(2); // 3 of 3: the floor
     clock.advance(600_000);
     expect(await pass()).toBe(2); // never down without a reading
-    const reasons = (await eventsOf('fallback')).map((e) => e.reason);
+    const reasons = scalerEvents(namespace, 'fallback').map((e) => e.reason);
     expect(reasons).toContain('ScaledUp');
     expect(reasons).toContain('QueueUnreadable');
   });
@@ -210,7 +193,7 @@ describe('consumerScaler on bad input', () => {
     }
 
     // Assess: one Event; its count written at the minute (the 13th occurrence).
-    const events = await eventsOf('stuck');
+    const events = scalerEvents(namespace, 'stuck');
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ reason: 'QueueUnreadable', count: 13 });
     expect(telemetry.counts.get('QueueReadErrors{reason=not-found}')).toBe(13);

@@ -1,5 +1,4 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { CoreV1Event } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { targetAnnotations as a, namespaceAnnotations } from '../../../lib/scaling/annotations.ts';
@@ -25,6 +24,7 @@ import {
   grantScaler,
   replicasOf,
   runSelector,
+  scalerEvents,
   sendMessages,
   sqs,
   testClock,
@@ -54,22 +54,6 @@ afterAll(async () => {
   await deleteNamespace(admin, namespace);
   await Promise.all(queueUrls.map((url) => deleteQueue(client, url)));
 });
-
-const eventsOf = (name: string): CoreV1Event[] =>
-  (
-    JSON.parse(
-      kubectl([
-        'get',
-        'events',
-        '-n',
-        namespace,
-        '--field-selector',
-        `involvedObject.name=${name}`,
-        '-o',
-        'json',
-      ]),
-    ) as { items: CoreV1Event[] }
-  ).items.filter((e) => e.source?.component === 'm2-consumer-scaler');
 
 describe('consumerScaler and the namespace consumer pod budget', () => {
   it('holds a 10,000-product import to what the higher-priority consumer leaves of the budget', async () => {
@@ -106,9 +90,9 @@ describe('consumerScaler and the namespace consumer pod budget', () => {
     expect(result.failures).toEqual([]);
     expect(await replicasOf(scaler, namespace, 'media')).toBe(4);
     expect(await replicasOf(scaler, namespace, 'product-updates')).toBe(8);
-    expect(eventsOf('product-updates').find((e) => e.reason === 'HeldByBudget')?.message).toBe(
+    expect(scalerEvents(namespace, 'product-updates').find((e) => e.reason === 'HeldByBudget')?.message).toBe(
       'budget 12 pods: product-updates gets 8 of 20 wanted',
     );
-    expect(eventsOf('media').map((e) => e.reason)).not.toContain('HeldByBudget');
+    expect(scalerEvents(namespace, 'media').map((e) => e.reason)).not.toContain('HeldByBudget');
   });
 });

@@ -6,7 +6,7 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
 import { targetAnnotations, targetLabel } from '../../../lib/scaling/annotations.ts';
@@ -134,4 +134,21 @@ export function testClock(start = Date.now()): { now: () => number; advance: (ms
       t += ms;
     },
   };
+}
+
+/** The scaler's Events about one Deployment (the deployment controller's own are left out), as the admin lists them. */
+export function scalerEvents(namespace: string, name: string): CoreV1Event[] {
+  const list = JSON.parse(
+    kubectl([
+      'get',
+      'events',
+      '-n',
+      namespace,
+      '--field-selector',
+      `involvedObject.name=${name}`,
+      '-o',
+      'json',
+    ]),
+  ) as { items: CoreV1Event[] };
+  return list.items.filter((e) => e.source?.component === 'm2-consumer-scaler');
 }
