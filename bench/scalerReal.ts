@@ -13,8 +13,9 @@ import { awsEnv } from '../scripts/local/aws.ts';
 import { adminKubeconfig } from '../scripts/local/k8s.ts';
 import { kedaRunning } from '../scripts/local/keda.ts';
 import { sqsScaledObject } from '../scripts/local/kedaScaledObject.ts';
+import { sendMessages } from '../test/helpers/sqs.ts';
 import { writePlot } from './lib/plot.ts';
-import { type LaneFigures, LaneObserver, sendBurst } from './lib/scalerReal/laneRun.ts';
+import { type LaneFigures, LaneObserver } from './lib/scalerReal/laneRun.ts';
 import { burst, laneDeployment, lanes, runLabel } from './lib/scalerReal/lanes.ts';
 import { PodConsumers } from './lib/scalerReal/podConsumers.ts';
 import { scheduleConsumerScaler } from './lib/scalerReal/scheduledScaler.ts';
@@ -161,7 +162,7 @@ async function run(): Promise<{ observers: LaneObserver[]; end: number }> {
   const burstAt = Date.now();
   for (const o of observers) o.burstAt = burstAt;
   const sends = lanes.map((lane, i) =>
-    sendBurst(laneSqs[i] ?? sqs, queueUrl(lane.id), burst.messages).then(() => {
+    sendMessages(laneSqs[i] ?? sqs, queueUrl(lane.id), burst.messages).then(() => {
       const o = observers[i];
       if (o !== undefined) o.sentAt = Date.now();
     }),

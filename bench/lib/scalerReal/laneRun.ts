@@ -1,4 +1,4 @@
-import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import type { PodConsumers } from './podConsumers.ts';
 
@@ -29,27 +29,6 @@ export interface LaneFigures {
   readonly zeroWhileInFlight: number;
   readonly deleted: number;
   readonly receiveP50Ms: number | undefined;
-}
-
-/** Sends `count` small messages, 10 per batch, 16 batches at a time. */
-export async function sendBurst(sqs: SQSClient, queueUrl: string, count: number): Promise<void> {
-  const batches = Math.ceil(count / 10);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let b = next++; b < batches; b = next++) {
-      const size = Math.min(10, count - b * 10);
-      await sqs.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Array.from({ length: size }, (_, i) => ({
-            Id: `m${i}`,
-            MessageBody: `{"product_id":${b * 10 + i}}`,
-          })),
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
 }
 
 /** The Deployment and queue a lane observes, and what counts as done. */

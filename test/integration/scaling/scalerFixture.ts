@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import {
-  CreateQueueCommand,
-  DeleteQueueCommand,
-  SendMessageBatchCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { CoreV1Event, V1Deployment } from '@kubernetes/client-node';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
@@ -61,26 +56,7 @@ export async function deleteQueue(client: SQSClient, queueUrl: string): Promise<
   await client.send(new DeleteQueueCommand({ QueueUrl: queueUrl })).catch(() => undefined);
 }
 
-/** Sends `count` small messages, 10 per batch, 16 batches at a time. */
-export async function sendMessages(client: SQSClient, queueUrl: string, count: number): Promise<void> {
-  const batches = Math.ceil(count / 10);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let b = next++; b < batches; b = next++) {
-      const size = Math.min(10, count - b * 10);
-      await client.send(
-        new SendMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Array.from({ length: size }, (_, i) => ({
-            Id: `m${i}`,
-            MessageBody: `{"product_id":${b * 10 + i}}`,
-          })),
-        }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
+export { sendMessages } from '../../helpers/sqs.ts';
 
 export interface ConsumerSpec {
   readonly name: string;
