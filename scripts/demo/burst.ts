@@ -1,9 +1,11 @@
 /**
  * Demo step 4.3 (issue 8): a burst of messages on a consumer queue, drained by the consumer
  * Deployment's own pods on real nodes or, on KWOK (whose pods run nothing), by a simulated consumer
- * at a rate proportional to the Ready pods, and consumerScaler — woken as in AWS by the
- * backlog alarm's state change and the backstop schedule — scaling the Deployment up and back to
- * zero. `runBurst` streams a live timeline through `progress` and returns it.
+ * at a rate proportional to the Ready pods, and consumerScaler — invoked as in AWS only by its
+ * 1-minute schedule, which runs from before the burst as it does all day, each invocation's idle
+ * watch reading the queues between reconciles — scaling the Deployment up and back to zero.
+ * `runBurst` streams a live timeline through `progress` and returns it, with how the scaler was
+ * woken as its own logs tell it.
  *
  * Runs against whatever `source .local/env` points at (moto + the embedded cluster); the caller
  * owns the consumerScaler LambdaHost (created with `burstScalerEnv`).
@@ -23,15 +25,20 @@ import { SimulatedConsumer } from './burst/consumer.ts';
 import type { BurstDeliveries, BurstDrain } from './burst/drain.ts';
 import { BurstSetupError } from './burst/errors.ts';
 import {
-  alarmStateChangeEvent,
   defaultRatePerReadyPod,
   formatSample,
   formatTimeline,
-  initialTriggerClock,
+  formatWake,
+  nextScheduleS,
+  type ScalerCall,
+  type ScalerLogEntry,
+  type ScalerWake,
+  scalerLogEntry,
   scheduledEvent,
   seconds,
   summarizeBurst,
-  triggersDue,
+  timedChanges,
+  wakeOf,
 } from './burst/model.ts';
 import { BurstQueue } from './burst/queue.ts';
 import type { LambdaHost } from './lambdaHost.ts';
@@ -47,19 +54,6 @@ export interface BurstSample {
   readonly consumed: number;
 }
 
-export interface ScalerCall {
-  /** When EventBridge delivered the event (the host may start it later if an invocation runs). */
-  readonly atS: number;
-  readonly trigger: 'alarm' | 'schedule';
-  readonly durationMs: number;
-  /** Replica changes of the burst's Deployment made by this invocation (other targets left out). */
-  readonly changes: readonly { from: number; to: number }[];
-  readonly error?: string;
-  /** Reconcile passes of the invocation. */
-  readonly passes?: number;
-  readonly stoppedBecause?: string;
-}
-
 export interface BurstResult {
   readonly namespace: string;
   readonly deployment: string;
@@ -67,7 +61,10 @@ export interface BurstResult {
   readonly messages: number;
   readonly sendSeconds: number;
   readonly samples: readonly BurstSample[];
+  /** Every scheduled invocation of the step, the ones before the burst included (negative `atS`). */
   readonly scalerCalls: readonly ScalerCall[];
+  /** How the scaler came to scale up the first time (the schedule's event, the idle watch's read). */
+  readonly wake?: ScalerWake;
   readonly firstScaleUpS?: number;
   readonly peakReplicas: number;
   readonly drainedAtS?: number;
@@ -76,6 +73,8 @@ export interface BurstResult {
   /** The cooldown the step set on the Deployment (annotation) for the demo. */
   readonly cooldownSeconds: number;
   readonly scheduleIntervalS: number;
+  /** The schedule's first event came this long before the burst (the burst landed this far into its minute). */
+  readonly scheduleLeadS: number;
   readonly ratePerReadyPod: number;
   /** True when timeoutS ran out before the queue was drained and the Deployment back at zero. */
   readonly timedOut: boolean;
@@ -101,8 +100,13 @@ export interface BurstOptions {
   readonly signal?: AbortSignal;
   /** Set on the Deployment's cooldown annotation before the burst (default 30; the manifests say 300). */
   readonly cooldownSeconds?: number;
-  /** The backstop schedule's period (default 60, as in serverless.yml's rate(1 minute)). */
+  /** The schedule's period (default 60, as in serverless.yml's rate(1 minute)). */
   readonly scheduleIntervalS?: number;
+  /**
+   * The schedule runs from this long before the burst, as it runs all day, so the burst lands this
+   * far into a minute whose invocation is already watching (default: random, 0 to the interval).
+   */
+  readonly scheduleLeadS?: number;
   /** How long a received message stays in flight before the consumer deletes it (default 1000 ms). */
   readonly processingMs?: number;
   /** Set the Deployment to 0 replicas first when it is not (default true; a new Deployment starts at 1). */
@@ -118,10 +122,12 @@ export interface BurstOptions {
 }
 
 /**
- * consumerScaler's environment for this step, on top of its role (`EKS_ASSUME_ROLE_ARN`): the
- * scale-down window shortened from 180 s to 30 s, so the Deployment reaches zero within the
- * demo's minutes (with 180 s it stays at its peak for three minutes after the drain). Everything
- * else is the production default (10 s passes for up to 50 s per invocation, 2 confirming reads).
+ * consumerScaler's environment for this step, on top of what serverless.yml gives it (functionEnv's
+ * `functionSettings`, with its role): the scale-down window shortened from 180 s to 30 s, so the
+ * Deployment reaches zero within the demo's minutes (with 180 s it stays at its peak for three
+ * minutes after the drain). Everything else is as deployed, the idle watch included: serverless.yml
+ * sets none of its variables, so the function's defaults apply (reads every 3 s until 58 s into the
+ * invocation, passes every 10 s while busy, 2 confirming reads).
  */
 export const burstScalerEnv: Readonly<Record<string, string>> = Object.freeze({
   SCALER_SCALE_DOWN_WINDOW_SECONDS: '30',
@@ -160,6 +166,9 @@ const errorText = (error: unknown): string =>
 
 const count = (n: number): string => n.toLocaleString('en-US');
 
+/** An invocation as the host returned it, before its log lines are joined to it (`ScalerCall`). */
+type FinishedCall = Omit<ScalerCall, 'wakes'> & { readonly requestId?: string };
+
 /** What consumerScaler's handler returns (functions/consumerScaler.ts). */
 interface ScalerRunResult {
   readonly passes?: number;
@@ -171,10 +180,12 @@ interface ScalerRunResult {
  * Runs the burst and returns its timeline. Throws BurstSetupError when the queue or Deployment is
  * missing; consumerScaler's own errors are recorded in `scalerCalls` and shown, never thrown.
  * Rejects with the signal's reason when `signal` aborts (after stopping its loops and emptying
- * the queue). Never runs longer than `timeoutS` plus the wait for a running invocation (≤ 70 s).
+ * the queue). Never runs longer than the schedule's lead, `timeoutS` and the wait for a running
+ * invocation (≤ 70 s).
  *
  * @example
- * const scaler = new LambdaHost('consumerScaler', { env: { EKS_ASSUME_ROLE_ARN: role, ...burstScalerEnv }, timeoutMs: 70_000, logDir });
+ * const fn = functionSettings('consumerScaler');
+ * const scaler = new LambdaHost('consumerScaler', { env: { ...fn.env, ...burstScalerEnv }, timeoutMs: fn.timeoutMs, logDir });
  * const result = await runBurst({ messages: 10_000, namespace: 'example-shop', deployment: 'm2-consumer-product-updates', queueUrl, scaler, progress: (l) => (task.output = l) });
  */
 export async function runBurst(options: BurstOptions): Promise<BurstResult> {
@@ -185,10 +196,13 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
     scheduleIntervalS: options.scheduleIntervalS ?? 60,
     processingMs: options.processingMs ?? 1000,
   };
+  const scheduleLeadS =
+    options.scheduleLeadS ?? Math.round(Math.random() * settings.scheduleIntervalS * 10) / 10;
   if (!Number.isInteger(options.messages) || options.messages < 1)
     throw new RangeError(`messages must be a whole number ≥ 1, not ${options.messages}`);
   if (!(settings.scheduleIntervalS > 0) || !(settings.ratePerReadyPod > 0))
     throw new RangeError('scheduleIntervalS and ratePerReadyPod must be > 0');
+  if (!(scheduleLeadS >= 0)) throw new RangeError(`scheduleLeadS must be ≥ 0, not ${scheduleLeadS}`);
 
   const queue = new BurstQueue(options.queueUrl);
   try {
@@ -207,8 +221,9 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
         ratePerReadyPod: settings.ratePerReadyPod,
         processingMs: settings.processingMs,
       });
-    await prepare(options, settings, queue, cluster, note, drain.description);
-    return await burst(options, settings, { queue, cluster, drain, run }, notes, note);
+    const all = { ...settings, scheduleLeadS };
+    await prepare(options, all, queue, cluster, note, drain.description);
+    return await burst(options, all, { queue, cluster, drain, run }, notes, note);
   } finally {
     queue.destroy();
   }
@@ -217,7 +232,12 @@ export async function runBurst(options: BurstOptions): Promise<BurstResult> {
 type Settings = Required<
   Pick<
     BurstOptions,
-    'ratePerReadyPod' | 'timeoutS' | 'cooldownSeconds' | 'scheduleIntervalS' | 'processingMs'
+    | 'ratePerReadyPod'
+    | 'timeoutS'
+    | 'cooldownSeconds'
+    | 'scheduleIntervalS'
+    | 'scheduleLeadS'
+    | 'processingMs'
   >
 >;
 
@@ -276,7 +296,8 @@ async function prepare(
   }
   note(
     `${count(options.messages)} messages → ${queueNameOf(queueUrl)}; drained by ${drainedBy}; ` +
-      `consumerScaler woken by the backlog alarm (ALARM on visible ≥ 1) and the backstop schedule every ${settings.scheduleIntervalS} s`,
+      `consumerScaler invoked only by its schedule, every ${settings.scheduleIntervalS} s from ${seconds(settings.scheduleLeadS)} s before the burst ` +
+      `(as all day: the burst lands that far into a minute whose invocation already runs); between reconciles each invocation's idle watch reads the queues`,
   );
 }
 
@@ -309,8 +330,10 @@ async function burst(
   const stop = new AbortController();
   const onAbort = () => stop.abort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const t0 = performance.now();
-  const wall0 = Date.now();
+  // t = 0 is the burst; the schedule starts scheduleLeadS before it (negative times).
+  const leadMs = settings.scheduleLeadS * 1000;
+  const t0 = performance.now() + leadMs;
+  const wall0 = Date.now() + leadMs;
   const at = () => Math.round((performance.now() - t0) / 100) / 10;
   const line = (atS: number, text: string) => progress(`t=${seconds(atS)}s  ${text}`);
 
@@ -323,30 +346,43 @@ async function burst(
     stop.abort();
   };
 
-  // consumerScaler invocations, delivered as EventBridge would.
-  const scalerCalls: ScalerCall[] = [];
+  // consumerScaler invocations, delivered as EventBridge would, and what their log lines say.
+  const finished: FinishedCall[] = [];
   const pending = new Set<Promise<void>>();
   // Set when the step returns: an invocation finishing later is neither recorded nor shown.
   let closed = false;
-  const invokeScaler = (trigger: ScalerCall['trigger'], event: unknown) => {
+  const logged = new Map<string, ScalerLogEntry[]>();
+  const unlisten = scaler.listen((raw) => {
+    const entry = scalerLogEntry(raw, wall0, { namespace, deployment });
+    if (entry === undefined || closed) return;
+    logged.set(entry.requestId, [...(logged.get(entry.requestId) ?? []), entry]);
+    if (entry.kind === 'wake')
+      line(entry.atS, `consumerScaler's idle watch saw work on ${entry.queue} (read ${entry.rounds})`);
+  });
+  const invokeScaler = (event: unknown) => {
     const atS = at();
-    const record = (call: ScalerCall) => {
+    // The host runs one invocation at a time: an event delivered while one runs starts after it.
+    if (pending.size > 0)
+      line(atS, 'the previous consumerScaler invocation still runs: this event waits for it');
+    const record = (call: FinishedCall) => {
       if (closed) return;
-      scalerCalls.push(call);
+      finished.push(call);
       const what =
         call.error ??
         (call.changes.length === 0 ? 'no change' : call.changes.map((c) => `${c.from} → ${c.to}`).join(', '));
+      const started = call.startedAtS - call.atS >= 0.5 ? `, started at ${seconds(call.startedAtS)} s` : '';
       line(
         at(),
-        `consumerScaler (${trigger} at ${seconds(atS)} s) done in ${(call.durationMs / 1000).toFixed(1)} s: ${what}`,
+        `consumerScaler (schedule at ${seconds(atS)} s${started}) done in ${(call.durationMs / 1000).toFixed(1)} s: ${what}`,
       );
     };
     const call = scaler.invoke<ScalerRunResult>(event).then(
-      ({ durationMs, result, error }) =>
+      ({ queuedMs, durationMs, requestId, result, error }) =>
         record({
           atS,
-          trigger,
+          startedAtS: Math.round((atS + queuedMs / 1000) * 10) / 10,
           durationMs,
+          ...(requestId === undefined ? {} : { requestId }),
           changes: (result?.changes ?? [])
             .filter((c) => c.namespace === namespace && c.deployment === deployment)
             .map(({ from, to }) => ({ from, to })),
@@ -355,10 +391,38 @@ async function burst(
           ...(result?.stoppedBecause === undefined ? {} : { stoppedBecause: result.stoppedBecause }),
         }),
       // The host itself failed (not the handler): recorded like a function error.
-      (error: unknown) => record({ atS, trigger, durationMs: 0, changes: [], error: errorText(error) }),
+      (error: unknown) =>
+        record({ atS, startedAtS: atS, durationMs: 0, changes: [], error: errorText(error) }),
     );
     pending.add(call);
     void call.finally(() => pending.delete(call));
+  };
+  // Each finished invocation with its log lines: idle-watch wake-ups, and the times of its changes.
+  const withLogs = ({ requestId, changes, ...call }: FinishedCall): ScalerCall => {
+    const entries = (requestId === undefined ? undefined : logged.get(requestId)) ?? [];
+    return {
+      ...call,
+      changes: timedChanges(
+        changes,
+        entries.flatMap((e) => (e.kind === 'scaled' ? [e] : [])),
+      ),
+      wakes: entries.flatMap((e) =>
+        e.kind === 'wake' ? [{ atS: e.atS, queue: e.queue, rounds: e.rounds }] : [],
+      ),
+    };
+  };
+
+  // The schedule: an event every scheduleIntervalS from scheduleLeadS before the burst, until the end.
+  const schedule = async () => {
+    const firstS = -settings.scheduleLeadS;
+    for (let nextS = firstS; !stop.signal.aborted; ) {
+      await pause(Math.max(0, t0 + nextS * 1000 - performance.now()), stop.signal);
+      if (stop.signal.aborted) return;
+      const atS = at();
+      line(atS, 'schedule: invoking consumerScaler');
+      invokeScaler(scheduledEvent(new Date(wall0 + atS * 1000)));
+      nextS = nextScheduleS(firstS, settings.scheduleIntervalS, atS);
+    }
   };
 
   // Every 250 ms: the Deployment's replicas, then the Ready pods' share of messages.
@@ -395,9 +459,8 @@ async function burst(
     line(at(), `sent ${count(messages)} messages in ${seconds(sendSeconds)} s`);
   };
 
-  // Once a second: a sample, the alarm's evaluation, the schedule; stops at zero or at the timeout.
+  // Once a second from the burst on: a sample; stops at zero or at the timeout.
   const samples: BurstSample[] = [];
-  let clock = initialTriggerClock(settings.scheduleIntervalS);
   const sampler = async () => {
     for (let tick = 1, errors = 0; !stop.signal.aborted; tick++) {
       try {
@@ -419,33 +482,6 @@ async function burst(
         }
         progress(formatSample(sample));
 
-        const due = triggersDue(clock, sample, settings.scheduleIntervalS);
-        clock = due.clock;
-        const eventTime = new Date(wall0 + sample.atS * 1000);
-        if (due.alarm?.state === 'ALARM') {
-          line(
-            sample.atS,
-            `backlog alarm → ALARM (${count(depth.visible)} visible): invoking consumerScaler`,
-          );
-          invokeScaler(
-            'alarm',
-            alarmStateChangeEvent({
-              state: 'ALARM',
-              previousState: due.alarm.previousState,
-              at: eventTime,
-              previousAt: new Date(wall0 + due.alarm.previousAtS * 1000),
-              value: depth.visible,
-              previousValue: due.alarm.previousValue,
-            }),
-          );
-        } else if (due.alarm !== undefined) {
-          line(sample.atS, 'backlog alarm → OK (the rule matches ALARM only: no invocation)');
-        }
-        if (due.schedule) {
-          line(sample.atS, 'backstop schedule: invoking consumerScaler');
-          invokeScaler('schedule', scheduledEvent(eventTime));
-        }
-
         const drained = sendSeconds !== undefined && depth.visible === 0 && depth.inFlight === 0;
         if (drained && replicas.spec === 0 && replicas.ready === 0) return stop.abort();
         if (sample.atS >= settings.timeoutS) {
@@ -461,20 +497,25 @@ async function burst(
   };
 
   try {
-    await Promise.all([sender().catch(fail), consumerLoop(), sampler()]);
+    const scheduling = schedule();
+    // The schedule's lead: its first invocation runs (and settles into its idle watch) before the burst.
+    await pause(Math.max(0, t0 - performance.now()), stop.signal);
+    await Promise.all([sender().catch(fail), consumerLoop(), sampler(), scheduling]);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
   }
   if (failure !== undefined || options.signal?.aborted) {
     // Leave the queue empty, so an invocation still running scales the Deployment back down.
     closed = true;
+    unlisten();
     await queue.purge().catch(() => undefined);
     if (failure !== undefined) throw failure;
     options.signal?.throwIfAborted();
   }
 
-  // On success an invocation still running is awaited (it stops soon after the scale to zero),
-  // so its changes are recorded; bounded by the function's timeout. After a timeout it is not.
+  // On success an invocation still running is awaited, so its changes (the scale to zero) are
+  // recorded: its idle watch keeps it until 58 s into its minute, bounded by the function's timeout.
+  // After a timeout it is not.
   if (pending.size > 0 && !timedOut) {
     line(at(), `waiting for ${pending.size} consumerScaler invocation(s) to finish`);
     const deadline = new Promise<void>((resolve) => setTimeout(resolve, scalerTimeoutMs).unref());
@@ -482,7 +523,11 @@ async function burst(
   }
   if (pending.size > 0)
     note(`${pending.size} consumerScaler invocation(s) still running at the end (not recorded)`);
+  // Its log lines come through stdout, its result over IPC: the last lines may trail the result.
+  await new Promise((resolve) => setTimeout(resolve, 200));
   closed = true;
+  unlisten();
+  const scalerCalls = finished.map(withLogs).sort((a, b) => a.atS - b.atS);
   const left = await queue.depth();
   if (left.visible + left.inFlight > 0) {
     await queue.purge();
@@ -506,6 +551,8 @@ async function burst(
     );
   }
   progress(formatTimeline({ ...timeline, totalS }));
+  const wake = wakeOf(scalerCalls);
+  progress(`consumerScaler woken: ${formatWake(wake, queueUrl)}`);
   return {
     namespace,
     deployment,
@@ -513,11 +560,13 @@ async function burst(
     messages,
     sendSeconds: sendSeconds ?? totalS,
     samples,
-    scalerCalls: [...scalerCalls].sort((a, b) => a.atS - b.atS),
+    scalerCalls,
+    ...(wake === undefined ? {} : { wake }),
     ...timeline,
     totalS,
     cooldownSeconds: settings.cooldownSeconds,
     scheduleIntervalS: settings.scheduleIntervalS,
+    scheduleLeadS: settings.scheduleLeadS,
     ratePerReadyPod: settings.ratePerReadyPod,
     timedOut,
     drainedBy: consumer.description,

@@ -16,12 +16,20 @@ export interface WorkerRequest {
 export interface WorkerReply {
   readonly id: number;
   readonly durationMs: number;
+  /** The context's awsRequestId: the `function_request_id` of the invocation's log lines. */
+  readonly requestId?: string;
   readonly result?: unknown;
   readonly error?: { readonly name: string; readonly message: string };
 }
 
 export interface Invocation<T> {
+  /** When the host handed the event to the function (epoch ms). */
+  readonly startedAt: number;
+  /** From `invoke` to that start: the wait for the previous invocation on this host (one at a time). */
+  readonly queuedMs: number;
   readonly durationMs: number;
+  /** The invocation's awsRequestId, as `function_request_id` on its log lines. */
+  readonly requestId?: string;
   /** The handler's return value; absent when it threw. */
   readonly result?: T;
   /** What the handler threw (Lambda would report it as a function error). */
@@ -52,6 +60,7 @@ export class LambdaHost {
   private readonly pending = new Map<number, (reply: WorkerReply) => void>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(line: Record<string, unknown>) => void>();
 
   constructor(
     readonly name: FunctionName,
@@ -68,12 +77,16 @@ export class LambdaHost {
       if (stream === null) continue;
       stream.pipe(log, { end: false });
       createInterface({ input: stream }).on('line', (line) => {
-        if (options.onLogLine === undefined || !line.startsWith('{')) return;
+        if (!line.startsWith('{') || (options.onLogLine === undefined && this.listeners.size === 0)) return;
+        let parsed: Record<string, unknown>;
         try {
-          options.onLogLine(JSON.parse(line) as Record<string, unknown>);
+          parsed = JSON.parse(line) as Record<string, unknown>;
         } catch {
           // Not JSON after all (a stack trace line); it is in the log file.
+          return;
         }
+        options.onLogLine?.(parsed);
+        for (const listener of this.listeners) listener(parsed);
       });
     }
     this.ready = new Promise((resolve, reject) => {
@@ -100,11 +113,22 @@ export class LambdaHost {
     });
   }
 
+  /**
+   * Also calls `listener` with every JSON line the function prints (as `onLogLine`), until the
+   * returned function is called: a step reads its own invocations' structured logs live.
+   */
+  listen(listener: (line: Record<string, unknown>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   /** Runs one event through the handler, after the previous invocation on this host finished. */
   invoke<T = unknown>(event: unknown): Promise<Invocation<T>> {
+    const invokedAt = Date.now();
     const run = async (): Promise<Invocation<T>> => {
       await this.ready;
       const id = this.nextId++;
+      const startedAt = Date.now();
       const reply = await new Promise<WorkerReply>((resolve) => {
         this.pending.set(id, resolve);
         this.child.send({
@@ -115,7 +139,10 @@ export class LambdaHost {
         } satisfies WorkerRequest);
       });
       return {
+        startedAt,
+        queuedMs: startedAt - invokedAt,
         durationMs: reply.durationMs,
+        ...(reply.requestId === undefined ? {} : { requestId: reply.requestId }),
         ...(reply.error === undefined ? { result: reply.result as T } : { error: reply.error }),
       };
     };

@@ -20,8 +20,7 @@ const loaded = import(
   pathToFileURL(join(import.meta.dirname, '..', '..', 'functions', `${name}.ts`)).href
 ).then((m: { handler: Handler }) => m.handler);
 
-function contextFor(deadline: number, memoryMb: number): Context {
-  const requestId = randomUUID();
+function contextFor(requestId: string, deadline: number, memoryMb: number): Context {
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName: name as string,
@@ -40,10 +39,18 @@ function contextFor(deadline: number, memoryMb: number): Context {
 
 process.on('message', (request: WorkerRequest) => {
   const started = Date.now();
-  const reply = (r: Omit<WorkerReply, 'id' | 'durationMs'>) =>
-    process.send?.({ id: request.id, durationMs: Date.now() - started, ...r } satisfies WorkerReply);
+  const requestId = randomUUID();
+  const reply = (r: Omit<WorkerReply, 'id' | 'durationMs' | 'requestId'>) =>
+    process.send?.({
+      id: request.id,
+      durationMs: Date.now() - started,
+      requestId,
+      ...r,
+    } satisfies WorkerReply);
   loaded
-    .then((handler) => handler(request.event, contextFor(started + request.timeoutMs, request.memoryMb)))
+    .then((handler) =>
+      handler(request.event, contextFor(requestId, started + request.timeoutMs, request.memoryMb)),
+    )
     .then(
       (result) => reply({ result }),
       (error: unknown) =>

@@ -1,14 +1,14 @@
 /**
  * The pure parts of the burst step (scripts/demo/burst.ts): the simulated consumer's rate model,
- * the EventBridge events that wake consumerScaler, the backlog alarm's state, and the timeline
- * figures read from the samples. No I/O here, so all of it is unit-tested.
+ * the schedule that wakes consumerScaler and its EventBridge event, what the scaler's structured
+ * logs say (idle-watch wake-ups, scales), and the timeline figures read from the samples. No I/O
+ * here, so all of it is unit-tested.
  */
 import { randomUUID } from 'node:crypto';
+import { queueNameOf } from '../../../lib/scaling/target.ts';
 import type { BurstSample } from '../burst.ts';
 
-/** What the EventBridge rule of serverless.yml matches: `${service}-${stage}-shop-queue-backlog`. */
-export const backlogAlarmName = 'm2-eks-pipeline-dev-shop-queue-backlog';
-/** The 1-minute backstop schedule's rule (serverless.yml `consumerScaler.events[0]`). */
+/** The 1-minute schedule's rule (serverless.yml `consumerScaler.events[0]`). */
 export const backstopRuleName = 'm2-eks-pipeline-dev-consumer-scaler-backstop';
 
 const account = '123456789012';
@@ -61,162 +61,23 @@ export function consumeQuota(input: QuotaInput): Quota {
 export const defaultRatePerReadyPod = 7;
 
 // ---------------------------------------------------------------------------------------------
-// The backlog alarm and the EventBridge events
-
-export type AlarmState = 'OK' | 'ALARM';
+// The schedule and what consumerScaler's logs say
 
 /**
- * The backlog alarm (ApproximateNumberOfMessagesVisible ≥ 1, 1 of 1 datapoints) evaluated on one
- * reading: the new state when it changes, undefined when it stays. Alarms emit an event on a
- * transition only, which is why the schedule exists as a backstop.
+ * When (s into the step) the rate(N s) schedule delivers next: the first of its slots
+ * `firstS + k × intervalS` after `afterS`. A late loop (a stalled event loop) thus delivers once and
+ * resumes at the next slot: missed slots are not replayed, and no slot is delivered twice.
+ *
+ * @example nextScheduleS(-20, 60, -20) // 40
  */
-export function alarmTransition(current: AlarmState, visible: number): AlarmState | undefined {
-  const next: AlarmState = visible >= 1 ? 'ALARM' : 'OK';
-  return next === current ? undefined : next;
-}
-
-/** Where the emulated EventBridge sources stand: the alarm's state and the schedule's next slot. */
-export interface TriggerClock {
-  readonly alarm: AlarmState;
-  /** When (s into the step) the alarm entered its state, and the datapoint that put it there. */
-  readonly alarmSinceS: number;
-  readonly alarmValue: number;
-  /** The schedule fires at the first reading at or after this (s into the step). */
-  readonly nextScheduleS: number;
-}
-
-export const initialTriggerClock = (scheduleIntervalS: number): TriggerClock => ({
-  alarm: 'OK',
-  alarmSinceS: 0,
-  alarmValue: 0,
-  nextScheduleS: scheduleIntervalS,
-});
-
-/** What one reading sets off. */
-export interface DueTriggers {
-  readonly clock: TriggerClock;
-  /** The alarm changed state (an event only reaches consumerScaler for ALARM: the rule matches that). */
-  readonly alarm?: {
-    readonly state: AlarmState;
-    readonly previousState: AlarmState;
-    readonly previousAtS: number;
-    readonly previousValue: number;
-  };
-  /** The backstop schedule is due. */
-  readonly schedule: boolean;
-}
-
-/**
- * Plays EventBridge's two sources on one queue reading: the backlog alarm evaluated on it, and the
- * rate(N s) schedule. After a stall the schedule fires once and resumes at its next slot (missed
- * slots are not replayed in a burst).
- */
-export function triggersDue(
-  clock: TriggerClock,
-  reading: { readonly atS: number; readonly visible: number },
-  scheduleIntervalS: number,
-): DueTriggers {
-  if (!(scheduleIntervalS > 0))
-    throw new RangeError(`scheduleIntervalS must be > 0, not ${scheduleIntervalS}`);
-  const changed = alarmTransition(clock.alarm, reading.visible);
-  const schedule = reading.atS >= clock.nextScheduleS;
-  let nextScheduleS = clock.nextScheduleS;
-  while (nextScheduleS <= reading.atS) nextScheduleS += scheduleIntervalS;
-  return {
-    clock: {
-      ...(changed === undefined
-        ? { alarm: clock.alarm, alarmSinceS: clock.alarmSinceS, alarmValue: clock.alarmValue }
-        : { alarm: changed, alarmSinceS: reading.atS, alarmValue: reading.visible }),
-      nextScheduleS,
-    },
-    ...(changed === undefined
-      ? {}
-      : {
-          alarm: {
-            state: changed,
-            previousState: clock.alarm,
-            previousAtS: clock.alarmSinceS,
-            previousValue: clock.alarmValue,
-          },
-        }),
-    schedule,
-  };
+export function nextScheduleS(firstS: number, intervalS: number, afterS: number): number {
+  if (!(intervalS > 0)) throw new RangeError(`scheduleIntervalS must be > 0, not ${intervalS}`);
+  if (afterS < firstS) return firstS;
+  return firstS + (Math.floor((afterS - firstS) / intervalS) + 1) * intervalS;
 }
 
 /** "2026-11-28T06:00:00Z": EventBridge's `time` (whole seconds). */
 const eventTime = (at: Date): string => `${at.toISOString().slice(0, 19)}Z`;
-/** "2026-11-28T06:00:00.000+0000": CloudWatch's state timestamp. */
-const stateTimestamp = (at: Date): string => `${at.toISOString().slice(0, 23)}+0000`;
-/** "28/11/26 05:59:00": how CloudWatch writes a datapoint's time in the reason. */
-function datapointTime(at: Date): string {
-  const two = (n: number) => String(n).padStart(2, '0');
-  return `${two(at.getUTCDate())}/${two(at.getUTCMonth() + 1)}/${two(at.getUTCFullYear() % 100)} ${two(
-    at.getUTCHours(),
-  )}:${two(at.getUTCMinutes())}:${two(at.getUTCSeconds())}`;
-}
-const reasonFor = (state: AlarmState, value: number, at: Date): string =>
-  `Threshold Crossed: 1 out of the last 1 datapoints [${value.toFixed(1)} (${datapointTime(at)})] was ${
-    state === 'ALARM' ? '' : 'not '
-  }greater than or equal to the threshold (1.0).`;
-
-export interface AlarmEventInput {
-  readonly state: AlarmState;
-  readonly previousState: AlarmState;
-  /** When the alarm changed state. */
-  readonly at: Date;
-  /** When it entered the previous state. */
-  readonly previousAt: Date;
-  /** The datapoint that crossed the threshold (visible messages). */
-  readonly value: number;
-  /** The datapoint of the previous state change. */
-  readonly previousValue?: number;
-  readonly alarmName?: string;
-  readonly region?: string;
-  readonly id?: string;
-}
-
-/**
- * An EventBridge "CloudWatch Alarm State Change" event of the shop-queue backlog alarm, shaped as
- * events/cloudwatch-alarm.json (what EventBridge delivers to consumerScaler).
- */
-export function alarmStateChangeEvent(input: AlarmEventInput): Record<string, unknown> {
-  const region = input.region ?? 'us-east-1';
-  const alarmName = input.alarmName ?? backlogAlarmName;
-  return {
-    version: '0',
-    id: input.id ?? randomUUID(),
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account,
-    time: eventTime(input.at),
-    region,
-    resources: [`arn:aws:cloudwatch:${region}:${account}:alarm:${alarmName}`],
-    detail: {
-      alarmName,
-      state: {
-        value: input.state,
-        reason: reasonFor(input.state, input.value, input.at),
-        timestamp: stateTimestamp(input.at),
-      },
-      previousState: {
-        value: input.previousState,
-        reason: reasonFor(input.previousState, input.previousValue ?? 0, input.previousAt),
-        timestamp: stateTimestamp(input.previousAt),
-      },
-      configuration: {
-        description: 'Some SQS queue has visible messages; wakes consumerScaler through EventBridge',
-        metrics: [
-          {
-            id: 'backlog',
-            expression: 'SELECT MAX(ApproximateNumberOfMessagesVisible) FROM SCHEMA("AWS/SQS", QueueName)',
-            period: 60,
-            returnData: true,
-          },
-        ],
-      },
-    },
-  };
-}
 
 /** An EventBridge "Scheduled Event" of the backstop rule, shaped as events/schedule.json. */
 export function scheduledEvent(
@@ -235,6 +96,166 @@ export function scheduledEvent(
     resources: [`arn:aws:events:${region}:${account}:rule/${options.rule ?? backstopRuleName}`],
     detail: {},
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// consumerScaler's invocations, from their results and structured logs
+
+/** One consumerScaler invocation of the step, as the host returned it and as its log lines tell it. */
+export interface ScalerCall {
+  /** When the schedule delivered the event (s into the step; negative before the burst). */
+  readonly atS: number;
+  /**
+   * When the host started it: later than `atS` when the previous invocation was still running (the
+   * demo's host runs one at a time; AWS, with reserved concurrency 2, would start a second container).
+   */
+  readonly startedAtS: number;
+  readonly durationMs: number;
+  /**
+   * Replica changes of the burst's Deployment made by this invocation (other targets left out), from
+   * its result; `atS` from its matching `scaled` log line.
+   */
+  readonly changes: readonly { readonly from: number; readonly to: number; readonly atS?: number }[];
+  /** Its idle watch's wake-ups (log line `idle watch saw work`): when, the queue's name, after how many reads. */
+  readonly wakes: readonly IdleWake[];
+  readonly error?: string;
+  /** Reconcile passes of the invocation. */
+  readonly passes?: number;
+  readonly stoppedBecause?: string;
+}
+
+export interface IdleWake {
+  readonly atS: number;
+  readonly queue: string;
+  /** Rounds of depth reads of the watch, this one included. */
+  readonly rounds: number;
+}
+
+/** What one consumerScaler log line says about the step. */
+export type ScalerLogEntry =
+  | ({ readonly kind: 'wake'; readonly requestId: string } & IdleWake)
+  | {
+      readonly kind: 'scaled';
+      readonly requestId: string;
+      readonly atS: number;
+      readonly from: number;
+      readonly to: number;
+    };
+
+const queueName = (url: string): string => {
+  try {
+    return queueNameOf(url);
+  } catch {
+    return url;
+  }
+};
+
+/**
+ * Reads one of consumerScaler's Powertools JSON lines (LambdaHost.listen): its idle watch seeing work
+ * (`idle watch saw work`, any queue) or a scale of the burst's Deployment (`scaled`), at the line's
+ * own `timestamp` in seconds from `wall0` (epoch ms of t = 0). Anything else, or a line without its
+ * request id or time: undefined.
+ *
+ * @example scalerLogEntry({ message: 'idle watch saw work', timestamp: '…', function_request_id: 'r1', queue: url, rounds: 7 }, wall0, target) // { kind: 'wake', atS: 2.4, queue: 'm2-…', rounds: 7, requestId: 'r1' }
+ */
+export function scalerLogEntry(
+  line: Readonly<Record<string, unknown>>,
+  wall0: number,
+  target: { readonly namespace: string; readonly deployment: string },
+): ScalerLogEntry | undefined {
+  const requestId = line.function_request_id;
+  const at = typeof line.timestamp === 'string' ? Date.parse(line.timestamp) : Number.NaN;
+  if (typeof requestId !== 'string' || Number.isNaN(at)) return undefined;
+  const atS = Math.round((at - wall0) / 100) / 10;
+  if (line.message === 'idle watch saw work' && typeof line.queue === 'string') {
+    const rounds = typeof line.rounds === 'number' ? line.rounds : 0;
+    return { kind: 'wake', requestId, atS, queue: queueName(line.queue), rounds };
+  }
+  if (
+    line.message === 'scaled' &&
+    line.namespace === target.namespace &&
+    line.deployment === target.deployment &&
+    typeof line.from === 'number' &&
+    typeof line.to === 'number'
+  ) {
+    return { kind: 'scaled', requestId, atS, from: line.from, to: line.to };
+  }
+  return undefined;
+}
+
+/**
+ * The result's changes with the times of their `scaled` log lines, matched in order (a pass logs
+ * each change it writes); a change whose line does not match keeps no time rather than a guessed one.
+ */
+export function timedChanges(
+  changes: readonly { readonly from: number; readonly to: number }[],
+  scaled: readonly { readonly atS: number; readonly from: number; readonly to: number }[],
+): ScalerCall['changes'] {
+  return changes.map((c, i) => {
+    const line = scaled[i];
+    return line !== undefined && line.from === c.from && line.to === c.to
+      ? { from: c.from, to: c.to, atS: line.atS }
+      : { from: c.from, to: c.to };
+  });
+}
+
+/** How consumerScaler came to scale the burst's Deployment up the first time. */
+export interface ScalerWake {
+  /** When the schedule delivered the event of the invocation that did it. */
+  readonly scheduleAtS: number;
+  readonly startedAtS: number;
+  /** Its idle watch's last wake-up before the scale-up; absent when a reconcile pass saw the backlog itself. */
+  readonly idleWatch?: IdleWake;
+  /** When it scaled up (its log line). */
+  readonly scaledUpAtS?: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The first invocation (by start) that scaled the Deployment up, and what woke it; undefined when none did. */
+export function wakeOf(calls: readonly ScalerCall[]): ScalerWake | undefined {
+  for (const call of [...calls].sort((a, b) => a.startedAtS - b.startedAtS)) {
+    const up = call.changes.find((c) => c.to > c.from);
+    if (up === undefined) continue;
+    const upAtS = up.atS;
+    const idleWatch = upAtS === undefined ? call.wakes[0] : call.wakes.filter((w) => w.atS <= upAtS).at(-1);
+    return {
+      scheduleAtS: call.atS,
+      startedAtS: call.startedAtS,
+      ...(idleWatch === undefined ? {} : { idleWatch }),
+      ...(upAtS === undefined ? {} : { scaledUpAtS: upAtS }),
+      from: up.from,
+      to: up.to,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * One line: how the scaler was woken.
+ *
+ * @example formatWake(wake, burstQueueUrl) // "schedule at -20 s; idle watch saw the backlog at 2.4 s (read 8 of its watch); 0 → 10 at 2.9 s"
+ */
+export function formatWake(wake: ScalerWake | undefined, burstQueueUrl?: string): string {
+  if (wake === undefined) return 'no consumerScaler invocation scaled the Deployment up';
+  const queue = burstQueueUrl === undefined ? undefined : queueName(burstQueueUrl);
+  // IPC to the host takes milliseconds: a later start means the event waited for the previous invocation.
+  const waited = wake.startedAtS - wake.scheduleAtS >= 0.5;
+  const parts = [
+    `schedule at ${seconds(wake.scheduleAtS)} s${
+      waited ? `, started at ${seconds(wake.startedAtS)} s after the previous invocation ended` : ''
+    }`,
+  ];
+  const w = wake.idleWatch;
+  parts.push(
+    w === undefined
+      ? 'no idle-watch wake-up before it: a reconcile pass saw the backlog'
+      : `idle watch saw ${w.queue === queue ? 'the backlog' : `work on ${w.queue}`} at ${seconds(w.atS)} s (read ${w.rounds} of its watch)`,
+  );
+  parts.push(
+    `${wake.from} → ${wake.to}${wake.scaledUpAtS === undefined ? '' : ` at ${seconds(wake.scaledUpAtS)} s`}`,
+  );
+  return parts.join('; ');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,8 +295,8 @@ export function summarizeBurst(samples: readonly BurstSample[], sendSeconds: num
 }
 
 const count = (n: number): string => n.toLocaleString('en-US');
-/** Seconds as the progress lines show them: whole seconds from 10 s on, one decimal below. */
-export const seconds = (s: number): string => (s < 10 ? s.toFixed(1) : Math.round(s).toString());
+/** Seconds as the progress lines show them: whole seconds from ±10 s on, one decimal below. */
+export const seconds = (s: number): string => (Math.abs(s) < 10 ? s.toFixed(1) : Math.round(s).toString());
 
 /**
  * One live progress line.

@@ -5,19 +5,21 @@ import { describe, expect, it } from 'vitest';
 import { loadConsumerScalerConfig } from '../../../lib/config/consumerScalerConfig.ts';
 import { parseScalerTrigger } from '../../../lib/scaling/trigger.ts';
 import {
-  alarmStateChangeEvent,
-  alarmTransition,
-  backlogAlarmName,
   consumeQuota,
   formatSample,
   formatTimeline,
-  initialTriggerClock,
+  formatWake,
+  nextScheduleS,
+  type ScalerCall,
+  scalerLogEntry,
   scheduledEvent,
+  seconds,
   summarizeBurst,
-  type TriggerClock,
-  triggersDue,
+  timedChanges,
+  wakeOf,
 } from '../../../scripts/demo/burst/model.ts';
 import { type BurstSample, burstScalerEnv } from '../../../scripts/demo/burst.ts';
+import { functionSettings } from '../../../scripts/demo/functionEnv.ts';
 
 const sampleEvent = (name: string): Record<string, unknown> =>
   JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'events', name), 'utf8'));
@@ -117,135 +119,33 @@ describe('consumeQuota', () => {
   });
 });
 
-describe('alarmTransition', () => {
-  it.each([
-    ['OK', 0, undefined],
-    ['OK', 1, 'ALARM'],
-    ['OK', 10_000, 'ALARM'],
-    ['ALARM', 5, undefined],
-    ['ALARM', 0, 'OK'],
-  ] as const)('goes from %s with %i visible to %s', (current, visible, next) => {
-    expect(alarmTransition(current, visible)).toBe(next);
-  });
-});
-
-describe('triggersDue', () => {
-  /** Plays readings through the emulated EventBridge; lists what fired when. */
-  function play(readings: readonly [atS: number, visible: number][], intervalS = 60): string[] {
-    let clock: TriggerClock = initialTriggerClock(intervalS);
-    const fired: string[] = [];
-    for (const [atS, visible] of readings) {
-      const due = triggersDue(clock, { atS, visible }, intervalS);
-      clock = due.clock;
-      if (due.alarm !== undefined) fired.push(`${atS}: ${due.alarm.previousState}→${due.alarm.state}`);
-      if (due.schedule) fired.push(`${atS}: schedule`);
+describe('nextScheduleS', () => {
+  /** Where a loop that wakes at each of `wakes` delivers, from a schedule started at `firstS`. */
+  function deliveries(firstS: number, intervalS: number, wakes: readonly number[]): number[] {
+    const delivered: number[] = [];
+    let next = firstS;
+    for (const atS of wakes) {
+      if (atS < next) continue;
+      delivered.push(atS);
+      next = nextScheduleS(firstS, intervalS, atS);
     }
-    return fired;
+    return delivered;
   }
 
-  it('raises the alarm on the first visible message and clears it when the queue is empty', () => {
-    expect(
-      play([
-        [0.2, 0],
-        [1, 50],
-        [2, 9000],
-        [150, 3],
-        [151, 0],
-        [152, 0],
-      ]),
-    ).toEqual(['1: OK→ALARM', '150: schedule', '151: ALARM→OK']);
+  it('starts at its first slot, before the burst', () => {
+    expect(nextScheduleS(-20, 60, -25)).toBe(-20);
   });
 
-  it('fires the schedule once per interval, on the first reading at or after each slot', () => {
-    expect(
-      play([
-        [59.9, 0],
-        [60.1, 0],
-        [61, 0],
-        [119, 0],
-        [120, 0],
-        [180.4, 0],
-      ]),
-    ).toEqual(['60.1: schedule', '120: schedule', '180.4: schedule']);
+  it('delivers once per slot, a late wake included', () => {
+    expect(deliveries(-20, 60, [-20, -19, 39.9, 40.2, 41, 100, 160.5])).toEqual([-20, 40.2, 100, 160.5]);
   });
 
-  it('fires a missed schedule once after a stall and resumes at its next slot', () => {
-    expect(
-      play([
-        [10, 0],
-        [200, 0],
-        [239, 0],
-        [240, 0],
-      ]),
-    ).toEqual(['200: schedule', '240: schedule']);
-  });
-
-  it('remembers when and with what the alarm entered its state, for the next event', () => {
-    // Prepare
-    let clock = initialTriggerClock(60);
-    clock = triggersDue(clock, { atS: 1, visible: 40 }, 60).clock;
-
-    // Act
-    const due = triggersDue(clock, { atS: 150, visible: 0 }, 60);
-
-    // Assess
-    expect(due.alarm).toEqual({ state: 'OK', previousState: 'ALARM', previousAtS: 1, previousValue: 40 });
+  it('delivers a missed slot once after a stall and resumes at the next one', () => {
+    expect(deliveries(0, 60, [0, 200, 239, 240])).toEqual([0, 200, 240]);
   });
 
   it('throws for an interval that would never advance', () => {
-    expect(() => triggersDue(initialTriggerClock(0), { atS: 1, visible: 0 }, 0)).toThrow(RangeError);
-  });
-});
-
-describe('alarmStateChangeEvent', () => {
-  const at = new Date('2026-11-28T09:00:01.234Z');
-  const event = alarmStateChangeEvent({
-    state: 'ALARM',
-    previousState: 'OK',
-    at,
-    previousAt: new Date('2026-11-28T08:58:00Z'),
-    value: 250,
-    id: 'fixed',
-  });
-
-  it('has the shape of events/cloudwatch-alarm.json', () => {
-    expect(shapeOf(event)).toEqual(shapeOf(sampleEvent('cloudwatch-alarm.json')));
-  });
-
-  it('is recognised by consumerScaler as the backlog alarm going to ALARM', () => {
-    expect(parseScalerTrigger(event)).toEqual({ kind: 'alarm', alarmName: backlogAlarmName, state: 'ALARM' });
-  });
-
-  it('names the alarm of the sample event', () => {
-    // serverless.yml no longer deploys this alarm (each invocation's idle watch replaced it; README
-    // consumerScaler → Triggers); the demo still emulates it, as an alarm an operator could wire.
-    const sample = sampleEvent('cloudwatch-alarm.json') as { detail: { alarmName: string } };
-    expect(backlogAlarmName).toBe(sample.detail.alarmName);
-  });
-
-  it('writes the times and the reason as CloudWatch does', () => {
-    expect(event).toMatchObject({
-      time: '2026-11-28T09:00:01Z',
-      resources: [`arn:aws:cloudwatch:us-east-1:123456789012:alarm:${backlogAlarmName}`],
-      detail: {
-        state: {
-          value: 'ALARM',
-          timestamp: '2026-11-28T09:00:01.234+0000',
-          reason:
-            'Threshold Crossed: 1 out of the last 1 datapoints [250.0 (28/11/26 09:00:01)] was greater than or equal to the threshold (1.0).',
-        },
-        previousState: {
-          value: 'OK',
-          reason:
-            'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (28/11/26 08:58:00)] was not greater than or equal to the threshold (1.0).',
-        },
-      },
-    });
-  });
-
-  it('gives every event its own id unless one is given', () => {
-    const input = { state: 'ALARM', previousState: 'OK', at, previousAt: at, value: 1 } as const;
-    expect(alarmStateChangeEvent(input).id).not.toBe(alarmStateChangeEvent(input).id);
+    expect(() => nextScheduleS(0, 0, 1)).toThrow(RangeError);
   });
 });
 
@@ -256,7 +156,7 @@ describe('scheduledEvent', () => {
     expect(shapeOf(event)).toEqual(shapeOf(sampleEvent('schedule.json')));
   });
 
-  it('is recognised by consumerScaler as the backstop schedule', () => {
+  it('is recognised by consumerScaler as its schedule', () => {
     expect(parseScalerTrigger(event)).toEqual({
       kind: 'schedule',
       rule: 'm2-eks-pipeline-dev-consumer-scaler-backstop',
@@ -343,6 +243,15 @@ describe('progress lines', () => {
     );
   });
 
+  it.each([
+    [2.44, '2.4'],
+    [151.2, '151'],
+    [-20, '-20'],
+    [-7.25, '-7.3'],
+  ])('writes %d s as %s', (value, text) => {
+    expect(seconds(value)).toBe(text);
+  });
+
   it('sums the timeline up, saying what was not reached', () => {
     expect(formatTimeline({ firstScaleUpS: 1.6, peakReplicas: 10, drainedAtS: 151.2, totalS: 360 })).toBe(
       'first scale-up at 1.6 s; peak 10 replicas; queue drained at 151 s; back to zero not reached; total 360 s',
@@ -351,16 +260,229 @@ describe('progress lines', () => {
 });
 
 describe('burstScalerEnv', () => {
-  it('is a valid consumerScaler configuration that shortens only the scale-down window', () => {
+  const deployed = functionSettings('consumerScaler', {}).env;
+
+  it('shortens only the scale-down window of the configuration serverless.yml deploys', () => {
     // Act
-    const config = loadConsumerScalerConfig({ ...burstScalerEnv });
-    const defaults = loadConsumerScalerConfig({});
+    const config = loadConsumerScalerConfig({ ...deployed, ...burstScalerEnv });
+    const asDeployed = loadConsumerScalerConfig(deployed);
 
     // Assess
     expect(config.run.policy.scaleDownWindowSeconds).toBe(30);
+    expect(asDeployed.run.policy.scaleDownWindowSeconds).toBe(180);
     expect({ ...config.run, policy: { ...config.run.policy, scaleDownWindowSeconds: 0 } }).toEqual({
-      ...defaults.run,
-      policy: { ...defaults.run.policy, scaleDownWindowSeconds: 0 },
+      ...asDeployed.run,
+      policy: { ...asDeployed.run.policy, scaleDownWindowSeconds: 0 },
     });
+  });
+
+  it('runs the idle watch as deployed: reads every 3 s until 58 s into the invocation', () => {
+    // Act
+    const config = loadConsumerScalerConfig({ ...deployed, ...burstScalerEnv });
+
+    // Assess
+    expect({ idlePollMs: config.run.idlePollMs, maxRunMs: config.run.maxRunMs }).toEqual({
+      idlePollMs: 3000,
+      maxRunMs: 58_000,
+    });
+  });
+});
+
+const queueUrl = 'http://localhost:4566/123456789012/m2-product-updates';
+const wall0 = Date.parse('2026-12-02T19:00:00.000Z');
+const target = { namespace: 'example-shop', deployment: 'm2-consumer-product-updates' };
+/** A Powertools line as consumerScaler prints it (LambdaHost.listen parses it). */
+const logLine = (message: string, atIso: string, fields: Record<string, unknown> = {}) => ({
+  level: 'INFO',
+  message,
+  timestamp: atIso,
+  service: 'm2-eks-pipeline',
+  function_name: 'consumerScaler',
+  function_request_id: 'req-1',
+  ...fields,
+});
+
+describe('scalerLogEntry', () => {
+  it('reads an idle-watch wake-up at its own time, with the queue named', () => {
+    expect(
+      scalerLogEntry(
+        logLine('idle watch saw work', '2026-12-02T19:00:02.440Z', { queue: queueUrl, rounds: 8 }),
+        wall0,
+        target,
+      ),
+    ).toEqual({ kind: 'wake', requestId: 'req-1', atS: 2.4, queue: 'm2-product-updates', rounds: 8 });
+  });
+
+  it('reads a wake-up before the burst as a negative time', () => {
+    expect(
+      scalerLogEntry(
+        logLine('idle watch saw work', '2026-12-02T18:59:45.000+00:00', { queue: queueUrl, rounds: 1 }),
+        wall0,
+        target,
+      )?.atS,
+    ).toBe(-15);
+  });
+
+  it("reads a scale of the burst's Deployment", () => {
+    expect(
+      scalerLogEntry(
+        logLine('scaled', '2026-12-02T19:00:02.900Z', { ...target, from: 0, to: 10, reason: 'backlog' }),
+        wall0,
+        target,
+      ),
+    ).toEqual({ kind: 'scaled', requestId: 'req-1', atS: 2.9, from: 0, to: 10 });
+  });
+
+  it.each([
+    [
+      'another Deployment scaled',
+      logLine('scaled', '2026-12-02T19:00:03Z', { ...target, deployment: 'm2-other', from: 0, to: 1 }),
+    ],
+    ['another message', logLine('reconcile triggered', '2026-12-02T19:00:03Z', { kind: 'schedule' })],
+    [
+      'no request id',
+      {
+        ...logLine('idle watch saw work', '2026-12-02T19:00:03Z', { queue: queueUrl }),
+        function_request_id: undefined,
+      },
+    ],
+    ['no timestamp', { ...logLine('idle watch saw work', 'never', { queue: queueUrl }) }],
+  ])('ignores %s', (_name, line) => {
+    expect(scalerLogEntry(line, wall0, target)).toBeUndefined();
+  });
+});
+
+describe('timedChanges', () => {
+  it('gives each change the time of its log line, in order', () => {
+    expect(
+      timedChanges(
+        [
+          { from: 0, to: 10 },
+          { from: 10, to: 0 },
+        ],
+        [
+          { atS: 2.9, from: 0, to: 10 },
+          { atS: 181, from: 10, to: 0 },
+        ],
+      ),
+    ).toEqual([
+      { from: 0, to: 10, atS: 2.9 },
+      { from: 10, to: 0, atS: 181 },
+    ]);
+  });
+
+  it('leaves a change without a matching line untimed', () => {
+    expect(
+      timedChanges(
+        [
+          { from: 0, to: 10 },
+          { from: 10, to: 4 },
+        ],
+        [{ atS: 2.9, from: 0, to: 8 }],
+      ),
+    ).toEqual([
+      { from: 0, to: 10 },
+      { from: 10, to: 4 },
+    ]);
+  });
+});
+
+const call = (over: Partial<ScalerCall> & Pick<ScalerCall, 'atS'>): ScalerCall => ({
+  startedAtS: over.atS,
+  durationMs: 58_000,
+  changes: [],
+  wakes: [],
+  ...over,
+});
+
+describe('wakeOf', () => {
+  it('finds the invocation that scaled up and the idle-watch read before it', () => {
+    // Prepare: the burst 20 s into a minute; the watch woke twice in that invocation (a brief
+    // message earlier on another queue, then the burst), the next minute scaled further.
+    const calls = [
+      call({ atS: 40, changes: [{ from: 10, to: 12, atS: 41 }] }),
+      call({
+        atS: -20,
+        wakes: [
+          { atS: -10, queue: 'm2-other', rounds: 3 },
+          { atS: 2.4, queue: 'm2-product-updates', rounds: 4 },
+        ],
+        changes: [{ from: 0, to: 10, atS: 2.9 }],
+      }),
+    ];
+
+    // Act
+    const wake = wakeOf(calls);
+
+    // Assess
+    expect(wake).toEqual({
+      scheduleAtS: -20,
+      startedAtS: -20,
+      idleWatch: { atS: 2.4, queue: 'm2-product-updates', rounds: 4 },
+      scaledUpAtS: 2.9,
+      from: 0,
+      to: 10,
+    });
+  });
+
+  it('has no idle watch when a reconcile pass saw the backlog itself', () => {
+    // Prepare: the burst landed in the seconds between two invocations' watches.
+    const calls = [
+      call({ atS: -59 }),
+      call({ atS: 1, startedAtS: 1.2, changes: [{ from: 0, to: 10, atS: 1.9 }] }),
+    ];
+
+    // Act
+    const wake = wakeOf(calls);
+
+    // Assess
+    expect(wake).toEqual({ scheduleAtS: 1, startedAtS: 1.2, scaledUpAtS: 1.9, from: 0, to: 10 });
+  });
+
+  it('skips scale-downs and has nothing when nothing scaled up', () => {
+    expect(wakeOf([call({ atS: 0, changes: [{ from: 3, to: 0 }] })])).toBeUndefined();
+  });
+});
+
+describe('formatWake', () => {
+  it('says which schedule, when the idle watch saw the backlog, and when it scaled', () => {
+    expect(
+      formatWake(
+        {
+          scheduleAtS: -20,
+          startedAtS: -20,
+          idleWatch: { atS: 2.4, queue: 'm2-product-updates', rounds: 8 },
+          scaledUpAtS: 2.9,
+          from: 0,
+          to: 10,
+        },
+        queueUrl,
+      ),
+    ).toBe('schedule at -20 s; idle watch saw the backlog at 2.4 s (read 8 of its watch); 0 → 10 at 2.9 s');
+  });
+
+  it('says when an event waited for the previous invocation and when no watch woke it', () => {
+    expect(formatWake({ scheduleAtS: 40, startedAtS: 41.2, from: 0, to: 10 }, queueUrl)).toBe(
+      'schedule at 40 s, started at 41 s after the previous invocation ended; no idle-watch wake-up before it: a reconcile pass saw the backlog; 0 → 10',
+    );
+  });
+
+  it('names another queue the watch woke on', () => {
+    expect(
+      formatWake(
+        {
+          scheduleAtS: 0,
+          startedAtS: 0,
+          idleWatch: { atS: 5, queue: 'm2-other', rounds: 2 },
+          from: 0,
+          to: 1,
+        },
+        queueUrl,
+      ),
+    ).toContain('idle watch saw work on m2-other at 5.0 s');
+  });
+
+  it('says when nothing scaled up', () => {
+    expect(formatWake(undefined, queueUrl)).toBe('no consumerScaler invocation scaled the Deployment up');
   });
 });

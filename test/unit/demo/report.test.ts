@@ -171,7 +171,12 @@ describe('summaryRows and textTable', () => {
       'jpeg 22.0 KB, webp 13.2 KB (-40 % vs JPEG, 8.8 KB saved), avif 8.8 KB (-60 % vs JPEG, 13.2 KB saved)',
     );
     expect(text['queue burst']).toContain('peak 10 replicas, drained 3.5 s, back to zero 4.0 s');
-    expect(text['queue burst']).toContain('3 consumerScaler invocations (1 alarm, 2 schedule), 1 failed');
+    expect(text['queue burst']).toContain(
+      'woken: schedule at -20 s; idle watch saw the backlog at 0.6 s (read 7 of its watch); 0 → 10 at 0.9 s',
+    );
+    expect(text['queue burst']).toContain(
+      '3 scheduled consumerScaler invocations, 1 started after the previous one ended (up to 1.5 s late), 1 failed',
+    );
     expect(text['  CodePipeline was told']).toMatch(/^JobFailed: pod m2-http-abc CrashLoopBackOff/);
     expect(text['total wall time']).toBe('182 s');
   });
