@@ -13,6 +13,7 @@ import {
   PatchStrategy,
   RequestContext,
   setHeaderOptions,
+  type V1Deployment,
   type V1Job,
   type V1Lease,
   type V1Scale,
@@ -184,6 +185,17 @@ export class ClientNodeCluster implements ClusterClient {
 
   getDeployment(ref: ObjectRef, options?: CallOptions) {
     return this.#apps.readNamespacedDeployment(ref, configuration(options));
+  }
+
+  createDeployment(namespace: string, deployment: V1Deployment, options?: CallOptions) {
+    return this.#apps.createNamespacedDeployment({ namespace, body: deployment }, configuration(options));
+  }
+
+  async deleteDeployment(ref: ObjectRef, options?: CallOptions): Promise<void> {
+    await this.#apps.deleteNamespacedDeployment(
+      { ...ref, propagationPolicy: 'Background' },
+      configuration(options),
+    );
   }
 
   patchDeployment(ref: ObjectRef, patch: Patch, options?: CallOptions) {

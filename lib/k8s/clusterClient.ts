@@ -112,6 +112,10 @@ export interface ClusterClient {
   getNamespace(name: string, options?: CallOptions): Promise<V1Namespace>;
 
   getDeployment(ref: ObjectRef, options?: CallOptions): Promise<V1Deployment>;
+  /** The rollout's preview Deployment (lib/rollout/preview.ts): made and deleted per release. */
+  createDeployment(namespace: string, deployment: V1Deployment, options?: CallOptions): Promise<V1Deployment>;
+  /** Deletes in the background: the Deployment goes at once, the garbage collector takes its pods. */
+  deleteDeployment(ref: ObjectRef, options?: CallOptions): Promise<void>;
   patchDeployment(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1Deployment>;
   getDeploymentScale(ref: ObjectRef, options?: CallOptions): Promise<V1Scale>;
   updateDeploymentScale(ref: ObjectRef, scale: V1Scale, options?: CallOptions): Promise<V1Scale>;

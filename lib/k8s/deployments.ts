@@ -40,6 +40,23 @@ export function readDeployment(cluster: ClusterClient, ref: ObjectRef): Promise<
   return callK8s(cluster.calls, op('get', ref), (options) => cluster.getDeployment(ref, options));
 }
 
+/** Creates a Deployment. Throws AlreadyExistsError when one of that name exists. */
+export function createDeployment(
+  cluster: ClusterClient,
+  namespace: string,
+  deployment: V1Deployment,
+): Promise<V1Deployment> {
+  const ref = { namespace, name: deployment.metadata?.name ?? '' };
+  return callK8s(cluster.calls, op('create', ref, false), (options) =>
+    cluster.createDeployment(namespace, deployment, options),
+  );
+}
+
+/** Deletes a Deployment (its pods go after it). Throws NotFoundError when there is none of that name. */
+export function deleteDeployment(cluster: ClusterClient, ref: ObjectRef): Promise<void> {
+  return callK8s(cluster.calls, op('delete', ref), (options) => cluster.deleteDeployment(ref, options));
+}
+
 /** How a patch document is interpreted by the apiserver. */
 export type PatchKind = 'merge' | 'strategic';
 

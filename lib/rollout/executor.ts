@@ -348,6 +348,7 @@ async function stepPhase(run: RolloutRun): Promise<'stepped' | 'handed-over'> {
         : messageOf(error);
     run.failureDetail = failure;
     run.failure ??= failureOf(error);
+    run.failedIn ??= phase;
     run.state = { ...run.state, failure: clip(failure, 400) };
     next = rolloutStep(phase, 'failed');
   }
@@ -430,7 +431,7 @@ async function handOver(run: RolloutRun): Promise<RolloutResult> {
   );
   await recordHandOver(run.ports.cluster, run.claim, run.job.id);
   run.leaseRenewedAt = run.ports.now();
-  const order: RolloutPhase[] = ['preflight', 'migrate', 'web', 'consumers', 'cron', 'success'];
+  const order: RolloutPhase[] = ['preflight', 'migrate', 'preview', 'web', 'consumers', 'cron', 'success'];
   const index = order.indexOf(run.state.phase);
   const message = `rollout ${run.state.release} of ${run.params.namespace} continues in phase ${run.state.phase}`;
   run.ports.log.info('handing over to a continuation', {
@@ -573,7 +574,12 @@ async function reportSuccess(run: RolloutRun): Promise<RolloutResult> {
 function rollbackReport(run: RolloutRun): string {
   const { namespace } = run.params;
   const { patched, rolledBack, notRolledBack } = run.state;
-  if (patched.length === 0) return 'Nothing was changed.';
+  if (patched.length === 0) {
+    return run.failedIn === 'preview'
+      ? 'Caught on the preview pod, deleted again: no web, consumer or cron pod ran the new image, nothing was changed' +
+          (run.state.migrate === true ? ' but the database migration, which had run and stays.' : '.')
+      : 'Nothing was changed.';
+  }
   const parts = [
     ...(rolledBack.length === 0
       ? []

@@ -2,12 +2,14 @@ import { RolloutError } from './errors.ts';
 
 /**
  * The rollout's steps as a pure state machine:
- * preflight → migrate → web → consumers → cron → success; a failure before anything was patched
- * (preflight, migrate) ends in failure at once, a failure after goes through rollback first.
+ * preflight → migrate → preview → web → consumers → cron → success; a failure before anything was
+ * patched (preflight, migrate, preview: the new image ran only in the preview's own pod) ends in
+ * failure at once, a failure after goes through rollback first.
  */
 export type RolloutPhase =
   | 'preflight'
   | 'migrate'
+  | 'preview'
   | 'web'
   | 'consumers'
   | 'cron'
@@ -22,7 +24,8 @@ export const terminalPhases: ReadonlySet<RolloutPhase> = new Set(['success', 'fa
 
 const onDone: Readonly<Record<RolloutPhase, RolloutPhase | undefined>> = {
   preflight: 'migrate',
-  migrate: 'web',
+  migrate: 'preview',
+  preview: 'web',
   web: 'consumers',
   consumers: 'cron',
   cron: 'success',
@@ -35,6 +38,7 @@ const onFailed: Readonly<Record<RolloutPhase, RolloutPhase | undefined>> = {
   // Nothing has been patched yet: there is nothing to roll back.
   preflight: 'failure',
   migrate: 'failure',
+  preview: 'failure',
   web: 'rollback',
   consumers: 'rollback',
   cron: 'rollback',

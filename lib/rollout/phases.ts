@@ -1,5 +1,7 @@
+import type { V1Deployment } from '@kubernetes/client-node';
 import { messageOf } from '../common/messageOf.ts';
-import { NotFoundError } from '../k8s/errors.ts';
+import { createDeployment, deleteDeployment, readDeployment } from '../k8s/deployments.ts';
+import { AlreadyExistsError, NotFoundError } from '../k8s/errors.ts';
 import {
   type RolloutState,
   signContinuationToken,
@@ -22,6 +24,7 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
+import { isPreviewOf, previewDeploymentFor, previewWanted } from './preview.ts';
 import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
 import { notRestoredReason, restoredImages, restorePlan } from './restorePlan.ts';
@@ -47,6 +50,8 @@ export function runPhase(run: RolloutRun): Promise<'done' | 'handed-over'> {
       return preflight(run);
     case 'migrate':
       return migrate(run);
+    case 'preview':
+      return previewWeb(run);
     case 'web':
     case 'consumers':
     case 'cron':
@@ -74,8 +79,11 @@ async function preflight(run: RolloutRun): Promise<'done'> {
   const { cluster } = run.ports;
   const web = params.targets.web.map((name): TargetRef => ({ kind: 'Deployment', name }));
   const webSnapshots = await Promise.all(web.map((ref) => readOrExplain(run, ref)));
-  // A malformed smoke-check annotation fails the release before anything is patched.
-  for (const s of webSnapshots) smokePlan(targetName(params.namespace, s.ref), s.annotations);
+  // A malformed smoke-check or preview annotation fails the release before anything is patched.
+  for (const s of webSnapshots) {
+    smokePlan(targetName(params.namespace, s.ref), s.annotations);
+    previewWanted(targetName(params.namespace, s.ref), s.annotations);
+  }
   const firstImage = webSnapshots[0]?.template.spec?.containers[0]?.image;
   const image =
     state.image ??
@@ -270,6 +278,84 @@ async function migrationJobRun(run: RolloutRun): Promise<'done' | 'handed-over'>
     );
   }
   return result === 'succeeded' ? 'done' : 'handed-over';
+}
+
+/**
+ * Runs each web Deployment's new image in its preview (preview.ts) and smoke-checks it there before
+ * anything the shop serves from is patched: a release whose pages fail is caught with no customer
+ * request reaching it. The preview is deleted again whatever happened; one left behind (a crash, a
+ * failed delete) is replaced by the next preview of the shop.
+ */
+async function previewWeb(run: RolloutRun): Promise<'done' | 'handed-over'> {
+  const { cluster, now, sleep, log } = run.ports;
+  const { namespace } = run.params;
+  const { image, repository } = releaseImage(run);
+  for (const name of run.params.targets.web) {
+    const target = targetName(namespace, { kind: 'Deployment', name });
+    const web = await readDeployment(cluster, { namespace, name });
+    const annotations = web.metadata?.annotations ?? {};
+    if (smokePlan(target, annotations).checks.length === 0 || !previewWanted(target, annotations)) {
+      log.info('no preview', { jobId: run.job.id, target });
+      continue;
+    }
+    const preview = previewDeploymentFor(web, run.state.release, image, repository);
+    const previewName = preview.metadata?.name ?? '';
+    await openPreview(run, preview);
+    let waited: 'complete' | 'handed-over';
+    try {
+      waited = await waitForDeploymentRollout(cluster, namespace, previewName, {
+        deadlineAt: phaseDeadline(run),
+        handOverAt: handOverAt(run),
+        recheckMs: run.settings.recheckMs,
+        maxRestarts: run.settings.maxRestarts,
+        now,
+        sleep,
+        verify: newPodsVerifier(run),
+      });
+    } catch (error) {
+      await closePreview(run, previewName);
+      throw error;
+    }
+    // The preview stays for the next invocation, which adopts it.
+    if (waited === 'handed-over') return 'handed-over';
+    await closePreview(run, previewName);
+    log.info('preview passed', { jobId: run.job.id, target, preview: previewName });
+  }
+  return 'done';
+}
+
+/** Creates the preview; adopts this release's own (a resumed invocation), replaces any other. */
+async function openPreview(run: RolloutRun, preview: V1Deployment): Promise<void> {
+  const { cluster } = run.ports;
+  const { namespace } = run.params;
+  const name = preview.metadata?.name ?? '';
+  try {
+    await createDeployment(cluster, namespace, preview);
+    return;
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+  }
+  const found = await readDeployment(cluster, { namespace, name });
+  if (isPreviewOf(found, run.state.release)) return;
+  run.ports.log.info('preview of another release replaced', { jobId: run.job.id, namespace, preview: name });
+  await deleteDeployment(cluster, { namespace, name });
+  await createDeployment(cluster, namespace, preview);
+}
+
+async function closePreview(run: RolloutRun, name: string): Promise<void> {
+  const { namespace } = run.params;
+  try {
+    await deleteDeployment(run.ports.cluster, { namespace, name });
+  } catch (error) {
+    // Not the release's verdict: the next preview of the shop replaces a leftover one.
+    if (error instanceof NotFoundError) return;
+    run.ports.log.warn('preview not deleted', {
+      jobId: run.job.id,
+      namespace,
+      preview: name,
+      error: error instanceof Error ? error.name : 'unknown',
+    });
+  }
 }
 
 const phaseTargets = (

@@ -6,6 +6,7 @@ import { ExternalEditError, MigrationFailedError, RolloutError, TargetFailedErro
 import type { ArtifactImageReader } from './imageArtifact.ts';
 import { imageRepository } from './imageRef.ts';
 import type { JobResults } from './jobResults.ts';
+import type { RolloutPhase } from './machine.ts';
 import type { RolloutParams } from './params.ts';
 import type { PipelineJob } from './pipelineJob.ts';
 import type { TokenKeySource } from './tokenKey.ts';
@@ -96,6 +97,8 @@ export interface RolloutRun {
   failureDetail?: string;
   /** What failed first in this invocation, as data (not carried across a continuation). */
   failure?: RolloutFailure;
+  /** The phase that failed first in this invocation (the report tells a preview's catch apart). */
+  failedIn?: RolloutPhase;
 }
 
 export const clip = (text: string, max: number): string =>

@@ -218,7 +218,8 @@ export class FakeCluster implements ClusterClient {
 
   /** Seeds a Deployment whose pods have long been Ready (replicas 3, containers nginx and php-fpm by default). */
   addDeployment(namespace: string, name: string, seed: DeploymentSeed = {}): void {
-    const labels = { app: name };
+    // As k8s-manifests label them (app.kubernetes.io/name), plus the short `app` the tests select by.
+    const labels = { app: name, 'app.kubernetes.io/name': name };
     const image = seed.image ?? 'registry.example/magento:1';
     this.#seed(() =>
       this.#store.deployments.put({
@@ -375,6 +376,28 @@ export class FakeCluster implements ClusterClient {
   async getDeployment(ref: ObjectRef): Promise<V1Deployment> {
     this.#request('get', 'deployments', ref.namespace, ref.name);
     return this.#found('deployments', ref);
+  }
+
+  async createDeployment(namespace: string, deployment: V1Deployment): Promise<V1Deployment> {
+    const name = deployment.metadata?.name ?? '';
+    this.#request('create', 'deployments', namespace, name);
+    return this.#create('deployments', namespace, name, deployment);
+  }
+
+  /** As a background deletion: the Deployment at once, then (the garbage collector) its ReplicaSets and their pods. */
+  async deleteDeployment(ref: ObjectRef): Promise<void> {
+    this.#request('delete', 'deployments', ref.namespace, ref.name);
+    const gone = this.#store.deployments.delete(ref.namespace, ref.name);
+    if (gone === undefined) throw apiError(404, 'NotFound', `deployments.apps "${ref.name}" not found`);
+    const ownedBy = (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
+      uid !== undefined && (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
+    for (const rs of this.#store.replicasets.all().filter(ownedBy(gone.metadata?.uid))) {
+      for (const pod of this.#store.pods.all().filter(ownedBy(rs.metadata?.uid))) {
+        this.#store.pods.delete(pod.metadata?.namespace, pod.metadata?.name ?? '');
+      }
+      this.#store.replicasets.delete(rs.metadata?.namespace, rs.metadata?.name ?? '');
+    }
+    this.settle();
   }
 
   async patchDeployment(ref: ObjectRef, patch: Patch): Promise<V1Deployment> {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { previewAnnotation } from '../../../lib/rollout/preview.ts';
 import { allImages, failureOf, invoke, namespace, newImage, newShop, oldImage, podImages } from './shop.ts';
 
 describe('runRollout when the new image cannot run', () => {
@@ -6,10 +7,10 @@ describe('runRollout when the new image cannot run', () => {
     ['pull-error', 'ImagePullBackOff|ErrImagePull'],
     ['crashloop', 'CrashLoopBackOff'],
   ] as const)(
-    'rolls back at once on %s in a new web pod, long before the progress deadline',
+    'rolls back at once on %s in a new web pod (preview off), long before the progress deadline',
     async (run, reason) => {
       // Prepare
-      const shop = newShop();
+      const shop = newShop({ webAnnotations: { [previewAnnotation]: 'false' } });
       shop.cluster.setImageBehaviour(newImage, { run });
       const started = shop.cluster.clock.now();
 

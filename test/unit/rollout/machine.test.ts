@@ -10,12 +10,15 @@ import {
 describe('rolloutStep', () => {
   it.each<[RolloutPhase, StepOutcome, RolloutPhase]>([
     ['preflight', 'done', 'migrate'],
-    ['migrate', 'done', 'web'],
+    ['migrate', 'done', 'preview'],
+    ['preview', 'done', 'web'],
     ['web', 'done', 'consumers'],
     ['consumers', 'done', 'cron'],
     ['cron', 'done', 'success'],
     ['preflight', 'failed', 'failure'],
     ['migrate', 'failed', 'failure'],
+    // The new image ran only in the preview's own pod: nothing to roll back.
+    ['preview', 'failed', 'failure'],
     ['web', 'failed', 'rollback'],
     ['consumers', 'failed', 'rollback'],
     ['cron', 'failed', 'rollback'],

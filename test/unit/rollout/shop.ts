@@ -18,10 +18,13 @@ export interface Shop {
 }
 
 /** The example shop: 3 web replicas (maxSurge 1, maxUnavailable 0), two consumers, cron, optionally m2-migrate. */
-export function newShop(options: FakeClusterOptions & { migrationTemplate?: boolean } = {}): Shop {
+export function newShop(
+  options: FakeClusterOptions & { migrationTemplate?: boolean; webAnnotations?: Record<string, string> } = {},
+): Shop {
   const cluster = new FakeCluster(options);
   cluster.addDeployment(namespace, 'm2-http', {
     image: oldImage,
+    ...(options.webAnnotations === undefined ? {} : { annotations: options.webAnnotations }),
     strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
   });
   for (const name of consumers) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { previewAnnotation } from '../../../lib/rollout/preview.ts';
 import { smokeAnnotations } from '../../../lib/rollout/smokeChecks.ts';
 import { smokeService } from '../../../lib/rollout/smokeTest.ts';
 import {
@@ -9,7 +10,7 @@ import {
   lastToken,
   namespace,
   newImage,
-  newShop,
+  newShop as newFakeShop,
   oldImage,
   repository,
   type Shop,
@@ -32,7 +33,10 @@ async function annotate(shop: Shop, annotations: Record<string, string>): Promis
   );
 }
 
-describe('smoke checks of the new web pods', () => {
+/** The shop with its preview turned off: the checks run on the new ReplicaSet, as the web rollout goes. */
+const newShop = (): Shop => newFakeShop({ webAnnotations: { [previewAnnotation]: 'false' } });
+
+describe('smoke checks of the new ReplicaSet (preview off)', () => {
   it('passes a good release after the default checks reached new pods only, and removes its Service', async () => {
     // Prepare
     const shop = newShop();
