@@ -13,7 +13,17 @@ const stateSchema = z.object({
   v: z.literal(1),
   /** Release id: the first job id of this pipeline execution's action; names the migration Job. */
   release: z.string().min(1).max(64),
-  phase: z.enum(['preflight', 'migrate', 'preview', 'web', 'consumers', 'cron', 'rollback', 'success', 'failure']),
+  phase: z.enum([
+    'preflight',
+    'migrate',
+    'preview',
+    'web',
+    'consumers',
+    'cron',
+    'rollback',
+    'success',
+    'failure',
+  ]),
   /** When the current phase started (ms since epoch): its deadline spans invocations. */
   phaseStartedAt: z.number().int(),
   /** When the release's first invocation started (ms since epoch), for RolloutDuration; absent in older tokens. */

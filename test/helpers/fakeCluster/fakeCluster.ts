@@ -389,8 +389,9 @@ export class FakeCluster implements ClusterClient {
     this.#request('delete', 'deployments', ref.namespace, ref.name);
     const gone = this.#store.deployments.delete(ref.namespace, ref.name);
     if (gone === undefined) throw apiError(404, 'NotFound', `deployments.apps "${ref.name}" not found`);
-    const ownedBy = (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
-      uid !== undefined && (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
+    const ownedBy =
+      (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
+        uid !== undefined && (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
     for (const rs of this.#store.replicasets.all().filter(ownedBy(gone.metadata?.uid))) {
       for (const pod of this.#store.pods.all().filter(ownedBy(rs.metadata?.uid))) {
         this.#store.pods.delete(pod.metadata?.namespace, pod.metadata?.name ?? '');
