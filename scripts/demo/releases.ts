@@ -16,9 +16,7 @@ export interface ReleasePlan {
 
 /**
  * The releases, in order. Each runs under storefront load on real nodes, and each gets its own
- * block in the report's rollout plot, so another release is one more entry here — for example
- * `2.4.8-storefront-500` (pages answer 500 while php-fpm's ping is healthy) with `lanes:
- * ['real-nodes']`, once the rollout's smoke checks (issue 15) can stop it.
+ * block in the report's rollout plot, so another release is one more entry here.
  */
 const demoReleases: readonly ReleasePlan[] = [
   {
@@ -38,6 +36,16 @@ const demoReleases: readonly ReleasePlan[] = [
     // Its new pods never served; the tail only shows the storefront after the rollback.
     tailSeconds: 15,
     lanes: ['kwok', 'real-nodes'],
+  },
+  {
+    label: 'storefront 500',
+    // Its pods become Ready (php-fpm's ping answers) while every page answers 500: only the smoke
+    // checks on its preview pod can tell, before any customer request reaches it.
+    imageTag: '2.4.8-storefront-500',
+    params: { migrate: 'never', timeoutSeconds: 120 },
+    tailSeconds: 15,
+    // KWOK pods answer no HTTP (the KWOK shop turns the smoke checks off).
+    lanes: ['real-nodes'],
   },
 ];
 

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployWebTier, webDeployment } from '../../../bench/lib/traffic/shopWeb.ts';
 import type { Log } from '../../../lib/observability/telemetry.ts';
+import { nameLabel, previewAnnotation, previewNameOf } from '../../../lib/rollout/preview.ts';
 import { smokeService } from '../../../lib/rollout/smokeTest.ts';
 import { releaseImage } from '../../../scripts/local/images/releases.ts';
 import { ensureShopSchema } from '../../../scripts/local/mariadb.ts';
@@ -127,6 +129,8 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
       releaseImage('2.4.8'),
       releaseImage('2.4.8'),
     ]);
+    // Checked twice: on the preview pod, then on the new ReplicaSet.
+    expect(lines.filter((l) => l.message === 'preview passed')).toHaveLength(1);
     const passed = lines.find((l) => l.message === 'smoke checks passed');
     expect(passed?.fields).toMatchObject({ checks: 2, source: 'default' });
     // Home, its stylesheet and GraphQL, plus a retry when the new Service had no endpoint yet.
@@ -138,10 +142,67 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
     );
   });
 
-  it('rolls back a release whose pages answer 500 while its pods are Ready, and says which request failed', async () => {
+  it('catches a release whose pages answer 500 on its preview pod, before any m2-http pod runs it', async () => {
     // Prepare
     const lines: Line[] = [];
     const id = newJobId();
+    const broken = releaseImage('2.4.8-storefront-500');
+    const ready = firstReady(admin, namespace, broken);
+
+    // Act
+    const result = await invokeRollout(
+      rollout,
+      { id, params: params('2.4.8-storefront-500') },
+      { log: recordingLog(lines) },
+    );
+    const readyAt = await ready.stop();
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure?.kind).toBe('SmokeCheckFailedError');
+    expect(result.failure?.target).toBe(`${namespace}/deployment/${previewNameOf(webDeployment)}`);
+    expect(result.failure?.reason).toMatch(
+      /^smoke check GET \/ answered 500 \(expected 200\); body starts "<!doctype html><html><head><title>There has been an error processing your request/,
+    );
+    expect(result.state?.patched).toEqual([]);
+    expect(imagesOf(namespace, 'deployment', webDeployment)).toEqual([
+      releaseImage('2.4.8'),
+      releaseImage('2.4.8'),
+    ]);
+    // Never a ReplicaSet of m2-http with the image: no pod the shop's Service selects ran it.
+    const sets = await admin.apps.listNamespacedReplicaSet({
+      namespace,
+      labelSelector: `${nameLabel}=${webDeployment}`,
+    });
+    expect(
+      sets.items.flatMap((rs) => rs.spec?.template?.spec?.containers.map((c) => c.image) ?? []),
+    ).not.toContain(broken);
+    // The preview is gone again (its pods follow through the garbage collector).
+    const deployments = await admin.apps.listNamespacedDeployment({ namespace });
+    expect(deployments.items.map((d) => d.metadata?.name)).not.toContain(previewNameOf(webDeployment));
+    const reported = await recordedResult(id);
+    expect(reported?.operation).toBe('PutJobFailureResult');
+    expect(reported?.body.failureDetails?.message).toMatch(
+      /deployment\/m2-http-preview: smoke check GET \/ answered 500 .*Caught on the preview pod, deleted again: no web, consumer or cron pod ran the new image, nothing was changed\.$/s,
+    );
+    const failedAt = lines.find((l) => l.message === 'smoke check failed')?.at;
+    console.info(
+      `storefront-500: verdict ${readyAt === undefined || failedAt === undefined ? '?' : failedAt - readyAt} ms after the preview pod was seen Ready`,
+    );
+  });
+
+  it('with the preview off, rolls back a release whose pages answer 500 while its pods are Ready', async () => {
+    // Prepare
+    const lines: Line[] = [];
+    const id = newJobId();
+    await admin.apps.patchNamespacedDeployment(
+      {
+        namespace,
+        name: webDeployment,
+        body: { metadata: { annotations: { [previewAnnotation]: 'false' } } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
     const ready = firstReady(admin, namespace, releaseImage('2.4.8-storefront-500'));
 
     // Act
@@ -169,7 +230,7 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
     );
     const failedAt = lines.find((l) => l.message === 'smoke check failed')?.at;
     console.info(
-      `storefront-500: verdict ${readyAt === undefined || failedAt === undefined ? '?' : failedAt - readyAt} ms after the first new pod was seen Ready`,
+      `storefront-500 (preview off): verdict ${readyAt === undefined || failedAt === undefined ? '?' : failedAt - readyAt} ms after the first new pod was seen Ready`,
     );
   });
 });
