@@ -18,7 +18,9 @@ type ScalerEventReason =
   | 'QueueUnreadable'
   | 'AnnotationInvalid'
   | 'PausedByRollout'
-  | 'HeldByBudget';
+  | 'HeldByBudget'
+  | 'BudgetInvalid'
+  | 'BudgetUnreadable';
 
 export interface ScalerEvent {
   readonly type: 'Normal' | 'Warning';

@@ -95,4 +95,40 @@ describe('consumerScaler and the namespace consumer pod budget', () => {
     );
     expect(scalerEvents(namespace, 'media').map((e) => e.reason)).not.toContain('HeldByBudget');
   });
+
+  it('tells a malformed budget on each consumer Deployment (its key and the problem) and scales them unbudgeted', async () => {
+    // Prepare: the same shop as above, its budget a typo.
+    kubectl([
+      'annotate',
+      '--overwrite',
+      'namespace',
+      namespace,
+      `${namespaceAnnotations.consumerPodBudget}=twelve`,
+    ]);
+    const telemetry = recordingTelemetry();
+    const clock = testClock(Date.now() + 60_000);
+
+    // Act
+    const result = await reconcilePass(runSelector, defaultPolicySettings, {
+      cluster: scaler,
+      signals: new SqsQueueSignals({ sqs: client, log: telemetry.log }),
+      log: telemetry.log,
+      metrics: telemetry.metrics,
+      events: new EventRecorder({ now: clock.now }),
+      now: clock.now,
+    });
+
+    // Assess: the import gets its own want again (20), and both Deployments say why.
+    expect(result.failures).toEqual([]);
+    expect(await replicasOf(scaler, namespace, 'product-updates')).toBe(20);
+    for (const name of ['media', 'product-updates']) {
+      const told = scalerEvents(namespace, name).filter((e) => e.reason === 'BudgetInvalid');
+      expect(told.map((e) => [e.type, e.message])).toEqual([
+        [
+          'Warning',
+          `annotation ${namespaceAnnotations.consumerPodBudget} on namespace ${namespace} must be a whole number from 0 to 10000, not "twelve"; scaled without the shop's pod budget until it is fixed`,
+        ],
+      ]);
+    }
+  });
 });
