@@ -2,6 +2,7 @@ import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { listDeploymentsByLabel } from '../k8s/deployments.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
+import { targetAnnotations } from './annotations.ts';
 import { DiscoveryError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
 import { parseScalingTarget, type ScalingTarget, type TargetParse } from './target.ts';
@@ -9,7 +10,8 @@ import { parseScalingTarget, type ScalingTarget, type TargetParse } from './targ
 /**
  * Finds the scaling targets in every namespace by label. A Deployment with a malformed
  * annotation is skipped with a log line and a Warning Event `AnnotationInvalid` on it, both naming
- * the annotation; a paused one is skipped quietly; the rest are returned.
+ * the annotation; a paused one (`paused: "true"`) is skipped with a Normal Event `Paused` naming the
+ * key, so `kubectl describe` says why a consumer with a backlog does not scale; the rest are returned.
  */
 export async function discoverTargets(
   cluster: ClusterClient,
@@ -33,7 +35,18 @@ export async function discoverTargets(
       telemetry.log.info('scaling target paused', {
         namespace: parsed.ref.namespace,
         deployment: parsed.ref.name,
+        annotation: targetAnnotations.paused,
       });
+      await telemetry.events.record(
+        cluster,
+        { ...parsed.ref, ...(parsed.uid === undefined ? {} : { uid: parsed.uid }) },
+        {
+          type: 'Normal',
+          reason: 'Paused',
+          message: `annotation ${targetAnnotations.paused} is "true": not scaled until it is removed`,
+        },
+        telemetry.log,
+      );
     } else {
       telemetry.log.warn('scaling target skipped: malformed annotation', {
         namespace: parsed.ref.namespace,

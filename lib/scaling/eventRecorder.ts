@@ -18,6 +18,7 @@ type ScalerEventReason =
   | 'QueueUnreadable'
   | 'AnnotationInvalid'
   | 'PausedByRollout'
+  | 'Paused'
   | 'HeldByBudget'
   | 'BudgetInvalid'
   | 'BudgetUnreadable';

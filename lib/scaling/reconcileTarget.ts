@@ -5,7 +5,7 @@ import { ConflictError } from '../k8s/errors.ts';
 import { writeScale } from '../k8s/scale.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import type { Log, MetricSink } from '../observability/telemetry.ts';
-import { pausedByRolloutAnnotation } from './annotations.ts';
+import { pausedByRolloutAnnotation, stateAnnotations } from './annotations.ts';
 import { HeldByRolloutError, TooManyConflictsError } from './errors.ts';
 import type { EventRecorder } from './eventRecorder.ts';
 import { secondsPerMessageFrom, type ThroughputEstimate } from './learnedThroughput.ts';
@@ -211,6 +211,7 @@ function storedState(target: ScalingTarget, deployment: V1Deployment, log: Log):
     log.warn('scaler state annotation malformed; starting over', {
       namespace: target.namespace,
       deployment: target.name,
+      annotation: stateAnnotations.state,
       problem: stored.problem,
     });
   }

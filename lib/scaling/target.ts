@@ -55,7 +55,8 @@ export interface ScalingTarget extends ObjectRef {
 /** The result of reading one labelled Deployment; `uid` is the Deployment's, for its Events. */
 export type TargetParse =
   | { readonly kind: 'target'; readonly target: ScalingTarget }
-  | { readonly kind: 'paused'; readonly ref: ObjectRef }
+  /** `paused: "true"`: the operator opted it out. */
+  | { readonly kind: 'paused'; readonly ref: ObjectRef; readonly uid?: string }
   /** The rollout's quiet migration window: replicas stay where the rollout put them until it ends. */
   | {
       readonly kind: 'held-by-rollout';
@@ -102,11 +103,13 @@ const refuse = (annotation: string, problem: string): { ok: false } & Annotation
 export function parseScalingTarget(deployment: V1Deployment): TargetParse {
   const ref = { namespace: deployment.metadata?.namespace ?? '', name: deployment.metadata?.name ?? '' };
   const uid = deployment.metadata?.uid;
+  // The uid only when known (exactOptionalPropertyTypes): every parse carries it for the Events.
+  const withUid = uid === undefined ? {} : { uid };
   const annotations = deployment.metadata?.annotations ?? {};
   const invalid = ({ annotation, problem }: AnnotationProblem): TargetParse => ({
     kind: 'invalid',
     ref,
-    ...(uid === undefined ? {} : { uid }),
+    ...withUid,
     error: new TargetAnnotationError(ref.namespace, ref.name, annotation, problem),
   });
 
@@ -116,14 +119,14 @@ export function parseScalingTarget(deployment: V1Deployment): TargetParse {
     return {
       kind: 'held-by-rollout',
       ref,
-      ...(uid === undefined ? {} : { uid }),
+      ...withUid,
       release,
       replicas: deployment.spec?.replicas ?? 1,
     };
   }
   const paused = pausedOf(annotations);
   if (!paused.ok) return invalid(paused);
-  if (paused.value) return { kind: 'paused', ref };
+  if (paused.value) return { kind: 'paused', ref, ...withUid };
   const queueUrl = queueUrlOf(annotations);
   if (!queueUrl.ok) return invalid(queueUrl);
   const bounds = boundsOf(annotations);
@@ -134,7 +137,7 @@ export function parseScalingTarget(deployment: V1Deployment): TargetParse {
     kind: 'target',
     target: {
       ...ref,
-      ...(uid === undefined ? {} : { uid }),
+      ...withUid,
       queueUrl: queueUrl.value,
       bounds: bounds.value,
       ...(priority.value === undefined ? {} : { priority: priority.value }),

@@ -2,7 +2,7 @@ import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { readDeployment } from '../../../lib/k8s/deployments.ts';
-import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
+import { stateAnnotations, targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { defaultPolicySettings } from '../../../lib/scaling/policy.ts';
 import { SqsQueueSignals } from '../../../lib/scaling/queueSignals.ts';
@@ -25,6 +25,7 @@ import {
   grantScaler,
   replicasOf,
   runSelector,
+  scalerEvents,
   sendMessages,
   sqs,
   testClock,
@@ -272,6 +273,44 @@ describe('consumerScaler on the embedded stack', () => {
       }),
     });
     expect(telemetry.counts.get('TargetsSkipped{reason=invalid-annotation}')).toBe(1);
+  });
+
+  it('tells a paused target why it is not scaled (Event naming the key) and still scales the others', async () => {
+    // Prepare
+    const queueUrl = await newQueue();
+    await sendMessages(client, queueUrl, 60);
+    await createConsumer(admin, namespace, {
+      name: 'paused-one',
+      queueUrl,
+      replicas: 0,
+      messagesPerPod: 25,
+      extraAnnotations: { [targetAnnotations.paused]: 'true' },
+    });
+    await createConsumer(admin, namespace, {
+      name: 'running-one',
+      queueUrl,
+      replicas: 0,
+      messagesPerPod: 25,
+    });
+
+    // Act
+    const result = await reconcilePass(
+      `${runSelector},app in (paused-one,running-one)`,
+      defaultPolicySettings,
+      passDeps(Date.now),
+    );
+
+    // Assess
+    expect(result.targets).toBe(1);
+    expect(await replicasOf(admin, namespace, 'running-one')).toBe(3);
+    expect(await replicasOf(admin, namespace, 'paused-one')).toBe(0);
+    expect(scalerEvents(namespace, 'paused-one').map((e) => [e.type, e.reason, e.message])).toEqual([
+      [
+        'Normal',
+        'Paused',
+        `annotation ${targetAnnotations.paused} is "true": not scaled until it is removed`,
+      ],
+    ]);
   });
 
   it('reports a target it may not scale (no RoleBinding in its namespace) and still scales the others', async () => {
