@@ -105,7 +105,6 @@ export const accessCases: readonly AccessCase[] = [
   c(rollout, false, 'delete', 'leases.coordination.k8s.io', ns),
   c(rollout, false, 'list', 'cronjobs.batch', ns),
   c(rollout, false, 'delete', 'deployments.apps', ns),
-  c(rollout, false, 'create', 'deployments.apps', ns),
   c(rollout, false, 'update', 'deployments.apps', ns),
   c(rollout, false, 'patch', 'deployments.apps', ns, 'scale'),
   c(rollout, false, 'patch', 'deployments.apps', other),
@@ -135,6 +134,14 @@ export const accessCases: readonly AccessCase[] = [
   named(rollout, false, 'update', 'services', ns, 'm2-http-smoke'),
   c(rollout, false, 'create', 'services', other),
   c(rollout, false, 'get', 'pods', ns, 'proxy'),
+  // The preview: a Deployment created (the admission policies limit which) and deleted by name.
+  c(rollout, true, 'create', 'deployments.apps', ns),
+  named(rollout, true, 'delete', 'deployments.apps', ns, 'm2-http-preview'),
+  named(rollout, false, 'delete', 'deployments.apps', ns, 'm2-http'),
+  named(rollout, false, 'update', 'deployments.apps', ns, 'm2-http-preview'),
+  c(rollout, false, 'create', 'deployments.apps', other),
+  named(rollout, false, 'delete', 'deployments.apps', other, 'm2-http-preview'),
+  c(rollout, false, 'deletecollection', 'deployments.apps', ns),
 ];
 
 /** `resource[.group]` split into the API group and the resource name. */

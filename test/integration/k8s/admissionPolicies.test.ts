@@ -7,20 +7,34 @@ import {
   type V1CronJob,
   type V1Deployment,
   type V1ObjectMeta,
+  type V1PodSpec,
   type V1PodTemplateSpec,
   type V1Service,
   type V1ServiceSpec,
 } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readCronJob } from '../../../lib/k8s/cronJobs.ts';
-import { jsonPatchDeployment, patchDeployment, readDeployment } from '../../../lib/k8s/deployments.ts';
-import { ForbiddenError } from '../../../lib/k8s/errors.ts';
+import {
+  createDeployment,
+  deleteDeployment,
+  jsonPatchDeployment,
+  patchDeployment,
+  readDeployment,
+} from '../../../lib/k8s/deployments.ts';
+import { ForbiddenError, NotFoundError } from '../../../lib/k8s/errors.ts';
 import { createJob } from '../../../lib/k8s/jobs.ts';
 import { writeScale } from '../../../lib/k8s/scale.ts';
 import { createService, deleteService, getThroughServiceProxy } from '../../../lib/k8s/services.ts';
 import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
 import { migrationJob, migrationJobName } from '../../../lib/rollout/migration.ts';
+import {
+  nameLabel,
+  previewDeploymentFor,
+  previewNameOf,
+  previewOfLabel,
+} from '../../../lib/rollout/preview.ts';
 import { allRunning, containerImagesOf, recordValue } from '../../../lib/rollout/recordedImages.ts';
+import { smokeAnnotations } from '../../../lib/rollout/smokeChecks.ts';
 import { smokeService, smokeServiceFor } from '../../../lib/rollout/smokeTest.ts';
 import { rolloutAnnotations, updateTarget } from '../../../lib/rollout/targets.ts';
 import { stateAnnotations } from '../../../lib/scaling/annotations.ts';
@@ -466,6 +480,261 @@ describe('admission policies on the functions’ own identities', () => {
       expect(byPolicy).toMatch(
         /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused CONNECT services\/proxy/,
       );
+    });
+  });
+
+  describe('m2-rollout-preview and the preview’s writes in m2-rollout', () => {
+    const previewName = previewNameOf(web.name);
+    const previewImage = `${repository}:2.4.9`;
+    const smokeChecks = '[{"path":"/"}]';
+    const smokeBudget = '30';
+    /** The preview as the rollout builds it: from m2-http as the lib's cluster client reads it. */
+    const preview = async (): Promise<V1Deployment> =>
+      previewDeploymentFor(
+        await readDeployment(rollout, ref(web.name)),
+        'r-preview',
+        previewImage,
+        repository,
+      );
+    const removePreview = () =>
+      kubectl(['delete', 'deployment', previewName, '-n', namespace, '--ignore-not-found', '--wait=true']);
+    const firstContainer = (d: V1Deployment): V1Container => {
+      const container = d.spec?.template.spec?.containers[0];
+      if (container === undefined) throw new Error('preview without containers');
+      return container;
+    };
+    const podSpec = (d: V1Deployment): V1PodSpec => {
+      const spec = d.spec?.template.spec;
+      if (spec === undefined) throw new Error('preview without a pod spec');
+      return spec;
+    };
+
+    beforeAll(async () => {
+      // m2-http's smoke checks, which the preview carries (the example shop declares none).
+      await patchDeployment(
+        admin,
+        ref(web.name),
+        {
+          metadata: {
+            annotations: {
+              [smokeAnnotations.checks]: smokeChecks,
+              [smokeAnnotations.budgetSeconds]: smokeBudget,
+            },
+          },
+        },
+        'merge',
+      );
+      // The policy reads m2-http from the apiserver's informer: wait until it has the annotations
+      // (a server-side dry run goes through admission and stores nothing).
+      await eventually('m2-http’s smoke annotations in the policy’s parameter', async () =>
+        rollout.apps
+          .createNamespacedDeployment({ namespace, body: await preview(), dryRun: 'All' })
+          .then(() => true),
+      );
+    });
+
+    it('admits the preview exactly as previewDeploymentFor builds it, and its deletion', async () => {
+      // Prepare
+      removePreview();
+      const built = await preview();
+
+      // Act
+      const created = await createDeployment(rollout, namespace, built);
+      await deleteDeployment(rollout, ref(previewName));
+
+      // Assess
+      expect(created.metadata?.name).toBe(previewName);
+      expect(created.metadata?.annotations).toEqual({
+        [rolloutAnnotations.release]: 'r-preview',
+        [smokeAnnotations.checks]: smokeChecks,
+        [smokeAnnotations.budgetSeconds]: smokeBudget,
+      });
+      expect(created.spec?.template.spec?.containers.map((c) => c.image)).toEqual([
+        previewImage,
+        previewImage,
+      ]);
+      expect(created.spec?.replicas).toBe(1);
+      const gone = await readDeployment(admin, ref(previewName)).catch((error: unknown) => error);
+      expect(gone).toBeInstanceOf(NotFoundError);
+    });
+
+    it.each<[string, (d: V1Deployment) => void | Promise<void>, RegExp]>([
+      [
+        'another name',
+        (d) => {
+          if (d.metadata) d.metadata.name = 'm2-http-canary';
+        },
+        /m2-rollout(-preview)? refused CREATE deployments .*(only creates the preview Deployment m2-http-preview|is named m2-http-preview)/,
+      ],
+      [
+        'no preview-of label',
+        (d) => {
+          delete d.metadata?.labels?.[previewOfLabel];
+        },
+        /ValidatingAdmissionPolicy 'm2-rollout'.*only creates the preview Deployment m2-http-preview, labelled m2-eks-pipeline\.io\/preview-of: m2-http/,
+      ],
+      [
+        'a label of its own',
+        (d) => {
+          if (d.metadata?.labels) d.metadata.labels['app.kubernetes.io/component'] = 'web';
+        },
+        /m2-rollout-preview refused CREATE deployments .*carries exactly the labels/,
+      ],
+      [
+        'a finalizer',
+        (d) => {
+          if (d.metadata) d.metadata.finalizers = ['example.com/keep'];
+        },
+        /m2-rollout-preview refused CREATE deployments .*\(no finalizers, no generateName\)/,
+      ],
+      [
+        'a smoke budget other than m2-http’s',
+        (d) => {
+          if (d.metadata?.annotations) d.metadata.annotations[smokeAnnotations.budgetSeconds] = '600';
+        },
+        /m2-rollout-preview refused CREATE deployments .*smoke-check annotations .*nothing else/,
+      ],
+      [
+        'an ownerReference to another Deployment',
+        async (d) => {
+          const other = await readDeployment(admin, ref(consumer));
+          const [owner] = d.metadata?.ownerReferences ?? [];
+          if (d.metadata && owner)
+            d.metadata.ownerReferences = [{ ...owner, name: consumer, uid: other.metadata?.uid ?? '' }];
+        },
+        /m2-rollout-preview refused CREATE deployments .*owned by deployment\/m2-http \(uid \S+, not as its controller\) and nothing else/,
+      ],
+      [
+        'replicas 2',
+        (d) => {
+          if (d.spec) d.spec.replicas = 2;
+        },
+        /m2-rollout-preview refused CREATE deployments .*runs 1 replica, strategy Recreate/,
+      ],
+      [
+        'a selector of every web pod',
+        (d) => {
+          const labels = d.spec?.selector.matchLabels;
+          const podLabels = d.spec?.template.metadata?.labels;
+          if (labels && podLabels) {
+            labels[nameLabel] = web.name;
+            podLabels[nameLabel] = web.name;
+          }
+        },
+        /m2-rollout-preview refused CREATE deployments .*selects by deployment\/m2-http's matchLabels with app\.kubernetes\.io\/name: m2-http-preview/,
+      ],
+      [
+        'a command of its own',
+        (d) => {
+          firstContainer(d).command = ['/bin/sh', '-c', 'cat /proc/1/environ'];
+        },
+        /m2-rollout-preview refused CREATE deployments .*container nginx differs from deployment\/m2-http's beyond its image/,
+      ],
+      [
+        'an env of its own',
+        (d) => {
+          const c = firstContainer(d);
+          c.env = [...(c.env ?? []), { name: 'EXTRA', value: '1' }];
+        },
+        /m2-rollout-preview refused CREATE deployments .*container nginx differs/,
+      ],
+      [
+        // `privileged: true` itself is refused by this apiserver (--allow-privileged off) before admission.
+        'a root container with CAP_SYS_ADMIN',
+        (d) => {
+          firstContainer(d).securityContext = { runAsUser: 0, capabilities: { add: ['SYS_ADMIN'] } };
+        },
+        /m2-rollout-preview refused CREATE deployments .*container nginx differs/,
+      ],
+      [
+        'an added init container',
+        (d) => {
+          const { name: _name, image } = firstContainer(d);
+          podSpec(d).initContainers = [{ name: 'init', image }];
+        },
+        /m2-rollout-preview refused CREATE deployments .*container \(containers added or removed\) differs/,
+      ],
+      [
+        'another service account',
+        (d) => {
+          podSpec(d).serviceAccountName = 'default';
+        },
+        /m2-rollout-preview refused CREATE deployments .*pod spec differs from deployment\/m2-http's beyond its containers/,
+      ],
+      [
+        'a volume of its own',
+        (d) => {
+          const spec = podSpec(d);
+          spec.volumes = [...(spec.volumes ?? []), { name: 's', secret: { secretName: 'm2-secrets' } }];
+        },
+        /m2-rollout-preview refused CREATE deployments .*pod spec differs/,
+      ],
+      [
+        'the host network',
+        (d) => {
+          podSpec(d).hostNetwork = true;
+        },
+        /m2-rollout-preview refused CREATE deployments .*pod spec differs/,
+      ],
+      [
+        'an image of another repository',
+        (d) => {
+          firstContainer(d).image = 'evil.example/magento:2.4.9';
+        },
+        /m2-rollout-preview refused CREATE deployments .*image nginx: evil\.example\/magento:2\.4\.9 \(m2-http runs \S+\) is not in the repository/,
+      ],
+    ])('refuses a preview with %s', async (_case, edit, message) => {
+      // Prepare
+      removePreview();
+      const built = await preview();
+      await edit(built);
+
+      // Act
+      const refused = await refusal(createDeployment(rollout, namespace, built));
+
+      // Assess
+      expect(refused.message).toMatch(message);
+      expect(refused.status).toBe(403);
+    });
+
+    // RBAC already refuses both (rbacCases: delete only m2-http-preview); this is the policy behind it.
+    it('refuses deleting another Deployment where RBAC were to allow it', async () => {
+      // Prepare
+      const name = 'test-m2-rollout-delete';
+      await admin.rbac.createNamespacedRole({
+        namespace,
+        body: {
+          metadata: { name },
+          rules: [{ apiGroups: ['apps'], resources: ['deployments'], verbs: ['delete'] }],
+        },
+      });
+      await admin.rbac.createNamespacedRoleBinding({
+        namespace,
+        body: {
+          metadata: { name },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'm2:rollout' }],
+        },
+      });
+
+      // Act
+      const byPolicy = await Promise.all(
+        [web.name, consumer].map((target) =>
+          eventually('the widened RBAC in effect', async () => {
+            const refused = await refusal(deleteDeployment(rollout, ref(target)));
+            return /cannot delete resource/.test(refused.message) ? undefined : refused;
+          }),
+        ),
+      );
+
+      // Assess
+      expect(byPolicy.map((r) => r.message)).toEqual([
+        expect.stringMatching(
+          /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused DELETE deployments in \S+ \(m2-http\): .*make and delete its preview Deployment m2-http-preview/,
+        ),
+        expect.stringMatching(/m2-rollout refused DELETE deployments in \S+ \(m2-consumer-media\)/),
+      ]);
+      expect((await readDeployment(admin, ref(web.name))).metadata?.name).toBe(web.name);
     });
   });
 });
