@@ -7,7 +7,9 @@
  *   back under load), storefront-500 release (recorded as it is today: nothing stops it), a web pod
  *   deleted, a real node drained with the PDB (kubectl drain, then uncordon), and for the shop's
  *   product-updates consumer (3 pods, its own queue in moto): scaled down 3 → 1 while every pod is in
- *   the middle of a batch, and a pod killed past its grace period with a message in hand.
+ *   the middle of a batch, and a pod killed past its grace period with a message in hand; then the
+ *   storefront-500, good and crash-looping releases again through the rollout function as role
+ *   m2:rollout (its preview pod first, smoke checks, rollback), side by side with the plain updates.
  * Every request's start, status or error and latency is recorded (bench/lib/traffic/loadGenerator.ts);
  * every message sent is accounted for from the queue, the consumers' database record and their logs
  * (bench/lib/traffic/messageLedger.ts). Per run: failed requests, p50/p99 latency, messages processed,
@@ -132,7 +134,7 @@ async function runOnce(
   const summary = summarize(loadRun.records);
   const messages = verdict.messages === undefined ? '' : ` messages ${JSON.stringify(verdict.messages)},`;
   console.error(
-    `${scenario.name} #${run}: ${summary.requests} requests, ${summary.failed} failed ${JSON.stringify(summary.failures)},${messages} ${verdict.verdict} after ${fmt(verdict.verdictMs / 1000, 1)} s`,
+    `${scenario.name} #${run}: ${summary.requests} requests, ${summary.failed} failed ${JSON.stringify(summary.failures)},${messages} ${verdict.verdict} after ${fmt(verdict.verdictMs / 1000, 1)} s${verdict.sinceReadyMs === undefined ? '' : `, ${fmt(verdict.sinceReadyMs / 1000, 1)} s after the first Ready new pod`}${verdict.previewMs === undefined ? '' : `, preview phase ${fmt(verdict.previewMs / 1000, 1)} s`}`,
   );
   return {
     scenario: scenario.name,
@@ -154,6 +156,24 @@ function messageCell(runs: readonly RunResult[], count: keyof MessageAccount): s
   return values.length === 0 ? '–' : `${fmt(median(values))} (${values.join(', ')})`;
 }
 
+/** The rollout-function scenarios' times from its log: verdict after the first Ready new pod, the preview's cost. */
+function rolloutTimes(runs: readonly RunResult[]): string {
+  const cell = (what: string, values: readonly number[]) =>
+    values.length === 0
+      ? ''
+      : `; ${what} ${fmt(median(values), 1)} s (${values.map((v) => fmt(v, 1)).join(', ')})`;
+  return (
+    cell(
+      'after first Ready new pod',
+      runs.flatMap((r) => (r.sinceReadyMs === undefined ? [] : [r.sinceReadyMs / 1000])),
+    ) +
+    cell(
+      'preview phase',
+      runs.flatMap((r) => (r.previewMs === undefined ? [] : [r.previewMs / 1000])),
+    )
+  );
+}
+
 function tableOf(results: readonly RunResult[]): string {
   const header = [
     '| scenario | claim | runs | failed requests (median; per run) | requests/run | p50 ms | p99 ms | messages sent | processed | lost | duplicated | time to verdict s (median, spread) | verdict |',
@@ -167,7 +187,7 @@ function tableOf(results: readonly RunResult[]): string {
     const p50 = mine.flatMap((r) => (r.summary.p50Ms === undefined ? [] : [r.summary.p50Ms]));
     const p99 = mine.flatMap((r) => (r.summary.p99Ms === undefined ? [] : [r.summary.p99Ms]));
     const verdictS = mine.map((r) => r.verdictMs / 1000);
-    const verdicts = [...new Set(mine.map((r) => r.verdict))].join('; ');
+    const verdicts = [...new Set(mine.map((r) => r.verdict))].join('; ') + rolloutTimes(mine);
     return `| ${s.name} | ${s.claim} | ${mine.length} | ${fmt(median(failed))} (${failed.join(', ')}) | ${fmt(median(mine.map((r) => r.summary.requests)))} | ${ms(p50.length ? median(p50) : undefined)} | ${ms(p99.length ? median(p99) : undefined)} | ${sent.length === 0 ? '–' : fmt(median(sent))} | ${messageCell(mine, 'processed')} | ${messageCell(mine, 'lost')} | ${messageCell(mine, 'duplicated')} | ${fmt(median(verdictS), 1)} (${fmt(spread(verdictS) * 100)} %) | ${verdicts} |`;
   });
   return [...header, ...rows].join('\n');

@@ -4,7 +4,7 @@ import type { BenchCommand } from '../args.ts';
 export const trafficBench: BenchCommand<'runs' | 'rate' | 'only'> = {
   script: 'bench:traffic',
   summary:
-    'storefront requests through the shop Service on real nodes during releases, a pod deletion and a node drain, and messages through a consumer scaled down or killed mid-batch (needs M2_REAL_NODES=1; starts what is not running)',
+    'storefront requests through the shop Service on real nodes during releases, a pod deletion and a node drain, the same releases through the rollout function, and messages through a consumer scaled down or killed mid-batch (needs M2_REAL_NODES=1; starts what is not running)',
   options: {
     runs: {
       description: 'runs of every scenario (medians are reported)',
@@ -19,7 +19,7 @@ export const trafficBench: BenchCommand<'runs' | 'rate' | 'only'> = {
       description: 'run only the scenario at this position of the table (1 = the first; 0 = all)',
       default: 0,
       min: 0,
-      max: 8,
+      max: 11,
     },
   },
 };

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Pod } from '@kubernetes/client-node';
 import { TargetFailedError } from '../../../lib/rollout/errors.ts';
-import type { ReleaseTag } from '../../../scripts/local/images/releases.ts';
+import { type ReleaseTag, releaseImage } from '../../../scripts/local/images/releases.ts';
 import { consumerKilled, consumersScaledDown } from './consumerScenarios.ts';
 import { kubectlAsync } from './kubectl.ts';
 import type { MessageAccount } from './messageLedger.ts';
+import { firstReady, invokeRolloutAs, recordingLog, rolloutRole } from './rolloutFunction.ts';
+import { type LogLine, type RolloutVerdict, rolloutVerdictOf } from './rolloutVerdict.ts';
 import type { ShopConsumers } from './shopConsumers.ts';
 import {
   namespaceLabel,
@@ -49,7 +51,7 @@ export interface Stage {
 }
 
 /** The verdict of one run: what ended it and how long after the change. */
-export interface ScenarioVerdict {
+export interface ScenarioVerdict extends Pick<RolloutVerdict, 'sinceReadyMs' | 'previewMs'> {
   readonly verdict: string;
   /** ms from the change (image patch, pod delete, drain, scale-down) to the verdict. */
   readonly verdictMs: number;
@@ -141,6 +143,46 @@ function release(
       stage.mark('rolled back');
       await sleep(rollbackTailMs);
       return { verdict: `${verdict}; rolled back`, verdictMs };
+    },
+    restore: restoreRelease,
+  };
+}
+
+/**
+ * The same release driven through the rollout function as its own role (m2:rollout, default settings:
+ * the preview pod first, smoke checks, rollback on failure) instead of a plain rolling update.
+ * verdictMs is the whole invocation; the verdict's time after the first Ready pod of the new image and
+ * the preview's cost come from the function's log lines.
+ */
+function releaseByRollout(name: string, tag: ReleaseTag, claim: Scenario['claim']): Scenario {
+  return {
+    name,
+    tier: 'web',
+    claim,
+    maxLoadSeconds: 420,
+    async run(stage) {
+      const role = await rolloutRole(stage.cluster, stage.namespace);
+      const image = releaseImage(tag);
+      const lines: LogLine[] = [];
+      const ready = firstReady(stage.cluster, stage.namespace, image);
+      const t0 = stage.elapsedMs();
+      const startedAt = Date.now();
+      stage.mark(`rollout function ${tag}`);
+      const result = await invokeRolloutAs(
+        role,
+        {
+          namespace: stage.namespace,
+          image,
+          migrate: 'never',
+          targets: { web: [webDeployment], consumers: [], cron: [] },
+        },
+        recordingLog(lines),
+      );
+      const verdictMs = stage.elapsedMs() - t0;
+      const { verdict, ...times } = rolloutVerdictOf(result, lines, startedAt, await ready.stop());
+      stage.mark(verdict);
+      await sleep(result.outcome === 'succeeded' ? shutdownTailMs : rollbackTailMs);
+      return { verdict, verdictMs, ...times };
     },
     restore: restoreRelease,
   };
@@ -245,4 +287,8 @@ export const scenarios: readonly Scenario[] = [
   nodeDrained,
   consumersScaledDown,
   consumerKilled,
+  // Appended, so the `--only N` numbers above stay as the README cites them.
+  releaseByRollout('storefront-500 release, rollout function (preview)', '2.4.8-storefront-500', 'protected'),
+  releaseByRollout('good release, rollout function', '2.4.8', 'protected'),
+  releaseByRollout('crash-looping release, rollout function', '2.4.8-crashloop', 'protected'),
 ];

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstReady, recordingLog } from '../../../bench/lib/traffic/rolloutFunction.ts';
+import type { LogLine as Line } from '../../../bench/lib/traffic/rolloutVerdict.ts';
 import { deployWebTier, webDeployment } from '../../../bench/lib/traffic/shopWeb.ts';
-import type { Log } from '../../../lib/observability/telemetry.ts';
 import { nameLabel, previewAnnotation, previewNameOf } from '../../../lib/rollout/preview.ts';
 import { smokeService } from '../../../lib/rollout/smokeTest.ts';
 import { releaseImage } from '../../../scripts/local/images/releases.ts';
@@ -19,51 +19,6 @@ import {
 import { manifestsDir } from '../../helpers/manifests.ts';
 import { kubectl } from '../manifests/cluster.ts';
 import { imagesOf, invokeRollout, newJobId, recordedResult } from '../rollout/rolloutFixture.ts';
-
-/** Log lines of one rollout, with the wall-clock time each was written. */
-interface Line {
-  readonly at: number;
-  readonly message: string;
-  readonly fields: Record<string, unknown>;
-}
-
-function recordingLog(lines: Line[]): Log {
-  const add = (message: string, fields: Record<string, unknown> = {}) =>
-    lines.push({ at: Date.now(), message, fields });
-  return { debug: () => {}, info: add, warn: add, error: add };
-}
-
-/**
- * When a pod of `image` was first seen Ready (polled every 200 ms while the rollout runs), so the
- * time to the smoke checks' verdict can be printed; nothing is asserted on it.
- */
-function firstReady(
-  admin: TestCluster,
-  namespace: string,
-  image: string,
-): { stop: () => Promise<number | undefined> } {
-  let seen: number | undefined;
-  let running = true;
-  const loop = (async () => {
-    while (running && seen === undefined) {
-      const pods = await admin.core.listNamespacedPod({ namespace });
-      const ready = pods.items.some(
-        (p) =>
-          p.spec?.containers.some((c) => c.image === image) &&
-          p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-      );
-      if (ready) seen = Date.now();
-      else await sleep(200);
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return seen;
-    },
-  };
-}
 
 describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
   let admin: TestCluster;
