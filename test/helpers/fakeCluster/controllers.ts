@@ -36,7 +36,7 @@ function stableHash(value: unknown): string {
   return hash.toString(36).padStart(7, '0').slice(-10);
 }
 
-const ownedBy = (meta: V1ObjectMeta | undefined, uid: string | undefined): boolean =>
+export const ownedBy = (meta: V1ObjectMeta | undefined, uid: string | undefined): boolean =>
   uid !== undefined && (meta?.ownerReferences ?? []).some((o) => o.uid === uid);
 
 const ownerReference = (kind: string, owner: { metadata?: V1ObjectMeta }): V1OwnerReference => ({

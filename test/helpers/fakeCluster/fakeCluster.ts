@@ -36,6 +36,7 @@ import {
   DeploymentController,
   JobController,
   Kubelet,
+  ownedBy,
   ReplicaSetController,
 } from './controllers.ts';
 import { type HttpBehaviour, HttpBehaviours, proxyStatus } from './http.ts';
@@ -389,11 +390,8 @@ export class FakeCluster implements ClusterClient {
     this.#request('delete', 'deployments', ref.namespace, ref.name);
     const gone = this.#store.deployments.delete(ref.namespace, ref.name);
     if (gone === undefined) throw apiError(404, 'NotFound', `deployments.apps "${ref.name}" not found`);
-    const ownedBy =
-      (uid: string | undefined) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
-        uid !== undefined && (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
-    for (const rs of this.#store.replicasets.all().filter(ownedBy(gone.metadata?.uid))) {
-      for (const pod of this.#store.pods.all().filter(ownedBy(rs.metadata?.uid))) {
+    for (const rs of this.#store.replicasets.all().filter((rs) => ownedBy(rs.metadata, gone.metadata?.uid))) {
+      for (const pod of this.#store.pods.all().filter((pod) => ownedBy(pod.metadata, rs.metadata?.uid))) {
         this.#store.pods.delete(pod.metadata?.namespace, pod.metadata?.name ?? '');
       }
       this.#store.replicasets.delete(rs.metadata?.namespace, rs.metadata?.name ?? '');

@@ -31,6 +31,17 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
     targets: { web: [webDeployment], consumers: [], cron: [] },
   });
 
+  /** Ships 2.4.8-storefront-500 as the rollout role, noting when a pod of it was first seen Ready. */
+  async function shipStorefront500(lines: Line[], id: string) {
+    const ready = firstReady(admin, namespace, releaseImage('2.4.8-storefront-500'));
+    const result = await invokeRollout(
+      rollout,
+      { id, params: params('2.4.8-storefront-500') },
+      { log: recordingLog(lines) },
+    );
+    return { result, readyAt: await ready.stop() };
+  }
+
   beforeAll(async () => {
     admin = await adminCluster();
     // The platform (ClusterRole m2:rollout, its admission policies) as the manifests say now.
@@ -102,15 +113,9 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
     const lines: Line[] = [];
     const id = newJobId();
     const broken = releaseImage('2.4.8-storefront-500');
-    const ready = firstReady(admin, namespace, broken);
 
     // Act
-    const result = await invokeRollout(
-      rollout,
-      { id, params: params('2.4.8-storefront-500') },
-      { log: recordingLog(lines) },
-    );
-    const readyAt = await ready.stop();
+    const { result, readyAt } = await shipStorefront500(lines, id);
 
     // Assess
     expect(result.outcome).toBe('failed');
@@ -158,15 +163,9 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
       },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
-    const ready = firstReady(admin, namespace, releaseImage('2.4.8-storefront-500'));
 
     // Act
-    const result = await invokeRollout(
-      rollout,
-      { id, params: params('2.4.8-storefront-500') },
-      { log: recordingLog(lines) },
-    );
-    const readyAt = await ready.stop();
+    const { result, readyAt } = await shipStorefront500(lines, id);
 
     // Assess
     expect(result.outcome).toBe('failed');
