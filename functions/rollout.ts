@@ -5,12 +5,15 @@ import { lambdaTelemetry } from '../lib/observability/telemetry.ts';
 import { traced } from '../lib/observability/tracer.ts';
 import { s3ArtifactImageReader } from '../lib/rollout/imageArtifact.ts';
 import { CodePipelineJobResults } from '../lib/rollout/jobResults.ts';
+import { imageRepositoriesVariable, parseImageRepositories } from '../lib/rollout/releaseInput.ts';
 import { createRolloutHandler } from '../lib/rollout/rolloutHandler.ts';
+import { defaultRolloutSettings } from '../lib/rollout/run.ts';
 import { createSecretsManagerTokenKey, tokenKeySettingsFromEnv } from '../lib/rollout/tokenKey.ts';
 
 // Parsed at cold start: a bad deployment fails here with the variable's name.
 const clusterSettings = clusterSettingsFromEnv();
 const tokenKeySettings = tokenKeySettingsFromEnv();
+const imageRepositories = parseImageRepositories(process.env[imageRepositoriesVariable]);
 
 /** CodePipeline Lambda invoke action → one step of a shop rollout, reported to CodePipeline. */
 export const handler = createRolloutHandler({
@@ -21,4 +24,8 @@ export const handler = createRolloutHandler({
   tokenKey: createSecretsManagerTokenKey(tokenKeySettings),
   readArtifactImage: s3ArtifactImageReader(),
   telemetry: lambdaTelemetry,
+  settings:
+    imageRepositories === undefined
+      ? defaultRolloutSettings
+      : { ...defaultRolloutSettings, imageRepositories },
 });

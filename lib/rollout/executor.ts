@@ -23,6 +23,7 @@ import {
   recordReleaseOutcome,
   withVerdict,
 } from './releaseHistory.ts';
+import { assertReleaseInput } from './releaseInput.ts';
 import {
   clip,
   defaultRolloutSettings,
@@ -74,6 +75,10 @@ export async function runRollout(
   if (!('claim' in prepared)) return prepared;
   const run = prepared;
   try {
+    if (job.continuationToken === undefined) {
+      const invalid = await invalidInput(run);
+      if (invalid !== undefined) return invalid;
+    }
     const refused = await admit(run);
     if (refused !== undefined) return refused;
     if ((await advance(run)) === 'handed-over') return await handOver(run);
@@ -210,6 +215,21 @@ async function verifiedToken(
   } catch (error) {
     if (!(error instanceof ContinuationRefusedError && error.refusal === 'tampered')) throw error;
     return verifyContinuationToken(token, binding, await ports.tokenKey.tokenKey({ fresh: true }));
+  }
+}
+
+/**
+ * Refuses a new release whose namespace or image is wrong (releaseInput.ts) with a
+ * ConfigurationError, before the Lease or any record is written; undefined when the input is good.
+ */
+async function invalidInput(run: RolloutRun): Promise<RolloutResult | undefined> {
+  try {
+    await assertReleaseInput(run, run.settings.imageRepositories);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    run.replied = true;
+    return await refuseToStart(run.job, run.ports, error, run.state.startedAt);
   }
 }
 

@@ -45,6 +45,9 @@ const schema = z
   })
   .strict();
 
+/** CodePipeline's limit for one action configuration value, UserParameters included. */
+const maxUserParametersLength = 1000;
+
 /** The action's validated UserParameters. */
 export type RolloutParams = Readonly<z.output<typeof schema>>;
 
@@ -59,6 +62,13 @@ export function parseRolloutParams(userParameters: string | undefined): RolloutP
     throw new ConfigurationError(
       'UserParameters',
       'missing; expected JSON such as {"namespace":…,"image":…}',
+    );
+  }
+  if (userParameters.length > maxUserParametersLength) {
+    // Only a hand-made event can carry more: CodePipeline refuses the pipeline definition first.
+    throw new ConfigurationError(
+      'UserParameters',
+      `${userParameters.length} characters; at most ${maxUserParametersLength} (CodePipeline's limit for an action configuration value)`,
     );
   }
   let json: unknown;

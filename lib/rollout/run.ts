@@ -63,6 +63,11 @@ export interface RolloutSettings {
   /** Lease duration; renewed on every phase and continuation. Outlives a crashed invocation only this long. */
   readonly leaseSeconds: number;
   readonly maxRestarts: number;
+  /**
+   * Repositories a release may come from (releaseInput.ts: exact, or `<prefix>/*`); undefined admits
+   * any, though always only the shop's own repository.
+   */
+  readonly imageRepositories?: readonly string[];
 }
 
 export const defaultRolloutSettings: RolloutSettings = Object.freeze({

@@ -1,5 +1,10 @@
 import { decodeContinuationToken, type RolloutState } from '../../../lib/rollout/continuationToken.ts';
-import { defaultRolloutSettings, type RolloutResult, runRollout } from '../../../lib/rollout/executor.ts';
+import {
+  defaultRolloutSettings,
+  type RolloutResult,
+  type RolloutSettings,
+  runRollout,
+} from '../../../lib/rollout/executor.ts';
 import { finishedReleasesAnnotation, parseFinishedReleases } from '../../../lib/rollout/releaseHistory.ts';
 import type { FakeClusterOptions } from '../../helpers/fakeCluster/fakeCluster.ts';
 import { FakeCluster } from '../../helpers/fakeCluster/fakeCluster.ts';
@@ -49,6 +54,7 @@ export function invoke(
   shop: Shop,
   job: { id: string; params?: object; continuationToken?: string; created?: boolean },
   remainingMs: () => number = () => 15 * 60_000,
+  settings: RolloutSettings = defaultRolloutSettings,
 ): Promise<RolloutResult> {
   const userParameters = JSON.stringify(job.params ?? { namespace, imageTag: '2.4.8', migrate: 'never' });
   if (job.created !== false) {
@@ -65,7 +71,7 @@ export function invoke(
       sleep: shop.cluster.clock.sleep,
       remainingMs,
     },
-    defaultRolloutSettings,
+    settings,
   );
 }
 
