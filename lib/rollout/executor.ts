@@ -9,6 +9,7 @@ import {
   type VerifiedToken,
   verifyContinuationToken,
 } from './continuationToken.ts';
+import { planRelease, planSummary, type ReleasePlan } from './dryRun.ts';
 import { ConfigurationError, ContinuationRefusedError, LeaseBusyError, RolloutError } from './errors.ts';
 import type { JobDetails, ReportOutcome } from './jobResults.ts';
 import { mustHandOver, type RolloutPhase, rolloutStep, terminalPhases } from './machine.ts';
@@ -50,12 +51,15 @@ export interface RolloutResult {
     | 'configuration-error'
     | 'refused'
     | 'duplicate'
-    | 'abandoned';
+    | 'abandoned'
+    | 'dry-run';
   readonly message: string;
   readonly reported: ReportOutcome;
   readonly state?: RolloutState;
   /** Why a rollout failed, when this invocation saw it fail. */
   readonly failure?: RolloutFailure;
+  /** A dry run's plan, when the preflight would pass. */
+  readonly plan?: ReleasePlan;
 }
 
 /**
@@ -78,6 +82,7 @@ export async function runRollout(
     if (job.continuationToken === undefined) {
       const invalid = await invalidInput(run);
       if (invalid !== undefined) return invalid;
+      if (run.params.dryRun) return await replyWithPlan(run);
     }
     const refused = await admit(run);
     if (refused !== undefined) return refused;
@@ -230,6 +235,29 @@ async function invalidInput(run: RolloutRun): Promise<RolloutResult | undefined>
     if (!(error instanceof ConfigurationError)) throw error;
     run.replied = true;
     return await refuseToStart(run.job, run.ports, error, run.state.startedAt);
+  }
+}
+
+/**
+ * A dry run: the plan and the exact patches from reads only — no Lease, no record, no write — as
+ * the pipeline's summary and one log line per target; what the preflight would refuse is the
+ * failure. Nothing records a verdict: the same job may run for real with `dryRun` removed.
+ */
+async function replyWithPlan(run: RolloutRun): Promise<RolloutResult> {
+  const { job, ports } = run;
+  run.replied = true;
+  try {
+    const plan = await planRelease(run);
+    for (const target of plan.targets) {
+      ports.log.info('dry run: patch', { jobId: job.id, target: target.target, patch: target.patch });
+    }
+    const message = planSummary(plan);
+    const reported = await ports.results.succeed(job.id, { summary: clip(message, 2048) });
+    return { outcome: 'dry-run', message, reported, plan };
+  } catch (error) {
+    if (!(error instanceof RolloutError)) throw error;
+    const message = `dry run: the release would fail in preflight: ${error.message}`;
+    return { outcome: 'dry-run', message, reported: await ports.results.fail(job.id, 'JobFailed', message) };
   }
 }
 

@@ -42,6 +42,8 @@ const schema = z
       .default({ web: ['m2-http'], cron: ['m2-cron'] }),
     /** Name of the migration template (a suspended CronJob). */
     migrationTemplate: dnsLabel.default('m2-migrate'),
+    /** Read the shop and report the plan and the exact patches, writing nothing (dryRun.ts). */
+    dryRun: z.boolean().default(false),
   })
   .strict();
 

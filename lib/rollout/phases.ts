@@ -84,13 +84,7 @@ async function preflight(run: RolloutRun): Promise<'done'> {
     smokePlan(targetName(params.namespace, s.ref), s.annotations);
     previewWanted(targetName(params.namespace, s.ref), s.annotations);
   }
-  const firstImage = webSnapshots[0]?.template.spec?.containers[0]?.image;
-  const image =
-    state.image ??
-    params.image ??
-    (firstImage === undefined ? undefined : `${imageRepository(firstImage)}:${params.imageTag ?? ''}`);
-  if (image === undefined)
-    throw new PreflightError('the web Deployment runs no container to take the repository from');
+  const image = resolvedImage(run, webSnapshots[0]);
   const repository = imageRepository(image);
   // The image before this release: from the images recorded for it when there are, so a retried
   // first invocation (web already on the new image) reports the same previousImage.
@@ -102,15 +96,7 @@ async function preflight(run: RolloutRun): Promise<'done'> {
         ? imagesIn(recorded.images)
         : releaseImages(s.template, repository);
     })[0];
-  const consumers = params.targets.consumers ?? (await listConsumerDeployments(cluster, params.namespace));
-  const targets: TargetRef[] =
-    state.targets.length > 0
-      ? state.targets
-      : [
-          ...web,
-          ...consumers.map((name): TargetRef => ({ kind: 'Deployment', name })),
-          ...params.targets.cron.map((name): TargetRef => ({ kind: 'CronJob', name })),
-        ];
+  const targets = state.targets.length > 0 ? state.targets : await releaseTargets(run);
   await assertFitsToken(run, targets);
   const migrate = state.migrate ?? (await migrationWanted(run));
   run.state = {
@@ -151,6 +137,31 @@ async function preflight(run: RolloutRun): Promise<'done'> {
   return 'done';
 }
 
+/** What a release rolls, in order: web, consumers (named, or every labelled one), cron. */
+export async function releaseTargets(run: RolloutRun): Promise<TargetRef[]> {
+  const { params } = run;
+  const consumers =
+    params.targets.consumers ?? (await listConsumerDeployments(run.ports.cluster, params.namespace));
+  return [
+    ...params.targets.web.map((name): TargetRef => ({ kind: 'Deployment', name })),
+    ...consumers.map((name): TargetRef => ({ kind: 'Deployment', name })),
+    ...params.targets.cron.map((name): TargetRef => ({ kind: 'CronJob', name })),
+  ];
+}
+
+/** The release's image: the token's, UserParameters' or the artifact's, or the tag on the web's repository. */
+export function resolvedImage(run: RolloutRun, web: TargetSnapshot | undefined): string {
+  const { params, state } = run;
+  const firstImage = web?.template.spec?.containers[0]?.image;
+  const image =
+    state.image ??
+    params.image ??
+    (firstImage === undefined ? undefined : `${imageRepository(firstImage)}:${params.imageTag ?? ''}`);
+  if (image === undefined)
+    throw new PreflightError('the web Deployment runs no container to take the repository from');
+  return image;
+}
+
 /**
  * Refuses, before anything is patched, a shop whose targets would not fit a continuation token in
  * the worst case (every target patched and given up by the rollback, the longest failure text):
@@ -189,7 +200,7 @@ async function assertFitsToken(run: RolloutRun, targets: readonly TargetRef[]): 
 }
 
 /** Whether a migration runs; refuses when it may run but Magento's blue/green deployment is off. */
-async function migrationWanted(run: RolloutRun): Promise<boolean> {
+export async function migrationWanted(run: RolloutRun): Promise<boolean> {
   const { params } = run;
   if (params.migrate === 'never') return false;
   try {
