@@ -3,6 +3,7 @@ import { callK8s } from './call.ts';
 import type { ClusterClient } from './clusterClient.ts';
 import { type K8sOperation, K8sTimeoutError, NotFoundError } from './errors.ts';
 import { startInformer } from './informer.ts';
+import { listAll } from './listAll.ts';
 import type { ObjectRef } from './objectRef.ts';
 
 const op = (
@@ -25,6 +26,42 @@ export function createJob(cluster: ClusterClient, namespace: string, job: V1Job)
     op('create', { namespace, ...(name === undefined ? {} : { name }) }, false),
     (options) => cluster.createJob(namespace, job, options),
   );
+}
+
+/** Deletes a Job and (foreground) its pods. Throws NotFoundError when there is none of that name. */
+export function deleteJob(cluster: ClusterClient, ref: ObjectRef): Promise<void> {
+  return callK8s(cluster.calls, op('delete', ref), (options) => cluster.deleteJob(ref, options));
+}
+
+/** Lists the Jobs of one namespace that match a label selector, following pagination. */
+export function listJobs(cluster: ClusterClient, namespace: string, labelSelector: string): Promise<V1Job[]> {
+  return listAll(cluster, 'jobs', { namespace, labelSelector, limit: 200 }, op('list', { namespace }));
+}
+
+/**
+ * Waits until a Job is gone (a foreground delete keeps it until its pods are), looking every
+ * `pollMs`: 'gone', or 'still-there' when `timeoutMs` (on the cluster's clock) passes first.
+ */
+export async function waitForJobGone(
+  cluster: ClusterClient,
+  ref: ObjectRef,
+  timeoutMs: number,
+  pollMs = 2000,
+): Promise<'gone' | 'still-there'> {
+  const { now, sleep } = cluster.calls;
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    const found = await listAll(
+      cluster,
+      'jobs',
+      { namespace: ref.namespace, fieldSelector: `metadata.name=${ref.name}` },
+      op('list', ref),
+    );
+    if (found.length === 0) return 'gone';
+    const remaining = deadline - now();
+    if (remaining <= 0) return 'still-there';
+    await sleep(Math.min(remaining, pollMs));
+  }
 }
 
 /** How a Job ended. */
