@@ -100,7 +100,7 @@ function viewOf(job: V1Job | undefined): JobView {
  * Watches one Job (an informer: list, then watch from its resourceVersion, re-listed after 410
  * Gone, restarted after errors) until it finishes or `timeoutMs` passes (K8sTimeoutError). A Job
  * that is missing or deleted while waiting throws NotFoundError. `timeoutMs` is measured on the
- * cluster's clock (`cluster.calls`).
+ * cluster's clock (`cluster.calls`). An aborted `signal` ends the wait with its reason.
  *
  * @example const { result } = await waitForJob(cluster, { namespace: 'shop-a', name: 'migrate-42' }, 600_000)
  */
@@ -108,8 +108,12 @@ export async function waitForJob(
   cluster: ClusterClient,
   ref: ObjectRef,
   timeoutMs: number,
+  signal?: AbortSignal,
 ): Promise<JobOutcome> {
   const { now, sleep } = cluster.calls;
+  const aborted = new Promise<void>((resolve) =>
+    signal?.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const deadline = now() + timeoutMs;
   let wake: () => void = () => undefined;
   const informer = await startInformer(
@@ -120,6 +124,8 @@ export async function waitForJob(
   );
   try {
     for (;;) {
+      // A caller that has its verdict (a failing pod) ends the wait with its own reason.
+      if (signal?.aborted === true) throw signal.reason;
       const view = viewOf(informer.get(ref.name));
       if (view === 'deleted') throw new NotFoundError(op('watch', ref), 'job does not exist or was deleted');
       if (view !== undefined) return view;
@@ -130,7 +136,7 @@ export async function waitForJob(
         wake = resolve;
       });
       // A bounded timer: after the Job finishes, at most this long of it is left pending.
-      await Promise.race([changed, sleep(Math.min(remaining, recheckMs))]);
+      await Promise.race([changed, aborted, sleep(Math.min(remaining, recheckMs))]);
     }
   } finally {
     informer.stop();

@@ -222,3 +222,23 @@ describe('one migration at a time', () => {
     expect(jobsOf(shop)).toHaveLength(2);
   });
 });
+
+describe('a migration pod that does not heal', () => {
+  it('fails the migration at once with the pod’s name and reason, and deletes the Job', async () => {
+    // Prepare: the release image cannot be pulled; the rollout would allow 15 minutes.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'pull-error' });
+    const startedAt = shop.cluster.calls.now();
+
+    // Act
+    const result = await invoke(shop, { id: 'r11', params: { ...migrate, timeoutSeconds: 900 } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toEqual({ kind: 'MigrationFailedError', target: 'shop-a/m2-migrate-r11' });
+    expect(shop.cluster.calls.now() - startedAt).toBeLessThan(120_000);
+    expect(failureOf(shop, 'r11')).toMatch(/pod m2-migrate-r11-\S+: (ErrImagePull|ImagePullBackOff)/);
+    expect(failureOf(shop, 'r11')).toContain('job shop-a/m2-migrate-r11 and its pod deleted');
+    expect(jobsOf(shop)).toEqual([]);
+  });
+});
