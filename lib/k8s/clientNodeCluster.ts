@@ -229,6 +229,13 @@ export class ClientNodeCluster implements ClusterClient {
     return this.#batch.createNamespacedJob({ namespace, body: job }, configuration(options));
   }
 
+  async deleteJob(ref: ObjectRef, options?: CallOptions): Promise<void> {
+    await this.#batch.deleteNamespacedJob(
+      { ...ref, propagationPolicy: 'Foreground' },
+      configuration(options),
+    );
+  }
+
   getCronJob(ref: ObjectRef, options?: CallOptions) {
     return this.#batch.readNamespacedCronJob(ref, configuration(options));
   }

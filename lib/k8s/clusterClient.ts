@@ -123,6 +123,8 @@ export interface ClusterClient {
   getPodLog(ref: ObjectRef, tailLines: number, options?: CallOptions): Promise<string>;
 
   createJob(namespace: string, job: V1Job, options?: CallOptions): Promise<V1Job>;
+  /** Deletes in the foreground: the Job stays (with a deletionTimestamp) until its pods are gone. */
+  deleteJob(ref: ObjectRef, options?: CallOptions): Promise<void>;
   getCronJob(ref: ObjectRef, options?: CallOptions): Promise<V1CronJob>;
   patchCronJob(ref: ObjectRef, patch: Patch, options?: CallOptions): Promise<V1CronJob>;
 

@@ -3,10 +3,14 @@ import { messageOf } from '../common/messageOf.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { readCronJob } from '../k8s/cronJobs.ts';
 import { AlreadyExistsError, K8sTimeoutError } from '../k8s/errors.ts';
+import { startInformer } from '../k8s/informer.ts';
 import { createJob, waitForJob } from '../k8s/jobs.ts';
 import { listPods, readPodLog } from '../k8s/pods.ts';
+import { podHealth } from '../k8s/rolloutStatus.ts';
 import { MigrationFailedError } from './errors.ts';
 import { withReleaseImage } from './imageRef.ts';
+import { abandonMigration } from './migrationGuard.ts';
+import { podFailure } from './waitRollout.ts';
 
 /** Annotation on the migration template saying whether Magento's blue/green deployment is on. */
 const blueGreenAnnotation = 'm2-eks-pipeline.io/blue-green-enabled';
@@ -83,8 +87,24 @@ export async function runMigration(
     // A resumed or duplicated invocation: the Job of this release already runs.
     if (!(error instanceof AlreadyExistsError)) throw error;
   }
+  const failing = new AbortController();
+  // A pod that waits for a reason that does not heal (the Deployments' fail-fast) ends the wait at once.
+  const pods = await startInformer(
+    cluster,
+    'pods',
+    { namespace, labelSelector: `job-name=${name}` },
+    {
+      onChange: (pod) => {
+        // Restarts alone are the Job's backoffLimit to judge, not ours.
+        const reason = podFailure(podHealth(pod), Number.MAX_SAFE_INTEGER);
+        if (reason !== undefined && !failing.signal.aborted) {
+          failing.abort(new PodFailingError(pod.metadata?.name ?? '', reason));
+        }
+      },
+    },
+  );
   try {
-    const outcome = await waitForJob(cluster, { namespace, name }, Math.max(1, waitMs));
+    const outcome = await waitForJob(cluster, { namespace, name }, Math.max(1, waitMs), failing.signal);
     if (outcome.result === 'succeeded') return 'succeeded';
     const tail = await jobLogTail(cluster, namespace, name);
     throw new MigrationFailedError(
@@ -94,6 +114,26 @@ export async function runMigration(
     );
   } catch (error) {
     if (error instanceof K8sTimeoutError) return 'handed-over';
-    throw error;
+    if (!(error instanceof PodFailingError)) throw error;
+    const tail = await jobLogTail(cluster, namespace, name);
+    const abandoned = await abandonMigration(cluster, namespace, name);
+    throw new MigrationFailedError(
+      `${namespace}/${name}`,
+      `pod ${error.pod}: ${error.reason}; ${abandoned}`,
+      tail,
+    );
+  } finally {
+    pods.stop();
+  }
+}
+
+/** A pod of the migration Job that will not get better by waiting. */
+class PodFailingError extends Error {
+  constructor(
+    readonly pod: string,
+    readonly reason: string,
+  ) {
+    super(`pod ${pod}: ${reason}`);
+    this.name = 'PodFailingError';
   }
 }

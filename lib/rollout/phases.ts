@@ -24,6 +24,7 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
+import { abandonMigration, assertNoOtherMigration } from './migrationGuard.ts';
 import { isPreviewOf, previewDeploymentFor, previewWanted } from './preview.ts';
 import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
@@ -275,16 +276,15 @@ async function migrationJobRun(run: RolloutRun): Promise<'done' | 'handed-over'>
   const name = migrationJobName(run.state.release);
   const template = await readMigrationTemplate(cluster, namespace, migrationTemplate);
   const deadline = phaseDeadline(run);
-  const result = await runMigration(
-    cluster,
-    namespace,
-    migrationJob(template, name, repository, image),
-    Math.min(deadline, handOverAt(run)) - now(),
-  );
+  const job = migrationJob(template, name, repository, image);
+  await assertNoOtherMigration(cluster, namespace, job);
+  const result = await runMigration(cluster, namespace, job, Math.min(deadline, handOverAt(run)) - now());
   if (result === 'handed-over' && now() >= deadline) {
+    // Left running, it would go on upgrading the schema beside the next release's migration.
+    const abandoned = await abandonMigration(cluster, namespace, name);
     throw new MigrationFailedError(
       `${namespace}/${name}`,
-      `did not finish within ${timeoutSeconds} s`,
+      `did not finish within ${timeoutSeconds} s; ${abandoned}`,
       undefined,
     );
   }

@@ -444,6 +444,18 @@ export class FakeCluster implements ClusterClient {
     return this.#create('jobs', namespace, name, job);
   }
 
+  /** As a foreground deletion, settled at once: the Job's pods, then the Job. */
+  async deleteJob(ref: ObjectRef): Promise<void> {
+    this.#request('delete', 'jobs', ref.namespace, ref.name);
+    const job = this.#store.jobs.get(ref.namespace, ref.name);
+    if (job === undefined) throw apiError(404, 'NotFound', `jobs.batch "${ref.name}" not found`);
+    for (const pod of this.#store.pods.all().filter((pod) => ownedBy(pod.metadata, job.metadata?.uid))) {
+      this.#store.pods.delete(pod.metadata?.namespace, pod.metadata?.name ?? '');
+    }
+    this.#store.jobs.delete(ref.namespace, ref.name);
+    this.settle();
+  }
+
   async getCronJob(ref: ObjectRef): Promise<V1CronJob> {
     this.#request('get', 'cronjobs', ref.namespace, ref.name);
     return this.#found('cronjobs', ref);

@@ -148,3 +148,97 @@ describe('runRollout with a migration', () => {
     expect(jobsOf(shop)).toHaveLength(1);
   });
 });
+
+describe('one migration at a time', () => {
+  it('deletes the Job that outlasts the rollout’s timeout, and says so in the report', async () => {
+    // Prepare: the Job never ends; the rollout allows 60 s.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'hang' });
+
+    // Act
+    const result = await invoke(shop, { id: 'r5', params: { ...migrate, timeoutSeconds: 60 } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(shop.cluster.requests).toContainEqual({
+      verb: 'delete',
+      resource: 'jobs',
+      namespace,
+      name: 'm2-migrate-r5',
+    });
+    expect(jobsOf(shop)).toEqual([]);
+    expect(
+      shop.cluster.objects('pods', namespace).filter((p) => p.metadata?.name?.startsWith('m2-migrate')),
+    ).toEqual([]);
+    expect(failureOf(shop, 'r5')).toContain('job shop-a/m2-migrate-r5 and its pod deleted');
+  });
+
+  it('names the Job for an operator when its delete is refused', async () => {
+    // Prepare: the Job never ends and the apiserver refuses its delete.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'hang' });
+    shop.cluster.deleteJob = async () => {
+      throw Object.assign(new Error('forbidden'), { code: 403 });
+    };
+
+    // Act
+    const result = await invoke(shop, { id: 'r6', params: { ...migrate, timeoutSeconds: 60 } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(jobsOf(shop).map((j) => j.metadata?.name)).toEqual(['m2-migrate-r6']);
+    expect(failureOf(shop, 'r6')).toContain('job shop-a/m2-migrate-r6 NOT deleted');
+  });
+
+  it('refuses to start while another release’s migration Job still runs, and creates none', async () => {
+    // Prepare: release r7's migration hangs and is left behind (its rollout gave up before deleting it).
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'hang' });
+    await runMigration(shop.cluster, namespace, await releaseJob(shop, newImage, 'm2-migrate-r7'), 5_000);
+
+    // Act
+    const result = await invoke(shop, { id: 'r8', params: migrate });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toEqual({ kind: 'MigrationFailedError', target: 'shop-a/m2-migrate-r8' });
+    expect(jobsOf(shop).map((j) => j.metadata?.name)).toEqual(['m2-migrate-r7']);
+    expect(failureOf(shop, 'r8')).toContain(
+      'migration Job shop-a/m2-migrate-r7 of release r7 is still running',
+    );
+    expect(shop.cluster.templateWrites).toEqual([]);
+  });
+
+  it('starts when the other release’s migration Job has finished', async () => {
+    // Prepare: release r9's migration ran to its end.
+    const shop = newShop({ migrationTemplate: true });
+    await runMigration(shop.cluster, namespace, await releaseJob(shop, newImage, 'm2-migrate-r9'), 60_000);
+
+    // Act
+    const result = await invoke(shop, { id: 'r10', params: migrate });
+
+    // Assess
+    expect(result.outcome).toBe('succeeded');
+    expect(jobsOf(shop)).toHaveLength(2);
+  });
+});
+
+describe('a migration pod that does not heal', () => {
+  it('fails the migration at once with the pod’s name and reason, and deletes the Job', async () => {
+    // Prepare: the release image cannot be pulled; the rollout would allow 15 minutes.
+    const shop = newShop({ migrationTemplate: true });
+    shop.cluster.setImageBehaviour(newImage, { run: 'pull-error' });
+    const startedAt = shop.cluster.calls.now();
+
+    // Act
+    const result = await invoke(shop, { id: 'r11', params: { ...migrate, timeoutSeconds: 900 } });
+
+    // Assess
+    expect(result.outcome).toBe('failed');
+    expect(result.failure).toEqual({ kind: 'MigrationFailedError', target: 'shop-a/m2-migrate-r11' });
+    expect(shop.cluster.calls.now() - startedAt).toBeLessThan(120_000);
+    expect(failureOf(shop, 'r11')).toMatch(/pod m2-migrate-r11-\S+: (ErrImagePull|ImagePullBackOff)/);
+    expect(failureOf(shop, 'r11')).toContain('job shop-a/m2-migrate-r11 and its pod deleted');
+    expect(jobsOf(shop)).toEqual([]);
+  });
+});
