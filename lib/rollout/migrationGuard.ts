@@ -8,8 +8,12 @@ import { MigrationFailedError } from './errors.ts';
 /** Name prefix of every migration Job (migrationJobName). */
 const jobPrefix = 'm2-migrate-';
 
-/** How long a deleted migration Job may take to go (its pod's grace period included). */
-const deleteConfirmMs = 60_000;
+/**
+ * How long a deleted migration Job may take to go (its pod's 30 s default grace period included).
+ * Half the invocation's 60 s hand-over margin: the deadline can fall at the hand-over, and the
+ * reply to CodePipeline must still fit before Lambda's timeout.
+ */
+const deleteConfirmMs = 30_000;
 
 const selectorOf = (labels: Record<string, string>): string =>
   Object.entries(labels)

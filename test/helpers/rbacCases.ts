@@ -101,7 +101,7 @@ export const accessCases: readonly AccessCase[] = [
   c(rollout, false, 'get', 'pods', ns),
   c(rollout, false, 'get', 'replicasets.apps', ns),
   c(rollout, false, 'get', 'jobs.batch', ns),
-  c(rollout, false, 'delete', 'jobs.batch', ns),
+  c(rollout, true, 'delete', 'jobs.batch', ns),
   c(rollout, false, 'delete', 'leases.coordination.k8s.io', ns),
   c(rollout, false, 'list', 'cronjobs.batch', ns),
   c(rollout, false, 'delete', 'deployments.apps', ns),

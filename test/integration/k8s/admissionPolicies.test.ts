@@ -22,7 +22,7 @@ import {
   readDeployment,
 } from '../../../lib/k8s/deployments.ts';
 import { ForbiddenError, NotFoundError } from '../../../lib/k8s/errors.ts';
-import { createJob } from '../../../lib/k8s/jobs.ts';
+import { createJob, deleteJob } from '../../../lib/k8s/jobs.ts';
 import { writeScale } from '../../../lib/k8s/scale.ts';
 import { createService, deleteService, getThroughServiceProxy } from '../../../lib/k8s/services.ts';
 import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
@@ -262,6 +262,31 @@ describe('admission policies on the functions’ own identities', () => {
 
       // Assess
       expect(job.spec?.template.spec?.containers.map((c) => c.image)).toEqual([release]);
+    });
+
+    it('admits deleting a migration Job, and refuses deleting any other Job of the shop', async () => {
+      // Prepare: a migration Job of the rollout's, and a Job of the shop's own (say a reindex).
+      const template = await readCronJob(rollout, ref('m2-migrate'));
+      const name = migrationJobName('abandoned');
+      await createJob(rollout, namespace, migrationJob(template, name, repository, release));
+      const other = `reindex-${randomBytes(3).toString('hex')}`;
+      await createJob(admin, namespace, {
+        metadata: { name: other, labels: { 'app.kubernetes.io/component': 'migration' } },
+        spec: {
+          suspend: true,
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: release }] } },
+        },
+      });
+
+      // Act
+      await deleteJob(rollout, ref(name));
+      const refused = await refusal(deleteJob(rollout, ref(other)));
+
+      // Assess
+      expect(refused.message).toMatch(
+        /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused DELETE jobs/,
+      );
+      expect(kubectl(['get', 'job', other, '-n', namespace, '-o', 'name'])).toMatch(other);
     });
 
     it('refuses an image from another repository, naming the policy and the image', async () => {
