@@ -182,28 +182,30 @@ describe('admission policies on the functions’ own identities', () => {
     });
 
     it('refuses patching a pod: by RBAC, and by the policy where RBAC were to allow it', async () => {
-      // Prepare: a consumer pod (on a fresh cluster its ReplicaSet may not have made one yet)
-      const pod = await eventually(
-        'a consumer pod',
-        async () => {
-          const pods = kubectlJson<{ items: { metadata: { name: string } }[] }>([
-            'get',
-            'pods',
-            '-n',
-            namespace,
-            '-l',
-            `app.kubernetes.io/name=${consumer}`,
-          ]);
-          return pods.items[0]?.metadata.name;
-        },
-        60_000,
-      );
-      const patchPod = () =>
+      // Prepare: a consumer pod, looked up afresh for every try (on a fresh cluster its ReplicaSet
+      // may not have made one yet, and one can be replaced between the lookup and the patch).
+      const currentPod = () =>
+        eventually(
+          'a consumer pod',
+          async () => {
+            const pods = kubectlJson<{ items: { metadata: { name: string } }[] }>([
+              'get',
+              'pods',
+              '-n',
+              namespace,
+              '-l',
+              `app.kubernetes.io/name=${consumer}`,
+            ]);
+            return pods.items[0]?.metadata.name;
+          },
+          60_000,
+        );
+      const patchPod = async () =>
         scaler.core
           .patchNamespacedPod(
             {
               namespace,
-              name: pod,
+              name: await currentPod(),
               body: { metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': '-1' } } },
             },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
@@ -217,7 +219,8 @@ describe('admission policies on the functions’ own identities', () => {
       ]);
       const byPolicy = await eventually('the widened RBAC in effect', async () => {
         const message = await patchPod().catch((error: unknown) => String(error));
-        return /cannot patch resource/.test(message) ? undefined : message;
+        // A pod gone between lookup and patch (404) says nothing about the policy: try another.
+        return /cannot patch resource|not found|NotFound/.test(message) ? undefined : message;
       });
 
       // Assess
