@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allImages, invoke, namespace, newImage, newShop, oldImage } from './shop.ts';
-
-const unchanged = {
-  web: [oldImage, oldImage],
-  consumers: [
-    [oldImage, oldImage],
-    [oldImage, oldImage],
-  ],
-  cron: [oldImage],
-};
+import { allImages, invoke, namespace, newImage, newShop, oldImage, untouched as unchanged } from './shop.ts';
 
 describe('runRollout with "dryRun": true', () => {
   it('reports the plan and the exact patches, and writes nothing', async () => {

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultRolloutSettings } from '../../../lib/rollout/executor.ts';
 import { parseImageRepositories, repositoryAllowed } from '../../../lib/rollout/releaseInput.ts';
-import { allImages, invoke, namespace, newShop, oldImage, repository } from './shop.ts';
-
-const unchanged = {
-  web: [oldImage, oldImage],
-  consumers: [
-    [oldImage, oldImage],
-    [oldImage, oldImage],
-  ],
-  cron: [oldImage],
-};
+import { allImages, invoke, namespace, newShop, repository, untouched as unchanged } from './shop.ts';
 
 describe('a release with a wrong namespace or image is a ConfigurationError, and nothing is touched', () => {
   it.each([

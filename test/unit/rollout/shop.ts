@@ -112,3 +112,13 @@ export const podImages = (shop: Shop, deployment: string): string[] =>
     .filter((p) => p.metadata?.deletionTimestamp === undefined)
     .flatMap((p) => (p.spec?.containers ?? []).map((c) => c.image ?? ''))
     .sort();
+
+/** allImages of a shop nothing was rolled on: every container still on the old image. */
+export const untouched = {
+  web: [oldImage, oldImage],
+  consumers: [
+    [oldImage, oldImage],
+    [oldImage, oldImage],
+  ],
+  cron: [oldImage],
+};
