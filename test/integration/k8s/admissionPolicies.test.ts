@@ -127,11 +127,12 @@ describe('admission policies on the functions’ own identities', () => {
 
   describe('m2-consumer-scaler', () => {
     it('admits the scaler’s own writes: replicas through the scale subresource and its state annotations', async () => {
-      // Prepare
-      const before = await readDeployment(scaler, ref(consumer));
-
-      // Act
-      await writeScale(scaler, ref(consumer), 2, before.metadata?.resourceVersion ?? '');
+      // Act: read and write as the scaler does, again after a conflict, since the deployment
+      // controller's status writes can move the resourceVersion in between (it failed CI once).
+      await eventually('the scale written', async () => {
+        const before = await readDeployment(scaler, ref(consumer));
+        return writeScale(scaler, ref(consumer), 2, before.metadata?.resourceVersion ?? '');
+      });
       await writeScalerState(scaler, ref(consumer), undefined, {
         [stateAnnotations.state]: '{"v":1}',
         [stateAnnotations.lastReason]: 'test',
