@@ -16,6 +16,7 @@ type ScalerEventReason =
   | 'ScaledUp'
   | 'ScaledDown'
   | 'QueueUnreadable'
+  | 'ReconcileFailed'
   | 'AnnotationInvalid'
   | 'PausedByRollout'
   | 'Paused'

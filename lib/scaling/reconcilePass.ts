@@ -1,4 +1,5 @@
 import { messageOf } from '../common/messageOf.ts';
+import { NotFoundError } from '../k8s/errors.ts';
 import { metricNames } from '../observability/metricNames.ts';
 import { withFields } from '../observability/telemetry.ts';
 import { targetAnnotations } from './annotations.ts';
@@ -94,6 +95,7 @@ export async function reconcilePass(
       if (failure !== undefined) await tellUnreadable(target, failure, outcome, { ...deps, log });
     } catch (error) {
       failures.push(failureOf(target, error, { ...deps, log }));
+      await tellFailed(target, error, { ...deps, log });
     }
   });
   return {
@@ -235,6 +237,26 @@ function failureOf(target: ScalingTarget, error: unknown, deps: PassDeps): Targe
   });
   deps.metrics.count(metricNames.consumerScaler.targetErrors, 1, { reason: name });
   return { namespace: target.namespace, deployment: target.name, error: `${name}: ${message}` };
+}
+
+/**
+ * A target whose reconcile failed (its scale write refused, the apiserver erring after retries…): a
+ * Warning Event `ReconcileFailed` naming the error, so `kubectl describe` shows why its replicas
+ * stayed where they are, next to the TargetErrors metric. None for a Deployment that is gone.
+ */
+async function tellFailed(target: ScalingTarget, error: unknown, deps: PassDeps): Promise<void> {
+  if (error instanceof NotFoundError) return;
+  const name = error instanceof Error ? error.name : 'Error';
+  await deps.events.record(
+    deps.cluster,
+    target,
+    {
+      type: 'Warning',
+      reason: 'ReconcileFailed',
+      message: `not reconciled: ${name}: ${messageOf(error)}; replicas left as they are, the next pass tries again`,
+    },
+    deps.log,
+  );
 }
 
 async function forEachLimited<T>(

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../../lib/k8s/clusterClient.ts';
 import { ForbiddenError } from '../../../lib/k8s/errors.ts';
 import { createEvent } from '../../../lib/k8s/events.ts';
+import { updateScale } from '../../../lib/k8s/scale.ts';
 import { targetAnnotations } from '../../../lib/scaling/annotations.ts';
 import { EventRecorder } from '../../../lib/scaling/eventRecorder.ts';
 import { defaultPolicySettings } from '../../../lib/scaling/policy.ts';
@@ -11,6 +12,7 @@ import { type PassDeps, reconcilePass } from '../../../lib/scaling/reconcilePass
 import {
   adminCluster,
   deleteNamespace,
+  eventually,
   roleArns,
   roleCluster,
   type TestCluster,
@@ -199,6 +201,56 @@ describe('consumerScaler on bad input', () => {
     expect(telemetry.counts.get('QueueReadErrors{reason=not-found}')).toBe(13);
   });
 
+  it('tells a scale write another admission policy refuses as ReconcileFailed on that Deployment', async () => {
+    // Prepare: a policy of the cluster's own (a team quota, say) refuses one Deployment's scale writes.
+    const queueUrl = await createQueue(client);
+    queueUrls.push(queueUrl);
+    await sendMessages(client, queueUrl, 60);
+    await createConsumer(admin, namespace, { name: 'refused', queueUrl, replicas: 0, messagesPerPod: 25 });
+    const policy = `m2-test-quota-${namespace}`;
+    kubectl(['apply', '-f', '-'], { input: quotaPolicy(policy, namespace, 'refused') });
+    try {
+      await eventually('the test policy enforced', async () => {
+        const refused = await updateScale(admin, { namespace, name: 'refused' }, () => 1).catch(
+          (error: unknown) => error,
+        );
+        return refused instanceof ForbiddenError ? true : undefined;
+      });
+      const telemetry = recordingTelemetry();
+      const clock = testClock();
+
+      // Act
+      const result = await reconcilePass(
+        `${runSelector},app=refused`,
+        defaultPolicySettings,
+        passDeps(clock.now, telemetry, new EventRecorder({ now: clock.now })),
+      );
+
+      // Assess: the failure is the pass's, told on the Deployment; replicas left as they were.
+      expect(result.failures).toEqual([
+        expect.objectContaining({ deployment: 'refused', error: expect.stringMatching(/^ForbiddenError: /) }),
+      ]);
+      expect(await replicasOf(admin, namespace, 'refused')).toBe(0);
+      expect(scalerEvents(namespace, 'refused')).toEqual([
+        expect.objectContaining({
+          type: 'Warning',
+          reason: 'ReconcileFailed',
+          message: expect.stringMatching(/^not reconciled: ForbiddenError: .*over the team quota/),
+        }),
+      ]);
+      expect(kubectl(['describe', 'deployment', 'refused', '-n', namespace])).toMatch(
+        /Warning\s+ReconcileFailed/,
+      );
+    } finally {
+      kubectl([
+        'delete',
+        'validatingadmissionpolicybinding,validatingadmissionpolicy',
+        policy,
+        '--ignore-not-found',
+      ]);
+    }
+  });
+
   it('may record Events only about Deployments (the admission policy, behind RBAC that allows events)', async () => {
     // Act: the scaler's identity tries an Event about a pod.
     const outcome = await createEvent(scaler, namespace, {
@@ -217,3 +269,43 @@ describe('consumerScaler on bad input', () => {
     expect(String(outcome)).toMatch(/m2-consumer-scaler.*records Events only about Deployments/);
   });
 });
+
+/** A ValidatingAdmissionPolicy (and its binding) refusing every scale write of one Deployment. */
+const quotaPolicy = (name: string, namespace: string, deployment: string): string =>
+  JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicy',
+        metadata: { name },
+        spec: {
+          failurePolicy: 'Fail',
+          matchConstraints: {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+            resourceRules: [
+              {
+                apiGroups: ['apps'],
+                apiVersions: ['*'],
+                resources: ['deployments/scale'],
+                operations: ['UPDATE'],
+              },
+            ],
+          },
+          validations: [
+            {
+              expression: `request.name != '${deployment}'`,
+              message: `${deployment} is over the team quota (a test policy)`,
+            },
+          ],
+        },
+      },
+      {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingAdmissionPolicyBinding',
+        metadata: { name },
+        spec: { policyName: name, validationActions: ['Deny'] },
+      },
+    ],
+  });

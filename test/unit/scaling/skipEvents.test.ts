@@ -96,4 +96,65 @@ describe('the scaler tells each skip on the Deployment', () => {
       }),
     );
   });
+
+  it('tells a refused scale write on that Deployment as ReconcileFailed, and still scales the other', async () => {
+    // Prepare: the admission policy of another tool refuses the scale write of one Deployment.
+    const s = shop({});
+    s.cluster.fail({
+      verb: 'update',
+      resource: 'deployments/scale',
+      name: 'm2-consumer-odd',
+      status: 403,
+      reason: 'Forbidden',
+      message: 'admission webhook "quota.example" denied the request: replicas over the team quota',
+      times: 100,
+    });
+
+    // Act
+    const result = await s.pass();
+
+    // Assess
+    expect(result.failures).toEqual([
+      expect.objectContaining({
+        deployment: 'm2-consumer-odd',
+        error: expect.stringMatching(/^ForbiddenError: /),
+      }),
+    ]);
+    expect(await s.replicas('m2-consumer-odd')).toBe(0);
+    expect(await s.replicas('m2-consumer-media')).toBeGreaterThan(0);
+    expect(s.cluster.events(namespace, 'm2-consumer-odd')).toEqual([
+      expect.objectContaining({
+        type: 'Warning',
+        reason: 'ReconcileFailed',
+        message: expect.stringMatching(
+          /^not reconciled: ForbiddenError: .*replicas over the team quota.*; replicas left as they are, the next pass tries again$/,
+        ),
+      }),
+    ]);
+    expect(s.cluster.events(namespace, 'm2-consumer-media')).not.toContainEqual(
+      expect.objectContaining({ reason: 'ReconcileFailed' }),
+    );
+  });
+
+  it('tells no ReconcileFailed about a Deployment deleted during the pass', async () => {
+    // Prepare: the Deployment is gone by the time its scale is written.
+    const s = shop({});
+    s.cluster.fail({
+      verb: 'update',
+      resource: 'deployments/scale',
+      name: 'm2-consumer-odd',
+      status: 404,
+      reason: 'NotFound',
+      times: 100,
+    });
+
+    // Act
+    const result = await s.pass();
+
+    // Assess
+    expect(result.failures).toEqual([expect.objectContaining({ deployment: 'm2-consumer-odd' })]);
+    expect(s.cluster.events(namespace, 'm2-consumer-odd')).not.toContainEqual(
+      expect.objectContaining({ reason: 'ReconcileFailed' }),
+    );
+  });
 });
