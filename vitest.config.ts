@@ -29,6 +29,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           env,
+          // Vitest's 5 s default is a timed assertion on a shared 2-core machine: a 1 s test of the
+          // fake cluster took 5.3 s beside another suite. A hang still fails, just later.
+          testTimeout: 30_000,
         },
       },
       {

@@ -207,13 +207,17 @@ describe('consumerScaler on bad input', () => {
     queueUrls.push(queueUrl);
     await sendMessages(client, queueUrl, 60);
     await createConsumer(admin, namespace, { name: 'refused', queueUrl, replicas: 0, messagesPerPod: 25 });
+    // Probed on a Deployment of its own, so the probe's writes before the policy loads change nothing here.
+    await createConsumer(admin, namespace, { name: 'quota-probe', queueUrl: unknownQueue, replicas: 0 });
     const policy = `m2-test-quota-${namespace}`;
-    kubectl(['apply', '-f', '-'], { input: quotaPolicy(policy, namespace, 'refused') });
+    kubectl(['apply', '-f', '-'], { input: quotaPolicy(policy, namespace, ['refused', 'quota-probe']) });
     try {
       await eventually('the test policy enforced', async () => {
-        const refused = await updateScale(admin, { namespace, name: 'refused' }, () => 1).catch(
-          (error: unknown) => error,
-        );
+        const refused = await updateScale(
+          admin,
+          { namespace, name: 'quota-probe' },
+          (s) => s.replicas + 1,
+        ).catch((error: unknown) => error);
         return refused instanceof ForbiddenError ? true : undefined;
       });
       const telemetry = recordingTelemetry();
@@ -270,8 +274,8 @@ describe('consumerScaler on bad input', () => {
   });
 });
 
-/** A ValidatingAdmissionPolicy (and its binding) refusing every scale write of one Deployment. */
-const quotaPolicy = (name: string, namespace: string, deployment: string): string =>
+/** A ValidatingAdmissionPolicy (and its binding) refusing every scale write of these Deployments. */
+const quotaPolicy = (name: string, namespace: string, deployments: readonly string[]): string =>
   JSON.stringify({
     apiVersion: 'v1',
     kind: 'List',
@@ -295,8 +299,9 @@ const quotaPolicy = (name: string, namespace: string, deployment: string): strin
           },
           validations: [
             {
-              expression: `request.name != '${deployment}'`,
-              message: `${deployment} is over the team quota (a test policy)`,
+              expression: `!(request.name in ${JSON.stringify(deployments)})`,
+              message: 'over the team quota (a test policy)',
+              reason: 'Forbidden',
             },
           ],
         },
