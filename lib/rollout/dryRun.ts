@@ -1,4 +1,5 @@
 import type { JsonPatchOperation } from '../k8s/clusterClient.ts';
+import { cronVerificationJobName } from './cronVerification.ts';
 import { imageRepository } from './imageRef.ts';
 import { migrationJobName } from './migration.ts';
 import { migrationWanted, releaseTargets, resolvedImage } from './phases.ts';
@@ -21,6 +22,7 @@ export interface ReleasePlan {
   readonly release: string;
   readonly image: string;
   readonly migration: string;
+  readonly cronVerification: string;
   readonly preview: readonly string[];
   readonly targets: readonly TargetPlan[];
 }
@@ -68,6 +70,14 @@ export async function planRelease(run: RolloutRun): Promise<ReleasePlan> {
     migration: migrates
       ? `job/${migrationJobName(state.release)} from cronjob/${params.migrationTemplate}, with m2-cron suspended and the consumers paused and drained meanwhile`
       : 'none',
+    cronVerification: params.verifyCron
+      ? params.targets.cron
+          .map(
+            (cron) =>
+              `job/${cronVerificationJobName(cron, state.release)} from cronjob/${cron} (one cron:run)`,
+          )
+          .join(', ') || 'none'
+      : 'none',
     preview,
     targets,
   };
@@ -78,6 +88,7 @@ export function planSummary(plan: ReleasePlan): string {
   const lines = [
     `dry run of ${plan.release} on ${plan.namespace}, nothing written: ${plan.image}`,
     `migration: ${plan.migration}`,
+    `cron verification: ${plan.cronVerification}`,
     `preview: ${plan.preview.length === 0 ? 'none' : plan.preview.join(', ')}`,
     ...plan.targets.map(
       (t) =>

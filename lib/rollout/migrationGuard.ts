@@ -52,15 +52,12 @@ export async function assertNoOtherMigration(
 }
 
 /**
- * Deletes a migration Job that is given up on (its pod stops `setup:upgrade`) and waits, bounded,
- * until it is gone, so no next release's migration can start beside it. Returns what happened, for
+ * Deletes a one-shot Job of the rollout that is given up on (a migration's pod stops `setup:upgrade`,
+ * a cron verification's stops `cron:run`) and waits, bounded, until it is gone, so no next release's
+ * migration can start beside it. Returns what happened, for
  * the failure report: deleted, or exactly what is not confirmed and which Job an operator must check.
  */
-export async function abandonMigration(
-  cluster: ClusterClient,
-  namespace: string,
-  name: string,
-): Promise<string> {
+export async function abandonJob(cluster: ClusterClient, namespace: string, name: string): Promise<string> {
   const ref = { namespace, name };
   try {
     await deleteJob(cluster, ref);

@@ -42,6 +42,11 @@ const schema = z
       .default({ web: ['m2-http'], cron: ['m2-cron'] }),
     /** Name of the migration template (a suspended CronJob). */
     migrationTemplate: dnsLabel.default('m2-migrate'),
+    /**
+     * After cron is patched, run one `cron:run` with the new image and wait for it
+     * (cronVerification.ts); a failed run rolls the release back.
+     */
+    verifyCron: z.boolean().default(true),
     /** Read the shop and report the plan and the exact patches, writing nothing (dryRun.ts). */
     dryRun: z.boolean().default(false),
   })

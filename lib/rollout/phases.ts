@@ -8,6 +8,7 @@ import {
   type TargetRef,
   TokenTooLongError,
 } from './continuationToken.ts';
+import { verifyCron } from './cronVerification.ts';
 import {
   ExternalEditError,
   MigrationFailedError,
@@ -24,7 +25,7 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
-import { abandonMigration, assertNoOtherMigration } from './migrationGuard.ts';
+import { abandonJob, assertNoOtherMigration } from './migrationGuard.ts';
 import { isPreviewOf, previewDeploymentFor, previewWanted } from './preview.ts';
 import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
@@ -281,7 +282,7 @@ async function migrationJobRun(run: RolloutRun): Promise<'done' | 'handed-over'>
   const result = await runMigration(cluster, namespace, job, Math.min(deadline, handOverAt(run)) - now());
   if (result === 'handed-over' && now() >= deadline) {
     // Left running, it would go on upgrading the schema beside the next release's migration.
-    const abandoned = await abandonMigration(cluster, namespace, name);
+    const abandoned = await abandonJob(cluster, namespace, name);
     throw new MigrationFailedError(
       `${namespace}/${name}`,
       `did not finish within ${timeoutSeconds} s; ${abandoned}`,
@@ -396,11 +397,24 @@ async function rollForward(
   run: RolloutRun,
   phase: 'web' | 'consumers' | 'cron',
 ): Promise<'done' | 'handed-over'> {
-  const { cluster, now, sleep } = run.ports;
+  const targets = phaseTargets(run.state, phase, run.params.targets.web.length);
+  await patchTargets(run, targets);
+  if ((await waitTargets(run, phase, targets)) === 'handed-over') return 'handed-over';
+  // Cron's patch proves nothing until its next run; the verification runs one now.
+  if (phase === 'cron' && run.params.verifyCron) {
+    for (const ref of targets) {
+      if ((await verifyCron(run, ref.name)) === 'handed-over') return 'handed-over';
+    }
+  }
+  return 'done';
+}
+
+/** Writes the release image into each target (once: a resumed invocation finds it written). */
+async function patchTargets(run: RolloutRun, targets: readonly TargetRef[]): Promise<void> {
+  const { cluster } = run.ports;
   const { namespace } = run.params;
   const { image, repository } = releaseImage(run);
   const release = run.state.release;
-  const targets = phaseTargets(run.state, phase, run.params.targets.web.length);
   for (const ref of targets) {
     const name = targetName(namespace, ref);
     await updateTarget(cluster, namespace, ref, (s) => {
@@ -437,6 +451,17 @@ async function rollForward(
     }
     run.ports.log.info('target patched', { jobId: run.job.id, target: name });
   }
+}
+
+/** Waits for each target Deployment's rollout; the web tier's new pods are smoke-checked too. */
+async function waitTargets(
+  run: RolloutRun,
+  phase: 'web' | 'consumers' | 'cron',
+  targets: readonly TargetRef[],
+): Promise<'done' | 'handed-over'> {
+  const { cluster, now, sleep } = run.ports;
+  const { namespace } = run.params;
+  const { image, repository } = releaseImage(run);
   for (const ref of targets) {
     if (ref.kind !== 'Deployment') continue;
     const waited = await waitForDeploymentRollout(cluster, namespace, ref.name, {

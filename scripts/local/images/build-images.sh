@@ -151,7 +151,7 @@ candidates() {
 }
 
 MAGENTO_PACKAGES=(nginx php8.2-fpm php8.2-cli php8.2-mysql php8.2-curl mariadb-client-core ca-certificates)
-MAGENTO_TAGS=(2.4.7-p3 2.4.8 2.4.8-storefront-500 2.4.8-crashloop 2.4.8-never-ready 2.4.8-job-fail 2.4.8-drop-column)
+MAGENTO_TAGS=(2.4.7-p3 2.4.8 2.4.8-storefront-500 2.4.8-crashloop 2.4.8-never-ready 2.4.8-job-fail 2.4.8-drop-column 2.4.8-cron-fail)
 STANDIN="$(dirname "$SELF")/../standin"
 
 # The release rootfs as an OCI layout (tag `rootfs`, one layer), cached in $WORK by the candidate

@@ -11,6 +11,7 @@ export const releaseTags = [
   '2.4.8-never-ready',
   '2.4.8-job-fail',
   '2.4.8-drop-column',
+  '2.4.8-cron-fail',
 ] as const;
 
 export type ReleaseTag = (typeof releaseTags)[number] | '2.4.8-pull-error';

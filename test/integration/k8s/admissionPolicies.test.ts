@@ -25,6 +25,11 @@ import { ForbiddenError, NotFoundError } from '../../../lib/k8s/errors.ts';
 import { createJob, deleteJob } from '../../../lib/k8s/jobs.ts';
 import { writeScale } from '../../../lib/k8s/scale.ts';
 import { createService, deleteService, getThroughServiceProxy } from '../../../lib/k8s/services.ts';
+import {
+  cronVerificationJob,
+  cronVerificationJobName,
+  verifiesLabel,
+} from '../../../lib/rollout/cronVerification.ts';
 import { withReleaseImage } from '../../../lib/rollout/imageRef.ts';
 import { migrationJob, migrationJobName } from '../../../lib/rollout/migration.ts';
 import {
@@ -389,6 +394,79 @@ describe('admission policies on the functions’ own identities', () => {
 
       // Assess
       expect(refused.message).toMatch(/ValidatingAdmissionPolicy 'm2-rollout-images'/);
+      expect(refused.message).toMatch(message);
+    });
+
+    it('admits the cron verification Job built from m2-cron and its deletion, and refuses deleting a look-alike', async () => {
+      // Prepare: a Job of the shop's own named like a verification, without its label.
+      const cron = await readCronJob(rollout, ref('m2-cron'));
+      const lookAlike = cronVerificationJobName('m2-cron', `x${randomBytes(3).toString('hex')}`);
+      await createJob(admin, namespace, {
+        metadata: { name: lookAlike, labels: { 'app.kubernetes.io/component': 'cron' } },
+        spec: {
+          suspend: true,
+          template: { spec: { restartPolicy: 'Never', containers: [{ name: 'x', image: release }] } },
+        },
+      });
+
+      // Act
+      const job = await createJob(
+        rollout,
+        namespace,
+        cronVerificationJob(cron, 'admitted', repository, release),
+      );
+      await deleteJob(rollout, ref(job.metadata?.name ?? ''));
+      const refused = await refusal(deleteJob(rollout, ref(lookAlike)));
+
+      // Assess
+      expect(job.metadata?.labels?.[verifiesLabel]).toBe('m2-cron');
+      expect(job.spec?.template.spec?.containers.map((c) => c.image)).toEqual([release]);
+      expect(refused.message).toMatch(
+        /ValidatingAdmissionPolicy 'm2-rollout'.*m2-rollout refused DELETE jobs/,
+      );
+      expect(kubectl(['get', 'job', lookAlike, '-n', namespace, '-o', 'name'])).toMatch(lookAlike);
+    });
+
+    it.each<[string, (job: ReturnType<typeof cronVerificationJob>) => void, RegExp]>([
+      [
+        'a command of its own',
+        (job) => {
+          const container = job.spec?.template.spec?.containers[0];
+          if (container) container.command = ['/bin/sh', '-c', 'env'];
+        },
+        /ValidatingAdmissionPolicy 'm2-rollout-images'.*the Job's containers differ from those of cronjob\/m2-cron/,
+      ],
+      [
+        'another name',
+        (job) => {
+          if (job.metadata) job.metadata.name = 'debug-shell';
+        },
+        /ValidatingAdmissionPolicy 'm2-rollout-images'.*a Job of the rollout is named m2-cron-verify-<release>/,
+      ],
+      [
+        'no label naming the CronJob it verifies',
+        (job) => {
+          delete job.metadata?.labels?.[verifiesLabel];
+        },
+        /ValidatingAdmissionPolicy 'm2-rollout'.*only creates migration Jobs .* and cron verification Jobs/,
+      ],
+      [
+        'the label naming another CronJob',
+        (job) => {
+          if (job.metadata?.labels) job.metadata.labels[verifiesLabel] = 'm2-migrate';
+        },
+        /ValidatingAdmissionPolicy 'm2-rollout'.*only creates migration Jobs .* and cron verification Jobs/,
+      ],
+    ])('refuses a cron verification Job with %s', async (_case, edit, message) => {
+      // Prepare
+      const cron: V1CronJob = await readCronJob(rollout, ref('m2-cron'));
+      const job = cronVerificationJob(cron, randomBytes(3).toString('hex'), repository, release);
+      edit(job);
+
+      // Act
+      const refused = await refusal(createJob(rollout, namespace, job));
+
+      // Assess
       expect(refused.message).toMatch(message);
     });
 

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1CronJob } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstReady, recordingLog } from '../../../bench/lib/traffic/rolloutFunction.ts';
 import type { LogLine as Line } from '../../../bench/lib/traffic/rolloutVerdict.ts';
-import { deployWebTier, webDeployment } from '../../../bench/lib/traffic/shopWeb.ts';
+import { deployWebTier, renderLocalReal, webDeployment } from '../../../bench/lib/traffic/shopWeb.ts';
 import { nameLabel, previewAnnotation, previewNameOf } from '../../../lib/rollout/preview.ts';
 import { smokeService } from '../../../lib/rollout/smokeTest.ts';
 import { releaseImage } from '../../../scripts/local/images/releases.ts';
@@ -185,6 +185,79 @@ describe('smoke checks of a release on real nodes (M2_REAL_NODES=1)', () => {
     const failedAt = lines.find((l) => l.message === 'smoke check failed')?.at;
     console.info(
       `storefront-500 (preview off): verdict ${readyAt === undefined || failedAt === undefined ? '?' : failedAt - readyAt} ms after the first new pod was seen Ready`,
+    );
+  });
+
+  it('rolls back a release whose cron:run fails in its verification Job, after web rolled', async () => {
+    // Prepare: the shop's m2-cron as local-real renders it, on 2.4.7-p3 and suspended (no minute runs).
+    const cron = renderLocalReal().find(
+      (o): o is V1CronJob => o.kind === 'CronJob' && o.metadata?.name === 'm2-cron',
+    );
+    const pod = cron?.spec?.jobTemplate.spec?.template.spec;
+    if (cron?.spec === undefined || pod === undefined) throw new Error('the overlay renders no m2-cron');
+    await admin.batch.createNamespacedCronJob({
+      namespace,
+      body: {
+        ...cron,
+        metadata: { ...cron.metadata, namespace },
+        spec: { ...cron.spec, suspend: true },
+      },
+    });
+    await admin.batch.patchNamespacedCronJob(
+      {
+        namespace,
+        name: 'm2-cron',
+        body: [
+          {
+            op: 'replace',
+            path: '/spec/jobTemplate/spec/template/spec/containers/0/image',
+            value: releaseImage('2.4.7-p3'),
+          },
+        ],
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+    );
+    const lines: Line[] = [];
+    const id = newJobId();
+
+    // Act
+    const result = await invokeRollout(
+      rollout,
+      {
+        id,
+        params: {
+          namespace,
+          image: releaseImage('2.4.8-cron-fail'),
+          migrate: 'never',
+          targets: { web: [webDeployment], consumers: [], cron: ['m2-cron'] },
+        },
+      },
+      { log: recordingLog(lines) },
+    );
+
+    // Assess: web ran the release and passed, cron's one run failed, everything is back.
+    expect(result.outcome).toBe('failed');
+    expect(result.failure?.kind).toBe('TargetFailedError');
+    expect(result.failure?.target).toBe(`${namespace}/cronjob/m2-cron`);
+    expect(lines.some((l) => l.message === 'smoke checks passed')).toBe(true);
+    expect(imagesOf(namespace, 'deployment', webDeployment)).toEqual([
+      releaseImage('2.4.8'),
+      releaseImage('2.4.8'),
+    ]);
+    expect(imagesOf(namespace, 'cronjob', 'm2-cron')).toEqual([releaseImage('2.4.7-p3')]);
+    const reported = await recordedResult(id);
+    expect(reported?.body.failureDetails?.message).toMatch(
+      /cronjob\/m2-cron: verification job [^ ]+\/m2-cron-verify-\S+ \(cron:run with localhost\/m2\/magento:2\.4\.8-cron-fail\) failed: BackoffLimitExceeded.*ProcessCronQueueObserver" not found.*Rolled back to the recorded images: .*cronjob\/m2-cron.*deployment\/m2-http\.$/s,
+    );
+    // The failed run is kept for its logs; it is the only Job the rollout left.
+    const jobs = await admin.batch.listNamespacedJob({ namespace });
+    expect(jobs.items.map((j) => j.status?.failed)).toEqual([1]);
+    const patchedAt = lines.find(
+      (l) => l.message === 'target patched' && String(l.fields.target).includes('cronjob/m2-cron'),
+    )?.at;
+    const failedAt = lines.find((l) => l.message === 'rollout phase failed')?.at;
+    console.info(
+      `cron-fail: verdict ${patchedAt === undefined || failedAt === undefined ? '?' : failedAt - patchedAt} ms after m2-cron was patched`,
     );
   });
 });

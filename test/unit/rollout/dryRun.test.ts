@@ -75,6 +75,24 @@ describe('runRollout with "dryRun": true', () => {
     expect(result.message).toContain('preview: none');
   });
 
+  it('names the cron verification Job, and none with "verifyCron": false', async () => {
+    // Act
+    const on = await invoke(newShop(), {
+      id: 'release-dry-3',
+      params: { namespace, imageTag: '2.4.8', dryRun: true },
+    });
+    const off = await invoke(newShop(), {
+      id: 'release-dry-4',
+      params: { namespace, imageTag: '2.4.8', dryRun: true, verifyCron: false },
+    });
+
+    // Assess
+    expect(on.message).toContain(
+      'cron verification: job/m2-cron-verify-release-dry-3 from cronjob/m2-cron (one cron:run)',
+    );
+    expect(off.plan?.cronVerification).toBe('none');
+  });
+
   it('fails with what the preflight would refuse, still writing nothing', async () => {
     // Prepare: a migration may run but Magento's blue/green deployment is off.
     const shop = newShop();

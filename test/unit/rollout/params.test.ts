@@ -12,6 +12,7 @@ describe('parseRolloutParams', () => {
       timeoutSeconds: 900,
       targets: { web: ['m2-http'], cron: ['m2-cron'] },
       migrationTemplate: 'm2-migrate',
+      verifyCron: true,
       dryRun: false,
     });
   });

@@ -20,6 +20,7 @@ const ROOT = __DIR__ . '/..';
  *   never-ready     php-fpm runs but its ping page is never served: /healthz is never 200
  *   job-fail        setup:upgrade fails and changes nothing
  *   drop-column     setup:upgrade drops catalog_product_entity.short_description, which 2.4.7 reads
+ *   cron-fail       cron:run cannot start (a class of Magento_Cron missing); web and consumers work
  */
 const RELEASES = [
     '2.4.7-p3' => ['catalog' => '2.4.7', 'behaviour' => 'good', 'static' => 1717171717],
@@ -29,6 +30,7 @@ const RELEASES = [
     '2.4.8-never-ready' => ['catalog' => '2.4.8', 'behaviour' => 'never-ready', 'static' => 1746464649],
     '2.4.8-job-fail' => ['catalog' => '2.4.8', 'behaviour' => 'job-fail', 'static' => 1746464650],
     '2.4.8-drop-column' => ['catalog' => '2.4.8', 'behaviour' => 'drop-column', 'static' => 1746464651],
+    '2.4.8-cron-fail' => ['catalog' => '2.4.8', 'behaviour' => 'cron-fail', 'static' => 1746464652],
 ];
 
 /** @return array{tag: string, catalog: string, behaviour: string, static: int} */
