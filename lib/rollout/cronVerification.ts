@@ -4,8 +4,7 @@ import { NotFoundError } from '../k8s/errors.ts';
 import { deleteJob } from '../k8s/jobs.ts';
 import { TargetFailedError } from './errors.ts';
 import { migrationJob } from './migration.ts';
-import { abandonJob } from './migrationGuard.ts';
-import { runOneShotJob } from './oneShotJob.ts';
+import { abandonJob, runOneShotJob } from './oneShotJob.ts';
 import { handOverAt, phaseDeadline, type RolloutRun, releaseImage } from './run.ts';
 import { targetName } from './targets.ts';
 

@@ -3,8 +3,7 @@ import type { ClusterClient } from '../k8s/clusterClient.ts';
 import { readCronJob } from '../k8s/cronJobs.ts';
 import { MigrationFailedError } from './errors.ts';
 import { withReleaseImage } from './imageRef.ts';
-import { abandonJob } from './migrationGuard.ts';
-import { runOneShotJob } from './oneShotJob.ts';
+import { abandonJob, runOneShotJob } from './oneShotJob.ts';
 
 /** Annotation on the migration template saying whether Magento's blue/green deployment is on. */
 const blueGreenAnnotation = 'm2-eks-pipeline.io/blue-green-enabled';

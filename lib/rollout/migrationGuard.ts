@@ -1,19 +1,10 @@
 import type { V1Job } from '@kubernetes/client-node';
-import { messageOf } from '../common/messageOf.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { NotFoundError } from '../k8s/errors.ts';
-import { deleteJob, jobOutcome, listJobs, waitForJobGone } from '../k8s/jobs.ts';
+import { jobOutcome, listJobs } from '../k8s/jobs.ts';
 import { MigrationFailedError } from './errors.ts';
 
 /** Name prefix of every migration Job (migrationJobName). */
 const jobPrefix = 'm2-migrate-';
-
-/**
- * How long a deleted migration Job may take to go (its pod's 30 s default grace period included).
- * Half the invocation's 60 s hand-over margin: the deadline can fall at the hand-over, and the
- * reply to CodePipeline must still fit before Lambda's timeout.
- */
-const deleteConfirmMs = 30_000;
 
 const selectorOf = (labels: Record<string, string>): string =>
   Object.entries(labels)
@@ -49,28 +40,4 @@ export async function assertNoOtherMigration(
       `one beside it. Wait for it to end, or delete it (kubectl -n ${namespace} delete job ${other}), then retry`,
     undefined,
   );
-}
-
-/**
- * Deletes a one-shot Job of the rollout that is given up on (a migration's pod stops `setup:upgrade`,
- * a cron verification's stops `cron:run`) and waits, bounded, until it is gone, so no next release's
- * migration can start beside it. Returns what happened, for
- * the failure report: deleted, or exactly what is not confirmed and which Job an operator must check.
- */
-export async function abandonJob(cluster: ClusterClient, namespace: string, name: string): Promise<string> {
-  const ref = { namespace, name };
-  try {
-    await deleteJob(cluster, ref);
-  } catch (error) {
-    if (error instanceof NotFoundError) return `job ${namespace}/${name} is gone`;
-    return `job ${namespace}/${name} NOT deleted (${messageOf(error)}); delete it before the next release`;
-  }
-  try {
-    if ((await waitForJobGone(cluster, ref, deleteConfirmMs)) === 'gone') {
-      return `job ${namespace}/${name} and its pod deleted`;
-    }
-    return `job ${namespace}/${name} deletion requested but not confirmed within ${deleteConfirmMs / 1000} s; check it is gone before the next release`;
-  } catch (error) {
-    return `job ${namespace}/${name} deletion requested but not confirmed (${messageOf(error)}); check it is gone before the next release`;
-  }
 }

@@ -1,9 +1,9 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { messageOf } from '../common/messageOf.ts';
 import type { ClusterClient } from '../k8s/clusterClient.ts';
-import { AlreadyExistsError, K8sTimeoutError } from '../k8s/errors.ts';
+import { AlreadyExistsError, K8sTimeoutError, NotFoundError } from '../k8s/errors.ts';
 import { startInformer } from '../k8s/informer.ts';
-import { createJob, waitForJob } from '../k8s/jobs.ts';
+import { createJob, deleteJob, waitForJob, waitForJobGone } from '../k8s/jobs.ts';
 import { listPods, readPodLog } from '../k8s/pods.ts';
 import { podHealth } from '../k8s/rolloutStatus.ts';
 import { podFailure } from './waitRollout.ts';
@@ -102,5 +102,36 @@ class PodFailingError extends Error {
   ) {
     super(`pod ${pod}: ${reason}`);
     this.name = 'PodFailingError';
+  }
+}
+
+/**
+ * How long a deleted one-shot Job may take to go (its pod's 30 s default grace period included).
+ * Half the invocation's 60 s hand-over margin: the deadline can fall at the hand-over, and the
+ * reply to CodePipeline must still fit before Lambda's timeout.
+ */
+const deleteConfirmMs = 30_000;
+
+/**
+ * Deletes a one-shot Job of the rollout that is given up on (a migration's pod stops `setup:upgrade`,
+ * a cron verification's stops `cron:run`) and waits, bounded, until it is gone, so no next release's
+ * migration can start beside it. Returns what happened, for
+ * the failure report: deleted, or exactly what is not confirmed and which Job an operator must check.
+ */
+export async function abandonJob(cluster: ClusterClient, namespace: string, name: string): Promise<string> {
+  const ref = { namespace, name };
+  try {
+    await deleteJob(cluster, ref);
+  } catch (error) {
+    if (error instanceof NotFoundError) return `job ${namespace}/${name} is gone`;
+    return `job ${namespace}/${name} NOT deleted (${messageOf(error)}); delete it before the next release`;
+  }
+  try {
+    if ((await waitForJobGone(cluster, ref, deleteConfirmMs)) === 'gone') {
+      return `job ${namespace}/${name} and its pod deleted`;
+    }
+    return `job ${namespace}/${name} deletion requested but not confirmed within ${deleteConfirmMs / 1000} s; check it is gone before the next release`;
+  } catch (error) {
+    return `job ${namespace}/${name} deletion requested but not confirmed (${messageOf(error)}); check it is gone before the next release`;
   }
 }

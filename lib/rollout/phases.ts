@@ -25,7 +25,8 @@ import {
   readMigrationTemplate,
   runMigration,
 } from './migration.ts';
-import { abandonJob, assertNoOtherMigration } from './migrationGuard.ts';
+import { assertNoOtherMigration } from './migrationGuard.ts';
+import { abandonJob } from './oneShotJob.ts';
 import { isPreviewOf, previewDeploymentFor, previewWanted } from './preview.ts';
 import { closeQuietWindow, holdQuietWindow } from './quietWindow.ts';
 import { allRunning, containerImagesOf, imagesIn, recordValue, sameImages } from './recordedImages.ts';
